@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * auth: the ZAP handler (czmq zauth) and the hub's identity table (see
+ * auth.h). The table is a sorted array searched by public key.
+ */
+#include "auth.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <czmq.h>
+
+#include "instance.h"
+#include "wire/diag.h"
+
+struct auth {
+	char certs_dir[4096];
+	char revoked_dir[4096];
+	zactor_t *zap;
+	struct cert_info *ids; /* sorted by public_txt */
+	size_t n_ids;
+	struct timespec seen_mtime; /* of certs/ when last read */
+};
+
+static int
+by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct cert_info *)a)->public_txt,
+		      ((const struct cert_info *)b)->public_txt);
+}
+
+/* Reads every certificate of certs/ into a new sorted table. */
+static int
+read_table(struct auth *a, struct cert_info **out, size_t *n_out)
+{
+	DIR *d = opendir(a->certs_dir);
+	if (d == NULL)
+		return -1;
+	size_t cap = 16, n = 0;
+	struct cert_info *v = malloc(cap * sizeof *v);
+	struct dirent *de;
+	while (v && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp"))
+			continue;
+		if (n == cap) {
+			struct cert_info *nv = realloc(v, (cap *= 2) * sizeof *v);
+			if (nv == NULL) {
+				free(v);
+				v = NULL;
+				break;
+			}
+			v = nv;
+		}
+		char path[4400], err[512];
+		snprintf(path, sizeof path, "%s/%s", a->certs_dir, de->d_name);
+		if (cert_read_client(path, &v[n], err, sizeof err) == 0)
+			n++;
+		else
+			diag_say("certificate left out: %s", err);
+	}
+	closedir(d);
+	if (v == NULL)
+		return -1;
+	qsort(v, n, sizeof *v, by_key);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+static int
+dir_stamp(const char *dir, struct timespec *mtime)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return -1;
+	*mtime = st.st_mtim;
+	return 0;
+}
+
+int
+auth_refresh(struct auth *a)
+{
+	struct timespec mt;
+	if (dir_stamp(a->certs_dir, &mt) != 0)
+		return -1;
+	if (a->ids && mt.tv_sec == a->seen_mtime.tv_sec && mt.tv_nsec == a->seen_mtime.tv_nsec)
+		return 0;
+	struct cert_info *v;
+	size_t n;
+	if (read_table(a, &v, &n) != 0)
+		return -1;
+	free(a->ids);
+	a->ids = v;
+	a->n_ids = n;
+	a->seen_mtime = mt;
+	return 1;
+}
+
+struct auth *
+auth_new(const char *dir, char *err, size_t errlen)
+{
+	struct auth *a = calloc(1, sizeof *a);
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (instance_path(a->certs_dir, sizeof a->certs_dir, dir, INSTANCE_CERTS) ||
+	    instance_path(a->revoked_dir, sizeof a->revoked_dir, dir, INSTANCE_REVOKED)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		goto bad;
+	}
+	if (auth_refresh(a) < 0) {
+		snprintf(err, errlen, "%s: cannot read certificates: %s", a->certs_dir,
+			 strerror(errno));
+		goto bad;
+	}
+	/* Deny by default: zauth in CURVE mode admits only keys found in certs/. */
+	a->zap = zactor_new(zauth, NULL);
+	if (a->zap == NULL) {
+		snprintf(err, errlen, "cannot start the ZAP handler");
+		goto bad;
+	}
+	if (zstr_sendx(a->zap, "CURVE", a->certs_dir, NULL) != 0 || zsock_wait(a->zap) != 0) {
+		snprintf(err, errlen, "cannot configure CURVE authentication");
+		goto bad;
+	}
+	return a;
+bad:
+	auth_destroy(&a);
+	return NULL;
+}
+
+void
+auth_destroy(struct auth **ap)
+{
+	if (ap == NULL || *ap == NULL)
+		return;
+	zactor_destroy(&(*ap)->zap);
+	free((*ap)->ids);
+	free(*ap);
+	*ap = NULL;
+}
+
+const struct cert_info *
+auth_lookup(struct auth *a, const char *z85)
+{
+	if (z85 == NULL || strlen(z85) != CERT_Z85_LEN)
+		return NULL;
+	struct cert_info key;
+	memcpy(key.public_txt, z85, CERT_Z85_LEN + 1);
+	return bsearch(&key, a->ids, a->n_ids, sizeof key, by_key);
+}
+
+int
+auth_revoke(struct auth *a, const char *name, char *msg, size_t msglen)
+{
+	if (!ids_client_name_valid(name)) {
+		snprintf(msg, msglen, "\"%s\" is not a client name", name);
+		return -1;
+	}
+	char from[4200], to[4200];
+	snprintf(from, sizeof from, "%s/%s", a->certs_dir, name);
+	snprintf(to, sizeof to, "%s/%s", a->revoked_dir, name);
+	mkdir(a->revoked_dir, 0755);
+	if (rename(from, to) != 0) {
+		snprintf(msg, msglen, errno == ENOENT ? "no client named %s" : "cannot revoke %s: %s",
+			 name, strerror(errno));
+		return -1;
+	}
+	/* Force a re-read even if the directory's mtime did not tick. */
+	free(a->ids);
+	a->ids = NULL;
+	a->n_ids = 0;
+	if (auth_refresh(a) < 0) {
+		snprintf(msg, msglen, "revoked %s, but certs/ cannot be re-read", name);
+		return -1;
+	}
+	snprintf(msg, msglen, "revoked %s: its messages are refused and its feeds ended", name);
+	return 0;
+}
+
+size_t
+auth_count(const struct auth *a)
+{
+	return a->n_ids;
+}

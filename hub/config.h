@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * config: hub.conf, an INI file read with inih. One table of
+ * {section, name, type, bounds, default, help} drives parsing, the check
+ * command's messages and the commented file `esthub init` writes.
+ */
+#ifndef ESTHUB_HUB_CONFIG_H
+#define ESTHUB_HUB_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_STR_MAX 256
+
+struct config {
+	char ingest[CONFIG_STR_MAX];	 /* [hub] ingest endpoint */
+	char feed[CONFIG_STR_MAX];	 /* [hub] feed endpoint */
+	long max_frame_bytes;		 /* [limits] */
+	long max_reports_per_envelope;	 /* [limits] */
+	long max_future_seconds;	 /* [limits] */
+	long max_batch_envelopes;	 /* [limits] group commit: envelopes per transaction */
+	long subscriber_timeout_seconds; /* [feed] */
+	long max_credit;		 /* [feed] */
+	long cache_entries;		 /* [feed] recent entries kept in memory */
+};
+
+/* Fills c with the defaults of the table. */
+void config_defaults(struct config *c);
+
+/*
+ * Reads path into c (starting from the defaults). Every problem is printed
+ * to diag (when not NULL) as "path:line: section.key: reason". Returns the
+ * number of problems (0: c is complete), or -1 when the file cannot be read.
+ */
+int config_load(struct config *c, const char *path, FILE *diag);
+
+/*
+ * Writes a commented hub.conf with every key at its default, but for the
+ * two endpoints. 0, or -1 with the reason in err.
+ */
+int config_write_default(const char *path, const char *ingest, const char *feed, char *err,
+			 size_t errlen);
+
+#endif

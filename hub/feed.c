@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * feed: subscriptions, credit and delivery (see feed.h). Frames are built
+ * from the stored bytes without re-encoding: a FeedEvent holding a LogEntry
+ * is the tag of FeedEvent.entry, the length, the stored LogEntry (hash
+ * empty) and the hash field appended, which protobuf parses as one message.
+ */
+#include "feed.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <zmq.h>
+
+#include "access.h"
+#include "auth.h"
+#include "config.h"
+#include "wire/codec.h"
+#include "wire/diag.h"
+#include "wire/ids.h"
+
+#define FEED_MAX_PATTERNS  16
+#define FEED_RID_MAX	   256
+#define FEED_PUMP_BUDGET   256 /* entries looked at per subscriber per pump */
+#define FEED_REQUEST_BYTES 65536
+
+struct cached {
+	uint64_t seq; /* 0: empty slot */
+	char topic[IDS_TOPIC_MAX + 1];
+	uint8_t *frame; /* a whole FeedEvent */
+	size_t len;
+};
+
+struct sub {
+	TAILQ_ENTRY(sub) link;
+	uint8_t rid[FEED_RID_MAX];
+	size_t rid_len;
+	char key[CERT_Z85_LEN + 1];
+	char patterns[FEED_MAX_PATTERNS][IDS_TOPIC_MAX + 1];
+	size_t n_patterns;
+	uint64_t next_seq;
+	uint64_t credit;
+	uint64_t catchup_head;
+	bool caught_up_sent;
+	bool dead; /* the peer is gone: remove at the next tick */
+	int64_t heard_ms;
+};
+
+struct feed {
+	void *sock;
+	struct log *lg;
+	struct auth *auth;
+	const struct config *cfg;
+	TAILQ_HEAD(, sub) subs;
+	struct cached *ring;
+	size_t ring_cap;
+};
+
+struct feed *
+feed_new(void *sock, struct log *lg, struct auth *auth, const struct config *cfg)
+{
+	struct feed *f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return NULL;
+	f->sock = sock;
+	f->lg = lg;
+	f->auth = auth;
+	f->cfg = cfg;
+	TAILQ_INIT(&f->subs);
+	f->ring_cap = (size_t)cfg->cache_entries;
+	f->ring = calloc(f->ring_cap, sizeof *f->ring);
+	if (f->ring == NULL) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+feed_destroy(struct feed **fp)
+{
+	if (fp == NULL || *fp == NULL)
+		return;
+	struct feed *f = *fp;
+	struct sub *s;
+	while ((s = TAILQ_FIRST(&f->subs)) != NULL) {
+		TAILQ_REMOVE(&f->subs, s, link);
+		free(s);
+	}
+	for (size_t i = 0; i < f->ring_cap; i++)
+		free(f->ring[i].frame);
+	free(f->ring);
+	free(f);
+	*fp = NULL;
+}
+
+/* --- frames ------------------------------------------------------------ */
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		uint8_t b = v & 0x7f;
+		v >>= 7;
+		p[n++] = b | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+/* A new FeedEvent{entry} frame from a stored body and its hash; NULL when out of memory. */
+static uint8_t *
+entry_frame(const uint8_t *body, size_t body_len, const uint8_t *hash, size_t *len)
+{
+	size_t entry_len = body_len + 2 + CRYPTO_HASH_BYTES;
+	uint8_t *frame = malloc(1 + 10 + entry_len);
+	if (frame == NULL)
+		return NULL;
+	size_t n = 0;
+	frame[n++] = (1 << 3) | 2; /* FeedEvent.entry, length-delimited */
+	n += put_varint(frame + n, entry_len);
+	if (body_len)
+		memcpy(frame + n, body, body_len);
+	n += body_len;
+	frame[n++] = (5 << 3) | 2; /* LogEntry.hash */
+	frame[n++] = CRYPTO_HASH_BYTES;
+	memcpy(frame + n, hash, CRYPTO_HASH_BYTES);
+	*len = n + CRYPTO_HASH_BYTES;
+	return frame;
+}
+
+static void
+free_frame(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/*
+ * Sends the routing id of s, then frame (taking ownership when own is set,
+ * copying otherwise). 0 sent; 1 would block (the peer's queue is full);
+ * -1 the peer is gone.
+ */
+static int
+send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len, bool own)
+{
+	if (zmq_send(f->sock, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+		if (own)
+			free(frame);
+		if (zmq_errno() == EAGAIN)
+			return 1;
+		s->dead = true;
+		return -1;
+	}
+	zmq_msg_t msg;
+	int rc = own ? zmq_msg_init_data(&msg, frame, len, free_frame, NULL)
+		     : zmq_msg_init_size(&msg, len);
+	if (rc == 0 && !own)
+		memcpy(zmq_msg_data(&msg), frame, len);
+	/* After the routing id the message is committed; this part cannot block. */
+	if (rc != 0 || zmq_msg_send(&msg, f->sock, 0) < 0) {
+		zmq_msg_close(&msg);
+		s->dead = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_status(struct feed *f, struct sub *s, bool ok, const char *message, uint64_t head,
+	    bool caught_up)
+{
+	Est__V1__FeedStatus st = EST__V1__FEED_STATUS__INIT;
+	Est__V1__FeedEvent ev = EST__V1__FEED_EVENT__INIT;
+	st.ok = ok;
+	st.message = (char *)(uintptr_t)message;
+	st.head_seq = head;
+	st.caught_up = caught_up;
+	ev.body_case = EST__V1__FEED_EVENT__BODY_STATUS;
+	ev.status = &st;
+	size_t len = est__v1__feed_event__get_packed_size(&ev);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		return;
+	est__v1__feed_event__pack(&ev, buf);
+	send_to(f, s, buf, len, true);
+}
+
+/* --- subscriptions ----------------------------------------------------- */
+
+static struct sub *
+find_sub(struct feed *f, const uint8_t *rid, size_t rid_len)
+{
+	struct sub *s;
+	TAILQ_FOREACH(s, &f->subs, link)
+	if (s->rid_len == rid_len && memcmp(s->rid, rid, rid_len) == 0)
+		return s;
+	return NULL;
+}
+
+static void
+remove_sub(struct feed *f, struct sub *s)
+{
+	TAILQ_REMOVE(&f->subs, s, link);
+	free(s);
+}
+
+static bool
+wants(const struct feed *f, const struct sub *s, const struct cert_info *who, const char *topic)
+{
+	bool match = false;
+	for (size_t i = 0; i < s->n_patterns && !match; i++)
+		match = ids_topic_match(s->patterns[i], topic);
+	return match && access_may_read(who, topic);
+}
+
+static void
+append_text(char *buf, size_t cap, const char *text)
+{
+	size_t n = strlen(buf);
+	if (n < cap)
+		snprintf(buf + n, cap - n, "%s", text);
+}
+
+/* Takes the topics of req that who may read into s; says in refused which were refused. */
+static void
+accept_topics(struct sub *s, const struct cert_info *who, const Est__V1__Subscribe *req,
+	      char *refused, size_t refused_len)
+{
+	for (size_t i = 0; i < req->n_topics; i++) {
+		const char *t = req->topics[i];
+		const char *why = NULL;
+		if (!ids_topic_pattern_valid(t))
+			why = "not a topic (AREA/KIND, * for a whole segment)";
+		else if (!strchr(t, '*') && !access_may_read(who, t))
+			why = "not allowed for this certificate";
+		else if (s->n_patterns == FEED_MAX_PATTERNS)
+			why = "too many topics (16 at most)";
+		if (why) {
+			char line[160];
+			snprintf(line, sizeof line, "%s%.64s: %s", refused[0] ? "; " : "", t, why);
+			append_text(refused, refused_len, line);
+			continue;
+		}
+		snprintf(s->patterns[s->n_patterns++], IDS_TOPIC_MAX + 1, "%s", t);
+	}
+}
+
+static void
+subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_info *who,
+	  const Est__V1__Subscribe *req, int64_t now_ms)
+{
+	struct sub *old = find_sub(f, rid, rid_len);
+	if (old)
+		remove_sub(f, old);
+	struct sub *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return;
+	memcpy(s->rid, rid, rid_len);
+	s->rid_len = rid_len;
+	memcpy(s->key, who->public_txt, sizeof s->key);
+	s->heard_ms = now_ms;
+	uint64_t head = log_head_seq(f->lg);
+	char refused[1024] = "", message[1400];
+	char why[160];
+	if (!access_may_subscribe(who, why, sizeof why)) {
+		TAILQ_INSERT_TAIL(&f->subs, s, link);
+		send_status(f, s, false, why, head, false);
+		remove_sub(f, s);
+		return;
+	}
+	accept_topics(s, who, req, refused, sizeof refused);
+	s->next_seq = req->from_seq == 0 ? head + 1 : req->from_seq;
+	s->credit = req->credit > (uint64_t)f->cfg->max_credit ? (uint64_t)f->cfg->max_credit
+								 : req->credit;
+	s->catchup_head = head;
+	TAILQ_INSERT_TAIL(&f->subs, s, link);
+	if (s->n_patterns == 0) {
+		snprintf(message, sizeof message, "no topic to serve%s%s", refused[0] ? ": " : "",
+			 refused);
+		send_status(f, s, false, message, head, false);
+		remove_sub(f, s);
+		return;
+	}
+	snprintf(message, sizeof message, "subscribed from seq %llu%s%s",
+		 (unsigned long long)s->next_seq, refused[0] ? "; refused: " : "", refused);
+	send_status(f, s, refused[0] == '\0', message, head, false);
+	diag_debug("feed: %s subscribed from seq %llu", who->name,
+		   (unsigned long long)s->next_seq);
+}
+
+static void
+add_credit(struct feed *f, const uint8_t *rid, size_t rid_len, uint32_t credit, int64_t now_ms)
+{
+	struct sub *s = find_sub(f, rid, rid_len);
+	if (s == NULL) {
+		/* Unknown: the hub restarted or forgot it. Tell it to subscribe again. */
+		struct sub tmp = {.rid_len = rid_len};
+		memcpy(tmp.rid, rid, rid_len);
+		send_status(f, &tmp, false, "unknown subscription, subscribe again",
+			    log_head_seq(f->lg), false);
+		return;
+	}
+	s->credit += credit;
+	if (s->credit > (uint64_t)f->cfg->max_credit)
+		s->credit = (uint64_t)f->cfg->max_credit;
+	s->heard_ms = now_ms;
+}
+
+static void
+handle_request(struct feed *f, zmq_msg_t *rid, zmq_msg_t *body, int64_t now_ms)
+{
+	const uint8_t *r = zmq_msg_data(rid);
+	size_t rlen = zmq_msg_size(rid);
+	if (rlen == 0 || rlen > FEED_RID_MAX)
+		return;
+	/* The sender is whoever the hub's own table says owns this key. */
+	const struct cert_info *who = auth_lookup(f->auth, zmq_msg_gets(body, "User-Id"));
+	struct sub tmp = {.rid_len = rlen};
+	memcpy(tmp.rid, r, rlen);
+	if (who == NULL) {
+		struct sub *s = find_sub(f, r, rlen);
+		if (s)
+			remove_sub(f, s);
+		send_status(f, &tmp, false, "certificate revoked", log_head_seq(f->lg), false);
+		return;
+	}
+	char err[256];
+	Est__V1__FeedRequest *req = (Est__V1__FeedRequest *)wire_unpack(
+		&est__v1__feed_request__descriptor, zmq_msg_data(body), zmq_msg_size(body),
+		FEED_REQUEST_BYTES, err, sizeof err);
+	if (req == NULL) {
+		send_status(f, &tmp, false, err, log_head_seq(f->lg), false);
+		return;
+	}
+	if (req->body_case == EST__V1__FEED_REQUEST__BODY_SUBSCRIBE)
+		subscribe(f, r, rlen, who, req->subscribe, now_ms);
+	else if (req->body_case == EST__V1__FEED_REQUEST__BODY_CREDIT)
+		add_credit(f, r, rlen, req->credit, now_ms);
+	else
+		send_status(f, &tmp, false, "empty FeedRequest (subscribe or credit expected)",
+			    log_head_seq(f->lg), false);
+	est__v1__feed_request__free_unpacked(req, NULL);
+}
+
+void
+feed_receive(struct feed *f, int64_t now_ms)
+{
+	for (;;) {
+		zmq_msg_t rid, body;
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, f->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			return;
+		}
+		zmq_msg_init(&body);
+		bool got = zmq_msg_more(&rid) && zmq_msg_recv(&body, f->sock, 0) >= 0;
+		/* One request is one frame: drop any further parts. */
+		for (bool more = got && zmq_msg_more(&body); more;) {
+			zmq_msg_t drop;
+			zmq_msg_init(&drop);
+			more = zmq_msg_recv(&drop, f->sock, 0) >= 0 && zmq_msg_more(&drop);
+			zmq_msg_close(&drop);
+		}
+		if (got)
+			handle_request(f, &rid, &body, now_ms);
+		zmq_msg_close(&body);
+		zmq_msg_close(&rid);
+	}
+}
+
+/* --- delivery ---------------------------------------------------------- */
+
+void
+feed_publish(struct feed *f, const struct log_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct log_item *it = &items[i];
+		if (it->status != EST__V1__STATUS__STATUS_ACCEPTED || it->body == NULL)
+			continue;
+		struct cached *c = &f->ring[it->seq % f->ring_cap];
+		size_t len;
+		uint8_t *frame = entry_frame(it->body, it->body_len, it->hash, &len);
+		if (frame == NULL)
+			continue; /* the store still has it */
+		free(c->frame);
+		c->seq = it->seq;
+		c->frame = frame;
+		c->len = len;
+		snprintf(c->topic, sizeof c->topic, "%s", it->entry->topic);
+	}
+}
+
+struct scan_state {
+	struct feed *f;
+	struct sub *s;
+	const struct cert_info *who;
+	size_t budget;
+	int blocked;
+};
+
+/* log_scan visitor: one stored entry for subscriber st->s. */
+static int
+scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t body_len,
+	 const uint8_t *hash)
+{
+	struct scan_state *st = arg;
+	struct sub *s = st->s;
+	if (body != NULL && wants(st->f, s, st->who, topic)) {
+		size_t len;
+		uint8_t *frame = entry_frame(body, body_len, hash, &len);
+		if (frame == NULL)
+			return 1;
+		int rc = send_to(st->f, s, frame, len, true);
+		if (rc != 0) {
+			st->blocked = 1;
+			return 1;
+		}
+		s->credit--;
+	}
+	s->next_seq = seq + 1;
+	st->budget--;
+	return (s->credit == 0 || st->budget == 0) ? 1 : 0;
+}
+
+/* Serves one subscriber from cache or store; true when it has more to receive. */
+static bool
+pump_one(struct feed *f, struct sub *s, uint64_t head)
+{
+	const struct cert_info *who = auth_lookup(f->auth, s->key);
+	if (who == NULL)
+		return false; /* revoked: feed_tick ends it */
+	struct scan_state st = {.f = f, .s = s, .who = who, .budget = FEED_PUMP_BUDGET};
+	while (st.budget > 0 && s->credit > 0 && s->next_seq <= head && !s->dead && !st.blocked) {
+		struct cached *c = &f->ring[s->next_seq % f->ring_cap];
+		if (c->seq == s->next_seq) {
+			if (wants(f, s, who, c->topic)) {
+				if (send_to(f, s, c->frame, c->len, false) != 0)
+					break;
+				s->credit--;
+			}
+			s->next_seq++;
+			st.budget--;
+			continue;
+		}
+		char err[256];
+		uint64_t to = s->next_seq + st.budget - 1;
+		if (log_scan(f->lg, s->next_seq, to < head ? to : head, scan_one, &st, err,
+			     sizeof err) < 0) {
+			diag_say("feed: cannot read the store: %s", err);
+			return false;
+		}
+	}
+	if (!s->caught_up_sent && s->next_seq > s->catchup_head && !s->dead) {
+		s->caught_up_sent = true;
+		send_status(f, s, true, "caught up", s->catchup_head, true);
+	}
+	return s->credit > 0 && s->next_seq <= head && !s->dead && !st.blocked;
+}
+
+bool
+feed_pump(struct feed *f)
+{
+	uint64_t head = log_head_seq(f->lg);
+	bool more = false;
+	struct sub *s;
+	TAILQ_FOREACH(s, &f->subs, link)
+	more |= pump_one(f, s, head);
+	return more;
+}
+
+void
+feed_tick(struct feed *f, int64_t now_ms)
+{
+	int64_t timeout_ms = f->cfg->subscriber_timeout_seconds * 1000;
+	struct sub *s, *next;
+	for (s = TAILQ_FIRST(&f->subs); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (auth_lookup(f->auth, s->key) == NULL) {
+			send_status(f, s, false, "certificate revoked", log_head_seq(f->lg), false);
+			remove_sub(f, s);
+		} else if (s->dead || now_ms - s->heard_ms > timeout_ms) {
+			remove_sub(f, s);
+		}
+	}
+}
+
+void
+feed_visit(struct feed *f, feed_visit_fn fn, void *arg)
+{
+	struct sub *s;
+	TAILQ_FOREACH(s, &f->subs, link)
+	{
+		const struct cert_info *who = auth_lookup(f->auth, s->key);
+		if (who)
+			fn(arg, who->name, ids_role_name(who->role), who->org, s->next_seq);
+	}
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hub: start-up in the order the data flows, the event loop, and an orderly
+ * stop (see hub.h). The loop body reads as a table of contents: poll,
+ * ingest (receive, judge, commit, acknowledge), feed, control, timers.
+ */
+#include "hub.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <czmq.h>
+
+#include "areas.h"
+#include "auth.h"
+#include "config.h"
+#include "control.h"
+#include "feed.h"
+#include "ingest.h"
+#include "instance.h"
+#include "log.h"
+#include "wire/cert.h"
+#include "wire/codec.h"
+#include "wire/diag.h"
+#include "wire/timefmt.h"
+
+#define HUB_TICK_MS 500
+#define HUB_IDLE_MS 250
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct hub {
+	const char *dir;
+	struct config cfg;
+	struct areas *areas;
+	struct auth *auth;
+	struct log *lg;
+	void *ctx;
+	void *ingest_sock;
+	void *feed_sock;
+	struct control *control;
+	struct feed *feed;
+	struct ingest *ingest;
+	int lock_fd;
+	int64_t started_at;
+	char ingest_ep[256];
+	char feed_ep[256];
+};
+
+static int
+set_int(void *sock, int opt, int v)
+{
+	return zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+/* A CURVE server ROUTER bound to ep; the real endpoint goes to bound. */
+static void *
+bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t boundlen,
+	    char *err, size_t errlen)
+{
+	void *s = zmq_socket(h->ctx, ZMQ_ROUTER);
+	/* A hard ceiling well above the configured limit: libzmq drops the
+	 * connection silently past it, so frames between the two get an Ack. */
+	int64_t ceiling = h->cfg.max_frame_bytes * 4 + 4096;
+	if (s == NULL || set_int(s, ZMQ_CURVE_SERVER, 1) ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32) ||
+	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &ceiling, sizeof ceiling) ||
+	    set_int(s, ZMQ_LINGER, 2000) || zmq_bind(s, ep) != 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
+		if (s)
+			zmq_close(s);
+		return NULL;
+	}
+	size_t len = boundlen;
+	if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
+		snprintf(bound, boundlen, "%s", ep);
+	return s;
+}
+
+/* Only one hub may write an instance's log. */
+static int
+take_lock(struct hub *h, char *err, size_t errlen)
+{
+	char path[4096];
+	instance_path(path, sizeof path, h->dir, INSTANCE_RUN);
+	mkdir(path, 0700);
+	instance_path(path, sizeof path, h->dir, INSTANCE_RUN "/lock");
+	h->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (h->lock_fd < 0 || flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == EWOULDBLOCK ? "another esthub is running on this instance"
+					      : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_settings(struct hub *h)
+{
+	char path[4096];
+	instance_path(path, sizeof path, h->dir, INSTANCE_CONF);
+	int problems = config_load(&h->cfg, path, stderr);
+	instance_path(path, sizeof path, h->dir, INSTANCE_AREAS);
+	int area_problems = 0;
+	h->areas = areas_load(path, stderr, &area_problems);
+	if (problems != 0 || h->areas == NULL) {
+		diag_say("configuration has problems (see above); esthub check %s lists them",
+			 h->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_sockets(struct hub *h, char *err, size_t errlen)
+{
+	char path[4096];
+	instance_path(path, sizeof path, h->dir, INSTANCE_HUB_SECRET);
+	zcert_t *cert = cert_load_secret(path, err, errlen);
+	if (cert == NULL)
+		return -1;
+	h->ingest_sock = bind_router(h, cert, h->cfg.ingest, h->ingest_ep, sizeof h->ingest_ep,
+				     err, errlen);
+	h->feed_sock = h->ingest_sock ? bind_router(h, cert, h->cfg.feed, h->feed_ep,
+						    sizeof h->feed_ep, err, errlen)
+				      : NULL;
+	cert_destroy(&cert);
+	if (h->feed_sock == NULL)
+		return -1;
+	/* Learn at once when a subscriber is gone, and never block the loop. */
+	set_int(h->feed_sock, ZMQ_ROUTER_MANDATORY, 1);
+	set_int(h->feed_sock, ZMQ_SNDHWM, 10000);
+	h->control = control_new(h->ctx, h->dir, err, errlen);
+	return h->control ? 0 : -1;
+}
+
+static int
+start(struct hub *h)
+{
+	char err[1024], path[4096];
+	if (load_settings(h) != 0)
+		return EXIT_INPUT;
+	if (take_lock(h, err, sizeof err) != 0)
+		goto env;
+	h->ctx = zsys_init();
+	install_signals();
+	/* The ZAP handler must be in place before any CURVE socket binds. */
+	h->auth = auth_new(h->dir, err, sizeof err);
+	if (h->auth == NULL)
+		goto env;
+	instance_path(path, sizeof path, h->dir, INSTANCE_STORE);
+	if (log_open(&h->lg, path, LOG_CREATE, err, sizeof err) != 0)
+		goto env;
+	if (open_sockets(h, err, sizeof err) != 0)
+		goto env;
+	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
+	h->ingest = h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, h->feed)
+			    : NULL;
+	if (h->ingest == NULL) {
+		snprintf(err, sizeof err, "out of memory");
+		goto env;
+	}
+	h->started_at = timefmt_now();
+	return EXIT_OK;
+env:
+	diag_say("%s", err);
+	return EXIT_ENV;
+}
+
+/* --- control requests -------------------------------------------------- */
+
+struct status_ctx {
+	Est__V1__ControlReply *reply;
+	Est__V1__ClientInfo *infos;
+	Est__V1__ClientInfo **ptrs;
+	size_t cap;
+	char (*names)[IDS_NAME_MAX + 1];
+	char (*roles)[16];
+	char (*orgs)[IDS_ORG_MAX + 1];
+};
+
+static Est__V1__ClientInfo *
+status_add(struct status_ctx *sc, const char *name)
+{
+	if (sc->reply->n_clients == sc->cap)
+		return NULL;
+	size_t i = sc->reply->n_clients++;
+	Est__V1__ClientInfo *ci = &sc->infos[i];
+	est__v1__client_info__init(ci);
+	snprintf(sc->names[i], sizeof sc->names[i], "%s", name);
+	ci->name = sc->names[i];
+	sc->ptrs[i] = ci;
+	return ci;
+}
+
+static void
+status_feed(void *arg, const char *name, const char *role, const char *org, uint64_t next_seq)
+{
+	struct status_ctx *sc = arg;
+	Est__V1__ClientInfo *ci = status_add(sc, name);
+	if (ci == NULL)
+		return;
+	size_t i = sc->reply->n_clients - 1;
+	snprintf(sc->roles[i], sizeof sc->roles[i], "%s", role);
+	snprintf(sc->orgs[i], sizeof sc->orgs[i], "%s", org);
+	ci->role = sc->roles[i];
+	ci->org = sc->orgs[i];
+	ci->kind = (char *)"feed";
+	ci->next_seq = next_seq;
+}
+
+static void
+status_ingest(void *arg, const char *name, int64_t last_ms)
+{
+	struct status_ctx *sc = arg;
+	Est__V1__ClientInfo *ci = status_add(sc, name);
+	if (ci)
+		ci->kind = (char *)"ingest";
+}
+
+static void
+reply_status(struct hub *h, Est__V1__ControlReply *reply)
+{
+	enum { MAX_CLIENTS = 512 };
+	struct status_ctx sc = {.reply = reply, .cap = MAX_CLIENTS};
+	sc.infos = calloc(MAX_CLIENTS, sizeof *sc.infos);
+	sc.ptrs = calloc(MAX_CLIENTS, sizeof *sc.ptrs);
+	sc.names = calloc(MAX_CLIENTS, sizeof *sc.names);
+	sc.roles = calloc(MAX_CLIENTS, sizeof *sc.roles);
+	sc.orgs = calloc(MAX_CLIENTS, sizeof *sc.orgs);
+	reply->ok = true;
+	reply->message = (char *)"running";
+	reply->head_seq = log_head_seq(h->lg);
+	reply->started_at = h->started_at;
+	if (sc.infos && sc.ptrs && sc.names && sc.roles && sc.orgs) {
+		feed_visit(h->feed, status_feed, &sc);
+		ingest_visit(h->ingest, timefmt_now_ms(), status_ingest, &sc);
+		reply->clients = sc.ptrs;
+	}
+	wire_send(control_socket(h->control), &reply->base, 0);
+	free(sc.infos);
+	free(sc.ptrs);
+	free(sc.names);
+	free(sc.roles);
+	free(sc.orgs);
+}
+
+static void
+serve_control(struct hub *h)
+{
+	zmq_msg_t msg;
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, control_socket(h->control), ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&msg);
+		return;
+	}
+	char err[512] = "";
+	Est__V1__ControlRequest *req = (Est__V1__ControlRequest *)wire_unpack(
+		&est__v1__control_request__descriptor, zmq_msg_data(&msg), zmq_msg_size(&msg),
+		65536, err, sizeof err);
+	zmq_msg_close(&msg);
+	Est__V1__ControlReply reply = EST__V1__CONTROL_REPLY__INIT;
+	reply.message = err;
+	if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_STATUS) {
+		reply_status(h, &reply);
+	} else {
+		if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
+			reply.ok = auth_revoke(h->auth, req->revoke, err, sizeof err) == 0;
+			if (reply.ok) {
+				diag_say("%s", err);
+				feed_tick(h->feed, timefmt_mono_ms());
+			}
+		} else if (req) {
+			snprintf(err, sizeof err, "unknown control request");
+		}
+		reply.head_seq = log_head_seq(h->lg);
+		wire_send(control_socket(h->control), &reply.base, 0);
+	}
+	if (req)
+		est__v1__control_request__free_unpacked(req, NULL);
+}
+
+/* --- loop -------------------------------------------------------------- */
+
+static void
+serve(struct hub *h)
+{
+	int64_t last_tick = timefmt_mono_ms();
+	bool more = false;
+	while (!stop_requested) {
+		zmq_pollitem_t items[] = {
+			{h->ingest_sock, 0, ZMQ_POLLIN, 0},
+			{h->feed_sock, 0, ZMQ_POLLIN, 0},
+			{control_socket(h->control), 0, ZMQ_POLLIN, 0},
+		};
+		if (zmq_poll(items, 3, more ? 0 : HUB_IDLE_MS) < 0 && zmq_errno() != EINTR) {
+			diag_say("poll: %s", zmq_strerror(zmq_errno()));
+			break;
+		}
+		int64_t now = timefmt_mono_ms();
+		if (items[0].revents & ZMQ_POLLIN)
+			ingest_batch(h->ingest, timefmt_now_ms());
+		if (items[1].revents & ZMQ_POLLIN)
+			feed_receive(h->feed, now);
+		if (items[2].revents & ZMQ_POLLIN)
+			serve_control(h);
+		more = feed_pump(h->feed);
+		if (now - last_tick >= HUB_TICK_MS) {
+			auth_refresh(h->auth);
+			feed_tick(h->feed, now);
+			last_tick = now;
+		}
+	}
+}
+
+static void
+finish(struct hub *h)
+{
+	ingest_destroy(&h->ingest);
+	feed_destroy(&h->feed);
+	control_destroy(&h->control);
+	if (h->ingest_sock)
+		zmq_close(h->ingest_sock);
+	if (h->feed_sock)
+		zmq_close(h->feed_sock);
+	log_close(&h->lg);
+	auth_destroy(&h->auth);
+	areas_destroy(&h->areas);
+	if (h->lock_fd > 0)
+		close(h->lock_fd);
+}
+
+int
+hub_run(const char *dir)
+{
+	struct hub h = {.dir = dir, .lock_fd = -1};
+	/* czmq would install its own SIGINT/SIGTERM handlers; ours only set a flag. */
+	zsys_handler_set(NULL);
+	install_signals();
+	int rc = start(&h);
+	if (rc == EXIT_OK) {
+		printf("esthub: ready ingest=%s feed=%s head_seq=%llu\n", h.ingest_ep, h.feed_ep,
+		       (unsigned long long)log_head_seq(h.lg));
+		fflush(stdout);
+		serve(&h);
+		diag_say("stopping: head_seq=%llu", (unsigned long long)log_head_seq(h.lg));
+	}
+	finish(&h);
+	return rc;
+}

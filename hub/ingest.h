@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ingest: the adapters' side of the hub. Receives envelopes from the
+ * ingest ROUTER socket, judges each report on its own (validate.h), appends
+ * everything accepted that arrived together in one transaction (group
+ * commit: what queued while the last commit ran goes into the next one),
+ * acknowledges each envelope only after that commit, and hands the new
+ * entries to the feed.
+ */
+#ifndef ESTHUB_HUB_INGEST_H
+#define ESTHUB_HUB_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ingest;
+struct log;
+struct auth;
+struct areas;
+struct config;
+struct feed;
+
+/* sock: the bound ingest ROUTER socket (owned by the caller). NULL on allocation failure. */
+struct ingest *ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
+			  const struct config *cfg, struct feed *feed);
+void ingest_destroy(struct ingest **in);
+
+/*
+ * Handles one group commit: everything waiting on the socket, up to
+ * limits.max_batch_envelopes. Returns the number of envelopes handled
+ * (0: nothing was waiting).
+ */
+size_t ingest_batch(struct ingest *in, int64_t now_ms);
+
+/* Calls fn for each client that sent within the last minute (for estctl status). */
+typedef void (*ingest_visit_fn)(void *arg, const char *name, int64_t last_ms);
+void ingest_visit(struct ingest *in, int64_t now_ms, ingest_visit_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * log: the shared log, one totally ordered, tamper-evident sequence of
+ * entries in SQLite (WAL, synchronous=FULL). The only module that touches
+ * SQLite for the hub. Every entry has a seq from 1 without gaps and a hash
+ * chaining it to the one before (wire/crypto.h). Reports are stored at most
+ * once per (org, source_id, revision); the judgement of a resend is made
+ * here, inside the transaction that appends, so a batch sees its own
+ * earlier reports.
+ *
+ * Threading: one struct log is used by one thread at a time. log_open for
+ * writing also starts a checkpointer thread with its own connection, so the
+ * WAL checkpoint never runs inside a commit (automatic checkpoints are off
+ * on the writer).
+ */
+#ifndef ESTHUB_HUB_LOG_H
+#define ESTHUB_HUB_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "est.pb-c.h"
+#include "wire/crypto.h"
+
+struct log;
+
+enum log_flags {
+	LOG_READONLY = 1 << 0, /* estctl verify/status: no writes, no checkpointer */
+	LOG_CREATE = 1 << 1,   /* create the file and schema when missing */
+};
+
+/* Schema version kept in PRAGMA user_version. */
+#define LOG_SCHEMA_VERSION 1
+
+/*
+ * Opens the store at path. Refuses (-1, reason in err) a file that is not
+ * an esthub store, has another schema version, or fails SQLite's
+ * quick_check, and a chain whose head row is missing its hash. On success
+ * *out owns the connection(s) and 0 is returned.
+ */
+int log_open(struct log **out, const char *path, int flags, char *err, size_t errlen);
+
+/* Stops the checkpointer (running a last checkpoint), closes, frees; sets *lg to NULL. NULL-safe. */
+void log_close(struct log **lg);
+
+/* The seq of the last entry (0 for an empty log), and its chain hash. */
+uint64_t log_head_seq(const struct log *lg);
+const uint8_t *log_head_hash(const struct log *lg);
+
+/*
+ * One item to append. The caller fills entry's org, topic and body (the
+ * oneof); log_append sets entry->seq, entry->logged_at (to now) and leaves
+ * entry->hash empty in what it stores. For a report body the idempotency
+ * rules of the contract apply:
+ *   same (org, source_id, revision) with the same content -> DUPLICATE,
+ *       seq of the original (also when a higher revision exists since);
+ *   same key, other content -> REJECTED "revision N already stored with other content";
+ *   revision lower than the highest stored for (org, source_id) -> REJECTED
+ *       "revision N is lower than the stored revision M";
+ *   otherwise ACCEPTED and appended.
+ * Content is compared by SHA-256 of the packed Report with unknown fields
+ * dropped. Entries of other kinds are always appended.
+ *
+ * After a successful log_append, for an ACCEPTED item body/body_len point
+ * at the stored serialized LogEntry (hash empty) and hash at its chain hash;
+ * both are owned by lg and valid until the next log_append or log_close.
+ */
+struct log_item {
+	Est__V1__LogEntry *entry; /* in; caller owns */
+	/* out */
+	Est__V1__Status status;
+	uint64_t seq;
+	char error[160];
+	const uint8_t *body;
+	size_t body_len;
+	const uint8_t *hash;
+};
+
+/*
+ * Appends items in one transaction (BEGIN IMMEDIATE ... COMMIT) with
+ * prepared statements, judging each as above, in order. Returns 0 when the
+ * commit is durable (every item's outputs are set). Returns -1 with the
+ * reason in err when SQLite fails (disk full, I/O error): the transaction
+ * is rolled back, nothing of the batch is stored, the head is unchanged and
+ * the log accepts again once the cause is gone.
+ */
+int log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *err,
+	       size_t errlen);
+
+/*
+ * Calls fn for each entry with from <= seq <= to, in seq order, with its
+ * topic, its stored body (serialized LogEntry with hash empty; NULL and 0
+ * when purged) and chain hash. Stops early when fn returns non-zero and
+ * returns that value; returns 0 after the last entry, -1 on an SQLite error
+ * (reason in err). Pointers are valid only during the call.
+ */
+typedef int (*log_visit_fn)(void *arg, uint64_t seq, const char *topic, const uint8_t *body,
+			    size_t body_len, const uint8_t *hash);
+int log_scan(struct log *lg, uint64_t from, uint64_t to, log_visit_fn fn, void *arg, char *err,
+	     size_t errlen);
+
+/*
+ * Recomputes the hash chain from seq 1 to the head: each body's SHA-256
+ * against the stored one, each chain hash against the one recomputed, seqs
+ * without gaps. Returns 0 when everything holds; 1 when not, with the first
+ * bad seq in *bad_seq and what is wrong in why ("seq 17: body does not
+ * match its hash"); -1 on an SQLite error (reason in why).
+ */
+int log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen);
+
+/* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err. */
+typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);
+int log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t errlen);
+
+#endif

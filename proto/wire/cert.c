@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cert: zcert certificate files with esthub's metadata (see cert.h). czmq
+ * reads and writes the format; this module adds the checks, the modes of
+ * secret files and the wiping of secret keys.
+ */
+#include "wire/cert.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wire/crypto.h"
+
+/* The 1-based line of path where metadata key is set, or 0 when none is. */
+static int
+key_line(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	char line[512];
+	int n = 0, found = 0;
+	size_t klen = strlen(key);
+	while (!found && fgets(line, sizeof line, f)) {
+		n++;
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '='))
+			found = n;
+	}
+	fclose(f);
+	return found;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static int
+copy_field(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= dstlen)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+int
+cert_parse_groups(const char *list, struct cert_info *info, char *err, size_t errlen)
+{
+	info->n_groups = 0;
+	const char *p = list;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		const char *end = p;
+		while (*end && *end != ',' && *end != ' ')
+			end++;
+		size_t n = (size_t)(end - p);
+		char group[IDS_NAME_MAX + 1];
+		if (n >= sizeof group) {
+			snprintf(err, errlen, "group \"%.*s...\" is too long", 20, p);
+			return -1;
+		}
+		memcpy(group, p, n);
+		group[n] = '\0';
+		if (!ids_group_valid(group)) {
+			snprintf(err, errlen,
+				 "\"%s\" is not a working group (AREA/situational, AREA/social, "
+				 "or a bare AREA; city has no groups)",
+				 group);
+			return -1;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < info->n_groups; i++)
+			dup = dup || strcmp(info->groups[i], group) == 0;
+		if (!dup) {
+			if (info->n_groups == IDS_GROUPS_MAX) {
+				snprintf(err, errlen, "more than %d groups", IDS_GROUPS_MAX);
+				return -1;
+			}
+			memcpy(info->groups[info->n_groups++], group, n + 1);
+		}
+		p = end;
+	}
+	if (info->n_groups == 0) {
+		snprintf(err, errlen, "no working group given");
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the metadata of a loaded certificate into out; -1 with "path:line: key: reason". */
+static int
+check_meta(const char *path, zcert_t *cert, struct cert_info *out, char *err, size_t errlen)
+{
+	const char *role = zcert_meta(cert, "role");
+	const char *org = zcert_meta(cert, "org");
+	const char *groups = zcert_meta(cert, "groups");
+	char why[256];
+
+	out->role = role ? ids_role_parse(role) : ROLE_NONE;
+	if (out->role == ROLE_NONE) {
+		snprintf(err, errlen, "%s:%d: role: %s (adapter, subscriber or admin)", path,
+			 key_line(path, "role"), role ? "unknown role" : "missing");
+		return -1;
+	}
+	if (org && *org) {
+		if (!ids_org_valid(org) || copy_field(out->org, sizeof out->org, org)) {
+			snprintf(err, errlen, "%s:%d: org: \"%s\" is not an organisation id ([a-z0-9-]{1,32})",
+				 path, key_line(path, "org"), org);
+			return -1;
+		}
+	} else if (out->role == ROLE_ADAPTER) {
+		snprintf(err, errlen, "%s:%d: org: missing (an adapter sends for one organisation)",
+			 path, key_line(path, "role"));
+		return -1;
+	}
+	if (groups && *groups) {
+		if (cert_parse_groups(groups, out, why, sizeof why)) {
+			snprintf(err, errlen, "%s:%d: groups: %s", path, key_line(path, "groups"), why);
+			return -1;
+		}
+	} else if (out->role == ROLE_SUBSCRIBER) {
+		snprintf(err, errlen, "%s:%d: groups: missing (a subscriber follows working groups)",
+			 path, key_line(path, "role"));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cert_read_client(const char *path, struct cert_info *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (copy_field(out->name, sizeof out->name, base_name(path)) ||
+	    !ids_client_name_valid(out->name)) {
+		snprintf(err, errlen, "%s:0: the file name is not a client name ([a-z0-9_-]{1,64})",
+			 path);
+		return -1;
+	}
+	uint8_t key[32];
+	if (cert_read_public_key(path, key, err, errlen))
+		return -1;
+	zcert_t *cert = zcert_load(path);
+	if (cert == NULL) {
+		snprintf(err, errlen, "%s:0: not a certificate", path);
+		return -1;
+	}
+	int rc = check_meta(path, cert, out, err, errlen);
+	if (rc == 0)
+		copy_field(out->public_txt, sizeof out->public_txt, zcert_public_txt(cert));
+	cert_destroy(&cert);
+	return rc;
+}
+
+/* Saves cert's public part to path through a temporary file and a rename. */
+static int
+save_public_atomic(zcert_t *cert, const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (zcert_save_public(cert, tmp) != 0 || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_meta(zcert_t *cert, const struct cert_info *info)
+{
+	if (info == NULL)
+		return;
+	zcert_set_meta(cert, "role", "%s", ids_role_name(info->role));
+	if (info->org[0])
+		zcert_set_meta(cert, "org", "%s", info->org);
+	if (info->n_groups > 0) {
+		char list[IDS_GROUPS_MAX * (IDS_NAME_MAX + 1) + 1] = "";
+		size_t len = 0;
+		for (size_t i = 0; i < info->n_groups; i++)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? "," : "",
+						info->groups[i]);
+		zcert_set_meta(cert, "groups", "%s", list);
+	}
+}
+
+int
+cert_write_public(const char *path, const uint8_t *public_key, const struct cert_info *info,
+		  char *err, size_t errlen)
+{
+	uint8_t no_secret[32] = {0};
+	zcert_t *cert = zcert_new_from(public_key, no_secret);
+	if (cert == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	set_meta(cert, info);
+	int rc = save_public_atomic(cert, path, err, errlen);
+	zcert_destroy(&cert);
+	return rc;
+}
+
+int
+cert_generate(const char *pub_path, const char *secret_path, const struct cert_info *info,
+	      char *public_z85, char *err, size_t errlen)
+{
+	/* Create the secret file 0600 first, so it is never readable by others. */
+	int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", secret_path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	zcert_t *cert = zcert_new();
+	if (cert == NULL) {
+		unlink(secret_path);
+		snprintf(err, errlen, "cannot generate a CURVE keypair");
+		return -1;
+	}
+	set_meta(cert, info);
+	int rc = -1;
+	if (zcert_save_secret(cert, secret_path) != 0 || chmod(secret_path, 0600) != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", secret_path, strerror(errno));
+		unlink(secret_path);
+		goto out;
+	}
+	if (save_public_atomic(cert, pub_path, err, errlen)) {
+		unlink(secret_path);
+		goto out;
+	}
+	if (public_z85)
+		memcpy(public_z85, zcert_public_txt(cert), CERT_Z85_LEN + 1);
+	rc = 0;
+out:
+	cert_destroy(&cert);
+	return rc;
+}
+
+int
+cert_read_public_key(const char *path, uint8_t out[32], char *err, size_t errlen)
+{
+	zconfig_t *root = zconfig_load(path);
+	if (root == NULL) {
+		snprintf(err, errlen, "%s:0: cannot read a certificate: %s", path,
+			 errno ? strerror(errno) : "not in the zcert text format");
+		return -1;
+	}
+	const char *txt = zconfig_get(root, "/curve/public-key", NULL);
+	int rc = -1;
+	if (txt == NULL)
+		snprintf(err, errlen, "%s:%d: public-key: missing (curve section)", path,
+			 key_line(path, "curve"));
+	else if (strlen(txt) != CERT_Z85_LEN || zmq_z85_decode(out, txt) == NULL)
+		snprintf(err, errlen, "%s:%d: public-key: not a 40-character Z85 key", path,
+			 key_line(path, "public-key"));
+	else
+		rc = 0;
+	zconfig_destroy(&root);
+	return rc;
+}
+
+zcert_t *
+cert_load_secret(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "%s: secret key file is accessible by group or others (mode %04o); "
+			 "run chmod 600 %s",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		return NULL;
+	}
+	zcert_t *cert = zcert_load(path);
+	if (cert == NULL) {
+		snprintf(err, errlen, "%s: not a certificate (zcert text format)", path);
+		return NULL;
+	}
+	static const uint8_t zero[32];
+	if (memcmp(zcert_secret_key(cert), zero, sizeof zero) == 0) {
+		snprintf(err, errlen, "%s: holds no secret key (is it a public certificate?)",
+			 path);
+		zcert_destroy(&cert);
+		return NULL;
+	}
+	return cert;
+}
+
+void
+cert_destroy(zcert_t **cert)
+{
+	if (cert == NULL || *cert == NULL)
+		return;
+	/* czmq keeps the secret key and its Z85 text inside the zcert. */
+	crypto_wipe((void *)(uintptr_t)zcert_secret_key(*cert), 32);
+	const char *txt = zcert_secret_txt(*cert);
+	if (txt)
+		crypto_wipe((void *)(uintptr_t)txt, strlen(txt));
+	zcert_destroy(cert);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * codec: est.v1 messages in and out of ZeroMQ frames, with size caps and
+ * enum helpers. See codec.h.
+ */
+#include "wire/codec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <zmq.h>
+
+static void
+free_frame(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+int
+wire_send(void *sock, const ProtobufCMessage *m, int flags)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	/* A zero-length message still needs a valid buffer for zmq_msg_init_data. */
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	protobuf_c_message_pack(m, buf);
+	zmq_msg_t msg;
+	if (zmq_msg_init_data(&msg, buf, len, free_frame, NULL) != 0) {
+		free(buf);
+		return -1;
+	}
+	if (zmq_msg_send(&msg, sock, flags) < 0) {
+		int e = errno;
+		zmq_msg_close(&msg);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+ProtobufCMessage *
+wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len, size_t max_bytes,
+	    char *err, size_t errlen)
+{
+	if (len > max_bytes) {
+		snprintf(err, errlen, "frame of %zu bytes exceeds the limit of %zu bytes", len,
+			 max_bytes);
+		return NULL;
+	}
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+	if (m == NULL)
+		snprintf(err, errlen, "could not decode the frame (%zu bytes) as an %s", len,
+			 d->name);
+	return m;
+}
+
+const char *
+wire_enum_name(const ProtobufCEnumDescriptor *d, int v)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+	return ev ? ev->name : NULL;
+}
+
+int
+wire_enum_known(const ProtobufCEnumDescriptor *d, int v)
+{
+	return v != 0 && protobuf_c_enum_descriptor_get_value(d, v) != NULL;
+}
+
+int
+wire_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *s)
+{
+	size_t plen = strlen(prefix);
+	for (unsigned i = 0; i < d->n_values; i++) {
+		const char *name = d->values[i].name;
+		if (strcasecmp(name, s) == 0)
+			return d->values[i].value;
+		if (strncmp(name, prefix, plen) == 0 && strcasecmp(name + plen, s) == 0)
+			return d->values[i].value;
+	}
+	return -1;
+}

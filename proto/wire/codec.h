@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * codec: packing and unpacking of est.v1 messages with size caps, straight
+ * into and out of ZeroMQ message frames. protobuf-c has no size or depth
+ * limit of its own, so every unpack here refuses frames above a cap before
+ * decoding, and every decoded message is range-checked by its user.
+ */
+#ifndef ESTHUB_WIRE_CODEC_H
+#define ESTHUB_WIRE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "est.pb-c.h"
+
+/* The only envelope version this build speaks. */
+#define WIRE_VERSION 1
+
+/* Default caps, overridable from configuration. */
+#define WIRE_MAX_FRAME_BYTES (1024 * 1024)
+
+/*
+ * Packs m into a new ZeroMQ frame and sends it on sock with flags.
+ * Returns 0, or -1 with errno set by libzmq. The frame is packed in place:
+ * no intermediate copy.
+ */
+int wire_send(void *sock, const ProtobufCMessage *m, int flags);
+
+/*
+ * Unpacks len bytes as a message of descriptor d. Refuses (NULL, reason in
+ * err) frames over max_bytes and frames that do not decode. The caller owns
+ * the result and frees it with protobuf_c_message_free_unpacked(m, NULL).
+ */
+ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len,
+			      size_t max_bytes, char *err, size_t errlen);
+
+/* The name of enum value v of descriptor d, or NULL when v is not a value of it. */
+const char *wire_enum_name(const ProtobufCEnumDescriptor *d, int v);
+
+/* Whether v is a named value of enum d other than its zero (UNSPECIFIED) value. */
+int wire_enum_known(const ProtobufCEnumDescriptor *d, int v);
+
+/*
+ * The enum value whose name, without prefix and in lower case, is s
+ * ("lighting" for MEASURE_KIND_LIGHTING, "in_progress"); the full name is
+ * accepted too. Returns -1 when none matches.
+ */
+int wire_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *s);
+
+#endif
