@@ -14,7 +14,7 @@ access_may_send(const struct cert_info *who, char *why, size_t whylen)
 	}
 	if (who->org[0] == '\0') {
 		snprintf(why, whylen, "certificate %s has no org, so it may not send reports",
-			 who->name);
+		         who->name);
 		return false;
 	}
 	return true;

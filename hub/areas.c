@@ -152,8 +152,9 @@ load_feature(struct areas *as, struct loader *ld, json_t *f, size_t index)
 	char key[64];
 	snprintf(key, sizeof key, "features[%zu]", index);
 	if (id == NULL || !ids_area_valid(id)) {
-		problem(ld, line, key, "properties.id must be one of marielund, hageby, navestad, "
-				       "klockaretorpet, city");
+		problem(ld, line, key,
+		        "properties.id must be one of marielund, hageby, navestad, "
+		        "klockaretorpet, city");
 		return;
 	}
 	if (name == NULL || *name == '\0')
@@ -161,8 +162,9 @@ load_feature(struct areas *as, struct loader *ld, json_t *f, size_t index)
 	for (size_t i = 0; i < json_array_size(groups); i++) {
 		const char *g = json_string_value(json_array_get(groups, i));
 		if (g == NULL || !ids_group_valid(g) || strncmp(g, id, strlen(id)) != 0)
-			problem(ld, line, key, "properties.groups: each must be AREA/situational, "
-					       "AREA/social or AREA, of this area");
+			problem(ld, line, key,
+			        "properties.groups: each must be AREA/situational, "
+			        "AREA/social or AREA, of this area");
 	}
 	if (!json_is_array(groups))
 		problem(ld, line, key, "properties.groups missing (a list of working groups)");
@@ -175,8 +177,9 @@ load_feature(struct areas *as, struct loader *ld, json_t *f, size_t index)
 	memset(a, 0, sizeof *a);
 	snprintf(a->id, sizeof a->id, "%s", id);
 	if (load_geometry(a, json_object_get(f, "geometry")))
-		problem(ld, line, key, "geometry must be a Polygon or MultiPolygon of closed rings "
-				       "of at least 4 [lon, lat] points in WGS 84 degrees");
+		problem(ld, line, key,
+		        "geometry must be a Polygon or MultiPolygon of closed rings "
+		        "of at least 4 [lon, lat] points in WGS 84 degrees");
 	bounds(a);
 }
 

@@ -29,7 +29,7 @@ static int
 by_key(const void *a, const void *b)
 {
 	return strcmp(((const struct cert_info *)a)->public_txt,
-		      ((const struct cert_info *)b)->public_txt);
+	              ((const struct cert_info *)b)->public_txt);
 }
 
 /* Reads every certificate of certs/ into a new sorted table. */
@@ -114,7 +114,7 @@ auth_new(const char *dir, char *err, size_t errlen)
 	}
 	if (auth_refresh(a) < 0) {
 		snprintf(err, errlen, "%s: cannot read certificates: %s", a->certs_dir,
-			 strerror(errno));
+		         strerror(errno));
 		goto bad;
 	}
 	/* Deny by default: zauth in CURVE mode admits only keys found in certs/. */
@@ -166,8 +166,9 @@ auth_revoke(struct auth *a, const char *name, char *msg, size_t msglen)
 	snprintf(to, sizeof to, "%s/%s", a->revoked_dir, name);
 	mkdir(a->revoked_dir, 0755);
 	if (rename(from, to) != 0) {
-		snprintf(msg, msglen, errno == ENOENT ? "no client named %s" : "cannot revoke %s: %s",
-			 name, strerror(errno));
+		snprintf(msg, msglen,
+		         errno == ENOENT ? "no client named %s" : "cannot revoke %s: %s", name,
+		         strerror(errno));
 		return -1;
 	}
 	/* Force a re-read even if the directory's mtime did not tick. */

@@ -26,7 +26,8 @@ struct auth;
 struct auth *auth_new(const char *dir, char *err, size_t errlen);
 void auth_destroy(struct auth **a);
 
-/* The identity with Z85 public key z85, or NULL (unknown or revoked). Valid until the next refresh. */
+/* The identity with Z85 public key z85, or NULL (unknown or revoked). Valid until the next refresh.
+ */
 const struct cert_info *auth_lookup(struct auth *a, const char *z85);
 
 /*

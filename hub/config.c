@@ -24,30 +24,29 @@ struct opt {
 	const char *help;
 };
 
-#define LONG_OPT(sec, key, lo, hi, dflt, text)                                                    \
-	{sec, #key, OPT_LONG, offsetof(struct config, key), lo, hi, dflt, NULL, text}
+#define LONG_OPT(sec, key, lo, hi, dflt, text)                                                     \
+	{                                                                                          \
+		sec, #key, OPT_LONG, offsetof(struct config, key), lo, hi, dflt, NULL, text        \
+	}
 
 static const struct opt opts[] = {
-	{"hub", "ingest", OPT_STR, offsetof(struct config, ingest), 0, 0, 0,
-	 "tcp://127.0.0.1:7601",
-	 "ZeroMQ endpoint where adapters send reports (CURVE; port * lets the system choose)"},
-	{"hub", "feed", OPT_STR, offsetof(struct config, feed), 0, 0, 0, "tcp://127.0.0.1:7602",
-	 "ZeroMQ endpoint where subscribers follow feeds (CURVE)"},
-	LONG_OPT("limits", max_frame_bytes, 1024, 64L * 1024 * 1024, 1024 * 1024,
-		 "largest envelope accepted, in bytes; larger ones are refused with this limit"),
-	LONG_OPT("limits", max_reports_per_envelope, 1, 100000, 1000,
-		 "most reports in one envelope"),
-	LONG_OPT("limits", max_future_seconds, 0, 30L * 86400, 86400,
-		 "how far in the future observed_at may lie (clock skew between systems)"),
-	LONG_OPT("limits", max_batch_envelopes, 1, 100000, 4096,
-		 "group commit: most envelopes in one transaction"),
-	LONG_OPT("feed", subscriber_timeout_seconds, 5, 86400, 60,
-		 "a subscriber silent this long is forgotten and must subscribe again"),
-	LONG_OPT("feed", max_credit, 1, 1000000, 100000,
-		 "largest credit window a subscriber may open"),
-	LONG_OPT("feed", cache_entries, 16, 1000000, 8192,
-		 "recent entries kept in memory for live delivery; older ones are read from "
-		 "the store"),
+    {"hub", "ingest", OPT_STR, offsetof(struct config, ingest), 0, 0, 0, "tcp://127.0.0.1:7601",
+     "ZeroMQ endpoint where adapters send reports (CURVE; port * lets the system choose)"},
+    {"hub", "feed", OPT_STR, offsetof(struct config, feed), 0, 0, 0, "tcp://127.0.0.1:7602",
+     "ZeroMQ endpoint where subscribers follow feeds (CURVE)"},
+    LONG_OPT("limits", max_frame_bytes, 1024, 64L * 1024 * 1024, 1024 * 1024,
+             "largest envelope accepted, in bytes; larger ones are refused with this limit"),
+    LONG_OPT("limits", max_reports_per_envelope, 1, 100000, 1000, "most reports in one envelope"),
+    LONG_OPT("limits", max_future_seconds, 0, 30L * 86400, 86400,
+             "how far in the future observed_at may lie (clock skew between systems)"),
+    LONG_OPT("limits", max_batch_envelopes, 1, 100000, 4096,
+             "group commit: most envelopes in one transaction"),
+    LONG_OPT("feed", subscriber_timeout_seconds, 5, 86400, 60,
+             "a subscriber silent this long is forgotten and must subscribe again"),
+    LONG_OPT("feed", max_credit, 1, 1000000, 100000, "largest credit window a subscriber may open"),
+    LONG_OPT("feed", cache_entries, 16, 1000000, 8192,
+             "recent entries kept in memory for live delivery; older ones are read from "
+             "the store"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -148,7 +147,7 @@ config_load(struct config *c, const char *path, FILE *diag)
 		st.problems++;
 		if (diag)
 			fprintf(diag, "%s:%d: syntax error (expected [section] or key = value)\n",
-				path, rc);
+			        path, rc);
 	} else if (rc < 0) {
 		st.problems++;
 		if (diag)
@@ -159,7 +158,7 @@ config_load(struct config *c, const char *path, FILE *diag)
 
 int
 config_write_default(const char *path, const char *ingest, const char *feed, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	FILE *f = fopen(path, "wx");
 	if (f == NULL) {
@@ -167,7 +166,7 @@ config_write_default(const char *path, const char *ingest, const char *feed, cha
 		return -1;
 	}
 	fprintf(f, "# esthub hub configuration (INI). `esthub check DIR` validates it.\n"
-		   "# Every key is shown at its default; unknown keys are errors.\n");
+	           "# Every key is shown at its default; unknown keys are errors.\n");
 	const char *section = "";
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt *o = &opts[i];

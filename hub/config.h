@@ -13,15 +13,15 @@
 #define CONFIG_STR_MAX 256
 
 struct config {
-	char ingest[CONFIG_STR_MAX];	 /* [hub] ingest endpoint */
-	char feed[CONFIG_STR_MAX];	 /* [hub] feed endpoint */
-	long max_frame_bytes;		 /* [limits] */
-	long max_reports_per_envelope;	 /* [limits] */
-	long max_future_seconds;	 /* [limits] */
-	long max_batch_envelopes;	 /* [limits] group commit: envelopes per transaction */
+	char ingest[CONFIG_STR_MAX];     /* [hub] ingest endpoint */
+	char feed[CONFIG_STR_MAX];       /* [hub] feed endpoint */
+	long max_frame_bytes;            /* [limits] */
+	long max_reports_per_envelope;   /* [limits] */
+	long max_future_seconds;         /* [limits] */
+	long max_batch_envelopes;        /* [limits] group commit: envelopes per transaction */
 	long subscriber_timeout_seconds; /* [feed] */
-	long max_credit;		 /* [feed] */
-	long cache_entries;		 /* [feed] recent entries kept in memory */
+	long max_credit;                 /* [feed] */
+	long cache_entries;              /* [feed] recent entries kept in memory */
 };
 
 /* Fills c with the defaults of the table. */
@@ -39,6 +39,6 @@ int config_load(struct config *c, const char *path, FILE *diag);
  * two endpoints. 0, or -1 with the reason in err.
  */
 int config_write_default(const char *path, const char *ingest, const char *feed, char *err,
-			 size_t errlen);
+                         size_t errlen);
 
 #endif

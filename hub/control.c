@@ -86,7 +86,7 @@ control_socket(struct control *c)
 
 int
 control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms,
-	     Est__V1__ControlReply **reply, char *err, size_t errlen)
+             Est__V1__ControlReply **reply, char *err, size_t errlen)
 {
 	char ep[256];
 	if (control_endpoint(dir, ep, sizeof ep)) {
@@ -113,8 +113,8 @@ control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms
 		goto out;
 	}
 	*reply = (Est__V1__ControlReply *)wire_unpack(&est__v1__control_reply__descriptor,
-						      zmq_msg_data(&msg), zmq_msg_size(&msg),
-						      CONTROL_REPLY_BYTES, err, errlen);
+	                                              zmq_msg_data(&msg), zmq_msg_size(&msg),
+	                                              CONTROL_REPLY_BYTES, err, errlen);
 	zmq_msg_close(&msg);
 	rc = *reply ? 0 : -1;
 out:

@@ -22,7 +22,7 @@ int control_endpoint(const char *dir, char *out, size_t outlen);
  * 1 when no hub answers ("hub not running"), -1 on another error (err).
  */
 int control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms,
-		 Est__V1__ControlReply **reply, char *err, size_t errlen);
+                 Est__V1__ControlReply **reply, char *err, size_t errlen);
 
 struct control;
 struct hub;

@@ -23,7 +23,7 @@
 #include "wire/ids.h"
 
 #define FEED_MAX_PATTERNS  16
-#define FEED_RID_MAX	   256
+#define FEED_RID_MAX       256
 #define FEED_PUMP_BUDGET   256 /* entries looked at per subscriber per pump */
 #define FEED_REQUEST_BYTES 65536
 
@@ -157,7 +157,7 @@ send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len, bool own)
 	}
 	zmq_msg_t msg;
 	int rc = own ? zmq_msg_init_data(&msg, frame, len, free_frame, NULL)
-		     : zmq_msg_init_size(&msg, len);
+	             : zmq_msg_init_size(&msg, len);
 	if (rc == 0 && !own)
 		memcpy(zmq_msg_data(&msg), frame, len);
 	/* After the routing id the message is committed; this part cannot block. */
@@ -171,7 +171,7 @@ send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len, bool own)
 
 static void
 send_status(struct feed *f, struct sub *s, bool ok, const char *message, uint64_t head,
-	    bool caught_up)
+            bool caught_up)
 {
 	Est__V1__FeedStatus st = EST__V1__FEED_STATUS__INIT;
 	Est__V1__FeedEvent ev = EST__V1__FEED_EVENT__INIT;
@@ -228,7 +228,7 @@ append_text(char *buf, size_t cap, const char *text)
 /* Takes the topics of req that who may read into s; says in refused which were refused. */
 static void
 accept_topics(struct sub *s, const struct cert_info *who, const Est__V1__Subscribe *req,
-	      char *refused, size_t refused_len)
+              char *refused, size_t refused_len)
 {
 	for (size_t i = 0; i < req->n_topics; i++) {
 		const char *t = req->topics[i];
@@ -251,7 +251,7 @@ accept_topics(struct sub *s, const struct cert_info *who, const Est__V1__Subscri
 
 static void
 subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_info *who,
-	  const Est__V1__Subscribe *req, int64_t now_ms)
+          const Est__V1__Subscribe *req, int64_t now_ms)
 {
 	struct sub *old = find_sub(f, rid, rid_len);
 	if (old)
@@ -274,22 +274,21 @@ subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_
 	}
 	accept_topics(s, who, req, refused, sizeof refused);
 	s->next_seq = req->from_seq == 0 ? head + 1 : req->from_seq;
-	s->credit = req->credit > (uint64_t)f->cfg->max_credit ? (uint64_t)f->cfg->max_credit
-								 : req->credit;
+	s->credit =
+	    req->credit > (uint64_t)f->cfg->max_credit ? (uint64_t)f->cfg->max_credit : req->credit;
 	s->catchup_head = head;
 	TAILQ_INSERT_TAIL(&f->subs, s, link);
 	if (s->n_patterns == 0) {
 		snprintf(message, sizeof message, "no topic to serve%s%s", refused[0] ? ": " : "",
-			 refused);
+		         refused);
 		send_status(f, s, false, message, head, false);
 		remove_sub(f, s);
 		return;
 	}
 	snprintf(message, sizeof message, "subscribed from seq %llu%s%s",
-		 (unsigned long long)s->next_seq, refused[0] ? "; refused: " : "", refused);
+	         (unsigned long long)s->next_seq, refused[0] ? "; refused: " : "", refused);
 	send_status(f, s, refused[0] == '\0', message, head, false);
-	diag_debug("feed: %s subscribed from seq %llu", who->name,
-		   (unsigned long long)s->next_seq);
+	diag_debug("feed: %s subscribed from seq %llu", who->name, (unsigned long long)s->next_seq);
 }
 
 static void
@@ -301,7 +300,7 @@ add_credit(struct feed *f, const uint8_t *rid, size_t rid_len, uint32_t credit, 
 		struct sub tmp = {.rid_len = rid_len};
 		memcpy(tmp.rid, rid, rid_len);
 		send_status(f, &tmp, false, "unknown subscription, subscribe again",
-			    log_head_seq(f->lg), false);
+		            log_head_seq(f->lg), false);
 		return;
 	}
 	s->credit += credit;
@@ -330,8 +329,8 @@ handle_request(struct feed *f, zmq_msg_t *rid, zmq_msg_t *body, int64_t now_ms)
 	}
 	char err[256];
 	Est__V1__FeedRequest *req = (Est__V1__FeedRequest *)wire_unpack(
-		&est__v1__feed_request__descriptor, zmq_msg_data(body), zmq_msg_size(body),
-		FEED_REQUEST_BYTES, err, sizeof err);
+	    &est__v1__feed_request__descriptor, zmq_msg_data(body), zmq_msg_size(body),
+	    FEED_REQUEST_BYTES, err, sizeof err);
 	if (req == NULL) {
 		send_status(f, &tmp, false, err, log_head_seq(f->lg), false);
 		return;
@@ -342,7 +341,7 @@ handle_request(struct feed *f, zmq_msg_t *rid, zmq_msg_t *body, int64_t now_ms)
 		add_credit(f, r, rlen, req->credit, now_ms);
 	else
 		send_status(f, &tmp, false, "empty FeedRequest (subscribe or credit expected)",
-			    log_head_seq(f->lg), false);
+		            log_head_seq(f->lg), false);
 	est__v1__feed_request__free_unpacked(req, NULL);
 }
 
@@ -405,7 +404,7 @@ struct scan_state {
 /* log_scan visitor: one stored entry for subscriber st->s. */
 static int
 scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t body_len,
-	 const uint8_t *hash)
+         const uint8_t *hash)
 {
 	struct scan_state *st = arg;
 	struct sub *s = st->s;
@@ -449,7 +448,7 @@ pump_one(struct feed *f, struct sub *s, uint64_t head)
 		char err[256];
 		uint64_t to = s->next_seq + st.budget - 1;
 		if (log_scan(f->lg, s->next_seq, to < head ? to : head, scan_one, &st, err,
-			     sizeof err) < 0) {
+		             sizeof err) < 0) {
 			diag_say("feed: cannot read the store: %s", err);
 			return false;
 		}

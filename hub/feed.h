@@ -42,7 +42,7 @@ void feed_tick(struct feed *f, int64_t now_ms);
 
 /* Calls fn for each subscription (for estctl status). */
 typedef void (*feed_visit_fn)(void *arg, const char *name, const char *role, const char *org,
-			      uint64_t next_seq);
+                              uint64_t next_seq);
 void feed_visit(struct feed *f, feed_visit_fn fn, void *arg);
 
 #endif

@@ -79,8 +79,8 @@ set_int(void *sock, int opt, int v)
 
 /* A CURVE server ROUTER bound to ep; the real endpoint goes to bound. */
 static void *
-bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t boundlen,
-	    char *err, size_t errlen)
+bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t boundlen, char *err,
+            size_t errlen)
 {
 	void *s = zmq_socket(h->ctx, ZMQ_ROUTER);
 	/* A hard ceiling well above the configured limit: libzmq drops the
@@ -112,8 +112,8 @@ take_lock(struct hub *h, char *err, size_t errlen)
 	h->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (h->lock_fd < 0 || flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		snprintf(err, errlen, "%s: %s", path,
-			 errno == EWOULDBLOCK ? "another esthub is running on this instance"
-					      : strerror(errno));
+		         errno == EWOULDBLOCK ? "another esthub is running on this instance"
+		                              : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -130,7 +130,7 @@ load_settings(struct hub *h)
 	h->areas = areas_load(path, stderr, &area_problems);
 	if (problems != 0 || h->areas == NULL) {
 		diag_say("configuration has problems (see above); esthub check %s lists them",
-			 h->dir);
+		         h->dir);
 		return -1;
 	}
 	return 0;
@@ -144,11 +144,11 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	zcert_t *cert = cert_load_secret(path, err, errlen);
 	if (cert == NULL)
 		return -1;
-	h->ingest_sock = bind_router(h, cert, h->cfg.ingest, h->ingest_ep, sizeof h->ingest_ep,
-				     err, errlen);
+	h->ingest_sock =
+	    bind_router(h, cert, h->cfg.ingest, h->ingest_ep, sizeof h->ingest_ep, err, errlen);
 	h->feed_sock = h->ingest_sock ? bind_router(h, cert, h->cfg.feed, h->feed_ep,
-						    sizeof h->feed_ep, err, errlen)
-				      : NULL;
+	                                            sizeof h->feed_ep, err, errlen)
+	                              : NULL;
 	cert_destroy(&cert);
 	if (h->feed_sock == NULL)
 		return -1;
@@ -179,8 +179,8 @@ start(struct hub *h)
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
 	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
-	h->ingest = h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, h->feed)
-			    : NULL;
+	h->ingest =
+	    h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, h->feed) : NULL;
 	if (h->ingest == NULL) {
 		snprintf(err, sizeof err, "out of memory");
 		goto env;
@@ -281,8 +281,8 @@ serve_control(struct hub *h)
 	}
 	char err[512] = "";
 	Est__V1__ControlRequest *req = (Est__V1__ControlRequest *)wire_unpack(
-		&est__v1__control_request__descriptor, zmq_msg_data(&msg), zmq_msg_size(&msg),
-		65536, err, sizeof err);
+	    &est__v1__control_request__descriptor, zmq_msg_data(&msg), zmq_msg_size(&msg), 65536,
+	    err, sizeof err);
 	zmq_msg_close(&msg);
 	Est__V1__ControlReply reply = EST__V1__CONTROL_REPLY__INIT;
 	reply.message = err;
@@ -314,9 +314,9 @@ serve(struct hub *h)
 	bool more = false;
 	while (!stop_requested) {
 		zmq_pollitem_t items[] = {
-			{h->ingest_sock, 0, ZMQ_POLLIN, 0},
-			{h->feed_sock, 0, ZMQ_POLLIN, 0},
-			{control_socket(h->control), 0, ZMQ_POLLIN, 0},
+		    {h->ingest_sock, 0, ZMQ_POLLIN, 0},
+		    {h->feed_sock, 0, ZMQ_POLLIN, 0},
+		    {control_socket(h->control), 0, ZMQ_POLLIN, 0},
 		};
 		if (zmq_poll(items, 3, more ? 0 : HUB_IDLE_MS) < 0 && zmq_errno() != EINTR) {
 			diag_say("poll: %s", zmq_strerror(zmq_errno()));

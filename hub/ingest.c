@@ -28,8 +28,8 @@
 #include "wire/ids.h"
 
 #define INGEST_MAX_BATCH_REPORTS 65536
-#define INGEST_SEEN_MAX		 256
-#define INGEST_RETRY_MS		 1000
+#define INGEST_SEEN_MAX          256
+#define INGEST_RETRY_MS          1000
 
 struct pending {
 	zmq_msg_t rid;
@@ -74,7 +74,7 @@ struct ingest {
 
 struct ingest *
 ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
-	   const struct config *cfg, struct feed *feed)
+           const struct config *cfg, struct feed *feed)
 {
 	struct ingest *in = calloc(1, sizeof *in);
 	if (in == NULL)
@@ -113,12 +113,12 @@ reserve(struct ingest *in, size_t need)
 	size_t cap = in->cap ? in->cap : 1024;
 	while (cap < need)
 		cap *= 2;
-#define GROW(field)                                                                               \
-	do {                                                                                      \
-		void *p = realloc(in->field, cap * sizeof *in->field);                            \
-		if (p == NULL)                                                                    \
-			return -1;                                                                \
-		in->field = p;                                                                    \
+#define GROW(field)                                                                                \
+	do {                                                                                       \
+		void *p = realloc(in->field, cap * sizeof *in->field);                             \
+		if (p == NULL)                                                                     \
+			return -1;                                                                 \
+		in->field = p;                                                                     \
 	} while (0)
 	GROW(verdicts);
 	GROW(results);
@@ -160,7 +160,7 @@ refuse(struct pending *p, uint32_t retry_ms, const char *fmt, ...)
 /* Judges every report of p's envelope; accepted ones become log items. */
 static int
 judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n_items,
-	      int64_t now_ms)
+              int64_t now_ms)
 {
 	Est__V1__ReportBatch *batch = p->env->reports;
 	p->first = *n_reports;
@@ -172,7 +172,7 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 		Est__V1__Report *r = batch->reports[i];
 		v->item = -1;
 		if (validate_report(r, in->areas, now_ms / 1000, in->cfg->max_future_seconds,
-				    v->error, sizeof v->error) != 0)
+		                    v->error, sizeof v->error) != 0)
 			continue;
 		snprintf(v->topic, sizeof v->topic, "%s/reports", r->area);
 		Est__V1__LogEntry *e = &in->entries[*n_items];
@@ -188,7 +188,7 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 /* Decodes and judges one received envelope into p. */
 static void
 judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_reports,
-	       size_t *n_items, int64_t now_ms)
+               size_t *n_items, int64_t now_ms)
 {
 	const struct cert_info *who = auth_lookup(in->auth, zmq_msg_gets(body, "User-Id"));
 	size_t len = zmq_msg_size(body);
@@ -204,13 +204,14 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 	}
 	snprintf(p->org, sizeof p->org, "%s", who->org);
 	if (len > (size_t)in->cfg->max_frame_bytes) {
-		refuse(p, 0, "frame of %zu bytes exceeds the limit of %ld bytes "
-			     "(limits.max_frame_bytes)",
+		refuse(p, 0,
+		       "frame of %zu bytes exceeds the limit of %ld bytes "
+		       "(limits.max_frame_bytes)",
 		       len, in->cfg->max_frame_bytes);
 		return;
 	}
 	p->env = (Est__V1__Envelope *)wire_unpack(&est__v1__envelope__descriptor,
-						  zmq_msg_data(body), len, len, err, sizeof err);
+	                                          zmq_msg_data(body), len, len, err, sizeof err);
 	if (p->env == NULL) {
 		snprintf(p->error, sizeof p->error, "%s", err);
 		return;
@@ -223,8 +224,9 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		refuse(p, 0, "envelope body %d is not accepted; this hub takes reports",
 		       (int)p->env->body_case);
 	else if (p->env->reports->n_reports > (size_t)in->cfg->max_reports_per_envelope)
-		refuse(p, 0, "batch of %zu reports exceeds the limit of %ld "
-			     "(limits.max_reports_per_envelope)",
+		refuse(p, 0,
+		       "batch of %zu reports exceeds the limit of %ld "
+		       "(limits.max_reports_per_envelope)",
 		       p->env->reports->n_reports, in->cfg->max_reports_per_envelope);
 	else if (judge_reports(in, p, n_reports, n_items, now_ms) != 0)
 		refuse(p, INGEST_RETRY_MS, "hub out of memory");
@@ -236,8 +238,7 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 
 /* Receives one message into a new pending slot; 0 none waiting, 1 got one, -1 no memory. */
 static int
-receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items,
-	    int64_t now_ms)
+receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items, int64_t now_ms)
 {
 	if (n_pend == in->pend_cap) {
 		size_t cap = in->pend_cap ? in->pend_cap * 2 : 64;
@@ -343,9 +344,10 @@ refuse_all(struct ingest *in, size_t n_pend, const char *why)
 		struct pending *p = &in->pend[i];
 		if (p->env == NULL || p->error[0])
 			continue;
-		snprintf(p->error, sizeof p->error,
-			 "store unavailable (%s); nothing of this envelope was stored, send it again",
-			 why);
+		snprintf(
+		    p->error, sizeof p->error,
+		    "store unavailable (%s); nothing of this envelope was stored, send it again",
+		    why);
 		p->retry_after_ms = INGEST_RETRY_MS;
 	}
 }

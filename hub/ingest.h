@@ -22,7 +22,7 @@ struct feed;
 
 /* sock: the bound ingest ROUTER socket (owned by the caller). NULL on allocation failure. */
 struct ingest *ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
-			  const struct config *cfg, struct feed *feed);
+                          const struct config *cfg, struct feed *feed);
 void ingest_destroy(struct ingest **in);
 
 /*

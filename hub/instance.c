@@ -82,8 +82,7 @@ make_hub_keys(const char *dir, char *err, size_t errlen)
 }
 
 int
-instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err,
-	      size_t errlen)
+instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err, size_t errlen)
 {
 	char path[4096];
 	err[0] = '\0';
@@ -99,8 +98,8 @@ instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char 
 	static const struct {
 		const char *rel;
 		mode_t mode;
-	} dirs[] = {{"keys", 0700},	      {INSTANCE_CERTS, 0755}, {INSTANCE_CLIENTS, 0700},
-		    {INSTANCE_REVOKED, 0755}, {"data", 0700},	      {INSTANCE_RUN, 0700}};
+	} dirs[] = {{"keys", 0700},           {INSTANCE_CERTS, 0755}, {INSTANCE_CLIENTS, 0700},
+	            {INSTANCE_REVOKED, 0755}, {"data", 0700},         {INSTANCE_RUN, 0700}};
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (make_dir(dir, dirs[i].rel, dirs[i].mode, err, errlen))
 			return -1;
@@ -133,9 +132,10 @@ check_secret_mode(const char *dir, const char *rel, FILE *out)
 		return 1;
 	}
 	if (st.st_mode & 077) {
-		fprintf(out, "%s:0: mode: secret key readable by group or others (%04o); "
-			     "run chmod 600 %s\n",
-			path, (unsigned)(st.st_mode & 07777), path);
+		fprintf(out,
+		        "%s:0: mode: secret key readable by group or others (%04o); "
+		        "run chmod 600 %s\n",
+		        path, (unsigned)(st.st_mode & 07777), path);
 		return 1;
 	}
 	return 0;

@@ -16,15 +16,15 @@
 
 #include <stddef.h>
 
-#define INSTANCE_CONF	     "hub.conf"
-#define INSTANCE_AREAS	     "areas.geojson"
-#define INSTANCE_HUB_CERT    "keys/hub"
-#define INSTANCE_HUB_SECRET  "keys/hub_secret"
-#define INSTANCE_CERTS	     "certs"
-#define INSTANCE_CLIENTS     "clients"
-#define INSTANCE_REVOKED     "revoked"
-#define INSTANCE_STORE	     "data/log.db"
-#define INSTANCE_RUN	     "run"
+#define INSTANCE_CONF       "hub.conf"
+#define INSTANCE_AREAS      "areas.geojson"
+#define INSTANCE_HUB_CERT   "keys/hub"
+#define INSTANCE_HUB_SECRET "keys/hub_secret"
+#define INSTANCE_CERTS      "certs"
+#define INSTANCE_CLIENTS    "clients"
+#define INSTANCE_REVOKED    "revoked"
+#define INSTANCE_STORE      "data/log.db"
+#define INSTANCE_RUN        "run"
 
 /* DIR/rel into out; -1 when it does not fit. */
 int instance_path(char *out, size_t outlen, const char *dir, const char *rel);
@@ -36,7 +36,7 @@ int instance_path(char *out, size_t outlen, const char *dir, const char *rel);
  * 0, or -1 with the reason in err.
  */
 int instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 /*
  * Checks everything in dir: hub.conf, areas.geojson, the hub's keys and

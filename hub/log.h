@@ -40,7 +40,8 @@ enum log_flags {
  */
 int log_open(struct log **out, const char *path, int flags, char *err, size_t errlen);
 
-/* Stops the checkpointer (running a last checkpoint), closes, frees; sets *lg to NULL. NULL-safe. */
+/* Stops the checkpointer (running a last checkpoint), closes, frees; sets *lg to NULL. NULL-safe.
+ */
 void log_close(struct log **lg);
 
 /* The seq of the last entry (0 for an empty log), and its chain hash. */
@@ -85,7 +86,7 @@ struct log_item {
  * the log accepts again once the cause is gone.
  */
 int log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *err,
-	       size_t errlen);
+               size_t errlen);
 
 /*
  * Calls fn for each entry with from <= seq <= to, in seq order, with its
@@ -95,9 +96,9 @@ int log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, ch
  * (reason in err). Pointers are valid only during the call.
  */
 typedef int (*log_visit_fn)(void *arg, uint64_t seq, const char *topic, const uint8_t *body,
-			    size_t body_len, const uint8_t *hash);
+                            size_t body_len, const uint8_t *hash);
 int log_scan(struct log *lg, uint64_t from, uint64_t to, log_visit_fn fn, void *arg, char *err,
-	     size_t errlen);
+             size_t errlen);
 
 /*
  * Recomputes the hash chain from seq 1 to the head: each body's SHA-256
@@ -108,7 +109,8 @@ int log_scan(struct log *lg, uint64_t from, uint64_t to, log_visit_fn fn, void *
  */
 int log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen);
 
-/* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err. */
+/* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err.
+ */
 typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);
 int log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t errlen);
 

@@ -16,32 +16,31 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: esthub init DIR [--ingest EP] [--feed EP]\n"
-		"       esthub check DIR\n"
-		"       esthub run DIR\n"
-		"\n"
-		"init   create a runnable instance in DIR (new or empty): hub.conf, the\n"
-		"       Norrkoping EST areas, the hub's CURVE keys, empty certs/ and store.\n"
-		"       EP is a ZeroMQ endpoint; defaults tcp://127.0.0.1:7601 (ingest)\n"
-		"       and tcp://127.0.0.1:7602 (feed); port * lets the system choose.\n"
-		"check  validate the whole instance: prints 'configuration OK' or one\n"
-		"       'file:line: key: reason' line per problem (exit 1).\n"
-		"run    serve in the foreground; prints 'esthub: ready ingest=EP feed=EP\n"
-		"       head_seq=N' once serving. SIGTERM or SIGINT: finish the batch in\n"
-		"       hand, acknowledge it, exit 0.\n"
-		"\n"
-		"exit: 0 ok, 1 usage or input error, 2 environment error\n");
+	fprintf(out, "usage: esthub init DIR [--ingest EP] [--feed EP]\n"
+	             "       esthub check DIR\n"
+	             "       esthub run DIR\n"
+	             "\n"
+	             "init   create a runnable instance in DIR (new or empty): hub.conf, the\n"
+	             "       Norrkoping EST areas, the hub's CURVE keys, empty certs/ and store.\n"
+	             "       EP is a ZeroMQ endpoint; defaults tcp://127.0.0.1:7601 (ingest)\n"
+	             "       and tcp://127.0.0.1:7602 (feed); port * lets the system choose.\n"
+	             "check  validate the whole instance: prints 'configuration OK' or one\n"
+	             "       'file:line: key: reason' line per problem (exit 1).\n"
+	             "run    serve in the foreground; prints 'esthub: ready ingest=EP feed=EP\n"
+	             "       head_seq=N' once serving. SIGTERM or SIGINT: finish the batch in\n"
+	             "       hand, acknowledge it, exit 0.\n"
+	             "\n"
+	             "exit: 0 ok, 1 usage or input error, 2 environment error\n");
 }
 
 static int
 cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"ingest", required_argument, NULL, 'i'},
-		{"feed", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"ingest", required_argument, NULL, 'i'},
+	    {"feed", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *ingest = NULL, *feed = NULL;
 	int c;

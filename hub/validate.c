@@ -14,7 +14,7 @@
 /* Checks a string field: length, UTF-8, control characters (allowed ones in allow). */
 static int
 check_text(const char *field, const char *s, size_t max, const char *allow, char *err,
-	   size_t errlen)
+           size_t errlen)
 {
 	size_t n = strlen(s);
 	if (n > max) {
@@ -29,7 +29,7 @@ check_text(const char *field, const char *s, size_t max, const char *allow, char
 		unsigned char c = (unsigned char)s[i];
 		if ((c < 0x20 || c == 0x7f) && !strchr(allow, c)) {
 			snprintf(err, errlen, "%s: control character 0x%02x at byte %zu", field, c,
-				 i);
+			         i);
 			return -1;
 		}
 	}
@@ -47,7 +47,7 @@ check_texts(const Est__V1__Report *r, char *err, size_t errlen)
 	    check_text("subcategory", r->subcategory, VALIDATE_SUBCATEGORY_MAX, "", err, errlen) ||
 	    check_text("place", r->place, VALIDATE_PLACE_MAX, "", err, errlen) ||
 	    check_text("description", r->description, VALIDATE_DESCRIPTION_MAX, "\n\r\t", err,
-		       errlen) ||
+	               errlen) ||
 	    check_text("reporter_role", r->reporter_role, VALIDATE_ROLE_MAX, "", err, errlen) ||
 	    check_text("area", r->area, 32, "", err, errlen))
 		return -1;
@@ -60,24 +60,25 @@ check_time(const char *field, int64_t t, int64_t now, int64_t ahead_s, char *err
 {
 	if (t < VALIDATE_EARLIEST) {
 		snprintf(err, errlen, "%s: %lld is before 2000-01-01 (Unix seconds, UTC, expected)",
-			 field, (long long)t);
+		         field, (long long)t);
 		return -1;
 	}
 	if (t > now + ahead_s) {
 		if (t > 100000000000LL)
-			snprintf(err, errlen, "%s: %lld looks like milliseconds; Unix seconds expected",
-				 field, (long long)t);
+			snprintf(err, errlen,
+			         "%s: %lld looks like milliseconds; Unix seconds expected", field,
+			         (long long)t);
 		else
-			snprintf(err, errlen, "%s: %lld s in the future, more than the limit of %lld s",
-				 field, (long long)(t - now), (long long)ahead_s);
+			snprintf(err, errlen,
+			         "%s: %lld s in the future, more than the limit of %lld s", field,
+			         (long long)(t - now), (long long)ahead_s);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-check_times(const Est__V1__Report *r, int64_t now, int64_t max_future_s, char *err,
-	    size_t errlen)
+check_times(const Est__V1__Report *r, int64_t now, int64_t max_future_s, char *err, size_t errlen)
 {
 	if (r->observed_at == 0) {
 		snprintf(err, errlen, "observed_at: required (when it was observed, Unix seconds)");
@@ -118,9 +119,10 @@ check_place(Est__V1__Report *r, const struct areas *areas, char *err, size_t err
 	}
 	if (r->area[0] != '\0') {
 		if (strcmp(r->area, "outside") != 0 && !areas_has(areas, r->area)) {
-			snprintf(err, errlen, "area: unknown area \"%s\" (known: marielund, hageby, "
-					      "navestad, klockaretorpet, city, outside)",
-				 r->area);
+			snprintf(err, errlen,
+			         "area: unknown area \"%s\" (known: marielund, hageby, "
+			         "navestad, klockaretorpet, city, outside)",
+			         r->area);
 			return -1;
 		}
 		return 0;
@@ -143,7 +145,7 @@ check_place(Est__V1__Report *r, const struct areas *areas, char *err, size_t err
 
 int
 validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now, int64_t max_future_s,
-		char *err, size_t errlen)
+                char *err, size_t errlen)
 {
 	if (check_texts(r, err, errlen))
 		return -1;
@@ -158,12 +160,13 @@ validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now, int6
 	if (check_times(r, now, max_future_s, err, errlen))
 		return -1;
 	if (r->severity > 5) {
-		snprintf(err, errlen, "severity: must be 1..5 (0 = not given), got %u", r->severity);
+		snprintf(err, errlen, "severity: must be 1..5 (0 = not given), got %u",
+		         r->severity);
 		return -1;
 	}
 	if (r->people_count > VALIDATE_PEOPLE_MAX) {
 		snprintf(err, errlen, "people_count: must be at most %d, got %u",
-			 VALIDATE_PEOPLE_MAX, r->people_count);
+		         VALIDATE_PEOPLE_MAX, r->people_count);
 		return -1;
 	}
 	return check_place(r, areas, err, errlen);

@@ -14,13 +14,13 @@
 
 struct areas;
 
-#define VALIDATE_SOURCE_ID_MAX	  128
-#define VALIDATE_SUBCATEGORY_MAX  64
-#define VALIDATE_PLACE_MAX	  200
-#define VALIDATE_DESCRIPTION_MAX  4000
-#define VALIDATE_ROLE_MAX	  64
-#define VALIDATE_PEOPLE_MAX	  100000
-#define VALIDATE_EARLIEST	  946684800 /* 2000-01-01T00:00:00Z */
+#define VALIDATE_SOURCE_ID_MAX   128
+#define VALIDATE_SUBCATEGORY_MAX 64
+#define VALIDATE_PLACE_MAX       200
+#define VALIDATE_DESCRIPTION_MAX 4000
+#define VALIDATE_ROLE_MAX        64
+#define VALIDATE_PEOPLE_MAX      100000
+#define VALIDATE_EARLIEST        946684800 /* 2000-01-01T00:00:00Z */
 
 /*
  * Checks r against the contract. When r has no area but a position, sets
@@ -28,6 +28,6 @@ struct areas;
  * "outside". Returns 0, or -1 with "field: reason" in err.
  */
 int validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now,
-		    int64_t max_future_s, char *err, size_t errlen);
+                    int64_t max_future_s, char *err, size_t errlen);
 
 #endif

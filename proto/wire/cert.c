@@ -78,9 +78,9 @@ cert_parse_groups(const char *list, struct cert_info *info, char *err, size_t er
 		group[n] = '\0';
 		if (!ids_group_valid(group)) {
 			snprintf(err, errlen,
-				 "\"%s\" is not a working group (AREA/situational, AREA/social, "
-				 "or a bare AREA; city has no groups)",
-				 group);
+			         "\"%s\" is not a working group (AREA/situational, AREA/social, "
+			         "or a bare AREA; city has no groups)",
+			         group);
 			return -1;
 		}
 		bool dup = false;
@@ -114,28 +114,31 @@ check_meta(const char *path, zcert_t *cert, struct cert_info *out, char *err, si
 	out->role = role ? ids_role_parse(role) : ROLE_NONE;
 	if (out->role == ROLE_NONE) {
 		snprintf(err, errlen, "%s:%d: role: %s (adapter, subscriber or admin)", path,
-			 key_line(path, "role"), role ? "unknown role" : "missing");
+		         key_line(path, "role"), role ? "unknown role" : "missing");
 		return -1;
 	}
 	if (org && *org) {
 		if (!ids_org_valid(org) || copy_field(out->org, sizeof out->org, org)) {
-			snprintf(err, errlen, "%s:%d: org: \"%s\" is not an organisation id ([a-z0-9-]{1,32})",
-				 path, key_line(path, "org"), org);
+			snprintf(err, errlen,
+			         "%s:%d: org: \"%s\" is not an organisation id ([a-z0-9-]{1,32})",
+			         path, key_line(path, "org"), org);
 			return -1;
 		}
 	} else if (out->role == ROLE_ADAPTER) {
 		snprintf(err, errlen, "%s:%d: org: missing (an adapter sends for one organisation)",
-			 path, key_line(path, "role"));
+		         path, key_line(path, "role"));
 		return -1;
 	}
 	if (groups && *groups) {
 		if (cert_parse_groups(groups, out, why, sizeof why)) {
-			snprintf(err, errlen, "%s:%d: groups: %s", path, key_line(path, "groups"), why);
+			snprintf(err, errlen, "%s:%d: groups: %s", path, key_line(path, "groups"),
+			         why);
 			return -1;
 		}
 	} else if (out->role == ROLE_SUBSCRIBER) {
-		snprintf(err, errlen, "%s:%d: groups: missing (a subscriber follows working groups)",
-			 path, key_line(path, "role"));
+		snprintf(err, errlen,
+		         "%s:%d: groups: missing (a subscriber follows working groups)", path,
+		         key_line(path, "role"));
 		return -1;
 	}
 	return 0;
@@ -148,7 +151,7 @@ cert_read_client(const char *path, struct cert_info *out, char *err, size_t errl
 	if (copy_field(out->name, sizeof out->name, base_name(path)) ||
 	    !ids_client_name_valid(out->name)) {
 		snprintf(err, errlen, "%s:0: the file name is not a client name ([a-z0-9_-]{1,64})",
-			 path);
+		         path);
 		return -1;
 	}
 	uint8_t key[32];
@@ -196,14 +199,14 @@ set_meta(zcert_t *cert, const struct cert_info *info)
 		size_t len = 0;
 		for (size_t i = 0; i < info->n_groups; i++)
 			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? "," : "",
-						info->groups[i]);
+			                        info->groups[i]);
 		zcert_set_meta(cert, "groups", "%s", list);
 	}
 }
 
 int
 cert_write_public(const char *path, const uint8_t *public_key, const struct cert_info *info,
-		  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
 	uint8_t no_secret[32] = {0};
 	zcert_t *cert = zcert_new_from(public_key, no_secret);
@@ -219,7 +222,7 @@ cert_write_public(const char *path, const uint8_t *public_key, const struct cert
 
 int
 cert_generate(const char *pub_path, const char *secret_path, const struct cert_info *info,
-	      char *public_z85, char *err, size_t errlen)
+              char *public_z85, char *err, size_t errlen)
 {
 	/* Create the secret file 0600 first, so it is never readable by others. */
 	int fd = open(secret_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -259,17 +262,17 @@ cert_read_public_key(const char *path, uint8_t out[32], char *err, size_t errlen
 	zconfig_t *root = zconfig_load(path);
 	if (root == NULL) {
 		snprintf(err, errlen, "%s:0: cannot read a certificate: %s", path,
-			 errno ? strerror(errno) : "not in the zcert text format");
+		         errno ? strerror(errno) : "not in the zcert text format");
 		return -1;
 	}
 	const char *txt = zconfig_get(root, "/curve/public-key", NULL);
 	int rc = -1;
 	if (txt == NULL)
 		snprintf(err, errlen, "%s:%d: public-key: missing (curve section)", path,
-			 key_line(path, "curve"));
+		         key_line(path, "curve"));
 	else if (strlen(txt) != CERT_Z85_LEN || zmq_z85_decode(out, txt) == NULL)
 		snprintf(err, errlen, "%s:%d: public-key: not a 40-character Z85 key", path,
-			 key_line(path, "public-key"));
+		         key_line(path, "public-key"));
 	else
 		rc = 0;
 	zconfig_destroy(&root);
@@ -286,9 +289,9 @@ cert_load_secret(const char *path, char *err, size_t errlen)
 	}
 	if (st.st_mode & 077) {
 		snprintf(err, errlen,
-			 "%s: secret key file is accessible by group or others (mode %04o); "
-			 "run chmod 600 %s",
-			 path, (unsigned)(st.st_mode & 07777), path);
+		         "%s: secret key file is accessible by group or others (mode %04o); "
+		         "run chmod 600 %s",
+		         path, (unsigned)(st.st_mode & 07777), path);
 		return NULL;
 	}
 	zcert_t *cert = zcert_load(path);
@@ -299,7 +302,7 @@ cert_load_secret(const char *path, char *err, size_t errlen)
 	static const uint8_t zero[32];
 	if (memcmp(zcert_secret_key(cert), zero, sizeof zero) == 0) {
 		snprintf(err, errlen, "%s: holds no secret key (is it a public certificate?)",
-			 path);
+		         path);
 		zcert_destroy(&cert);
 		return NULL;
 	}

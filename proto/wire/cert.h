@@ -22,7 +22,7 @@ struct cert_info {
 	char name[IDS_NAME_MAX + 1]; /* the file name in certs/ */
 	char public_txt[CERT_Z85_LEN + 1];
 	enum ids_role role;
-	char org[IDS_ORG_MAX + 1];		      /* adapters: required; others: optional */
+	char org[IDS_ORG_MAX + 1];                     /* adapters: required; others: optional */
 	char groups[IDS_GROUPS_MAX][IDS_NAME_MAX + 1]; /* subscribers: at least one */
 	size_t n_groups;
 };
@@ -48,16 +48,16 @@ int cert_parse_groups(const char *list, struct cert_info *info, char *err, size_
  * Returns 0, or -1 with the reason in err.
  */
 int cert_write_public(const char *path, const uint8_t *public_key, const struct cert_info *info,
-		      char *err, size_t errlen);
+                      char *err, size_t errlen);
 
 /*
  * Generates a new CURVE keypair: writes the public certificate with info's
- * metadata (none when info is NULL, as for the hub's own keys) to pub_path and the secret certificate to secret_path, created
- * with mode 0600 and refused when it exists. If public_z85 is not NULL the
- * new key's Z85 text is copied there. Returns 0, or -1 with the reason.
+ * metadata (none when info is NULL, as for the hub's own keys) to pub_path and the secret
+ * certificate to secret_path, created with mode 0600 and refused when it exists. If public_z85 is
+ * not NULL the new key's Z85 text is copied there. Returns 0, or -1 with the reason.
  */
 int cert_generate(const char *pub_path, const char *secret_path, const struct cert_info *info,
-		  char *public_z85, char *err, size_t errlen);
+                  char *public_z85, char *err, size_t errlen);
 
 /*
  * Reads just the public key of a certificate file, whoever wrote it (czmq,

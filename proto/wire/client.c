@@ -56,7 +56,7 @@ start_monitor(struct client *c, char *err, size_t errlen)
 	char ep[64];
 	snprintf(ep, sizeof ep, "inproc://client-monitor-%p", (void *)c);
 	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-		     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_DISCONNECTED;
+	             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_DISCONNECTED;
 	if (zmq_socket_monitor(c->sock, ep, events) != 0)
 		goto bad;
 	c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
@@ -93,7 +93,7 @@ client_new(const char *endpoint, const char *hub_cert, const char *cert, char *e
 		goto bad;
 	if (zmq_connect(c->sock, endpoint) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", endpoint,
-			 zmq_strerror(zmq_errno()));
+		         zmq_strerror(zmq_errno()));
 		goto bad;
 	}
 	return c;

@@ -14,9 +14,9 @@ struct client;
 
 enum client_state {
 	CLIENT_CONNECTING = 0, /* no handshake yet since the last change */
-	CLIENT_UP,	       /* handshake done: the hub accepted our certificate */
-	CLIENT_DOWN,	       /* the connection dropped; libzmq reconnects by itself */
-	CLIENT_REFUSED,	       /* the hub refused our certificate */
+	CLIENT_UP,             /* handshake done: the hub accepted our certificate */
+	CLIENT_DOWN,           /* the connection dropped; libzmq reconnects by itself */
+	CLIENT_REFUSED,        /* the hub refused our certificate */
 };
 
 /*
@@ -27,7 +27,7 @@ enum client_state {
  * cannot be read, a bad endpoint). The caller owns the result.
  */
 struct client *client_new(const char *endpoint, const char *hub_cert, const char *cert, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
 /* Closes the socket and monitor and frees c; sets *c to NULL. NULL-safe. */
 void client_destroy(struct client **c);

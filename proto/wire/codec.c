@@ -48,17 +48,17 @@ wire_send(void *sock, const ProtobufCMessage *m, int flags)
 
 ProtobufCMessage *
 wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len, size_t max_bytes,
-	    char *err, size_t errlen)
+            char *err, size_t errlen)
 {
 	if (len > max_bytes) {
 		snprintf(err, errlen, "frame of %zu bytes exceeds the limit of %zu bytes", len,
-			 max_bytes);
+		         max_bytes);
 		return NULL;
 	}
 	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
 	if (m == NULL)
 		snprintf(err, errlen, "could not decode the frame (%zu bytes) as an %s", len,
-			 d->name);
+		         d->name);
 	return m;
 }
 

@@ -32,7 +32,7 @@ int wire_send(void *sock, const ProtobufCMessage *m, int flags);
  * the result and frees it with protobuf_c_message_free_unpacked(m, NULL).
  */
 ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len,
-			      size_t max_bytes, char *err, size_t errlen);
+                              size_t max_bytes, char *err, size_t errlen);
 
 /* The name of enum value v of descriptor d, or NULL when v is not a value of it. */
 const char *wire_enum_name(const ProtobufCEnumDescriptor *d, int v);

@@ -17,7 +17,7 @@ void crypto_sha256(const void *buf, size_t len, uint8_t out[CRYPTO_HASH_BYTES]);
 
 /* The chain hash of entry seq from the previous hash and the body's SHA-256. */
 void crypto_chain(const uint8_t prev[CRYPTO_HASH_BYTES], uint64_t seq,
-		  const uint8_t body_sha[CRYPTO_HASH_BYTES], uint8_t out[CRYPTO_HASH_BYTES]);
+                  const uint8_t body_sha[CRYPTO_HASH_BYTES], uint8_t out[CRYPTO_HASH_BYTES]);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const uint8_t *bytes, size_t n, char *out);

@@ -11,7 +11,7 @@ const char *const ids_areas[] = {"marielund", "hageby", "navestad", "klockaretor
 const size_t ids_n_areas = sizeof ids_areas / sizeof ids_areas[0];
 
 static const char *const topic_kinds[] = {"reports", "measures", "pictures", "checkpoints",
-					  "audit"};
+                                          "audit"};
 static const char *const role_names[] = {"none", "adapter", "subscriber", "admin"};
 
 static bool

@@ -9,10 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IDS_ORG_MAX	32
-#define IDS_NAME_MAX	64
-#define IDS_TOPIC_MAX	64
-#define IDS_GROUPS_MAX	16
+#define IDS_ORG_MAX    32
+#define IDS_NAME_MAX   64
+#define IDS_TOPIC_MAX  64
+#define IDS_GROUPS_MAX 16
 
 /* The five EST areas, in the contract's order. */
 extern const char *const ids_areas[];

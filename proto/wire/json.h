@@ -32,10 +32,10 @@ char *wire_to_json_text(const ProtobufCMessage *m);
  * it with protobuf_c_message_free_unpacked(m, NULL).
  */
 ProtobufCMessage *wire_from_json(const ProtobufCMessageDescriptor *d, const json_t *j, char *err,
-				 size_t errlen);
+                                 size_t errlen);
 
 /* As wire_from_json, from text of len bytes (one JSON object). */
 ProtobufCMessage *wire_from_json_text(const ProtobufCMessageDescriptor *d, const char *text,
-				      size_t len, char *err, size_t errlen);
+                                      size_t len, char *err, size_t errlen);
 
 #endif

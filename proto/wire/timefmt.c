@@ -107,8 +107,13 @@ timefmt_parse(const char *s, int64_t *out, char *err, size_t errlen)
 	}
 	if (*p == '\0') {
 		/* Local Europe/Stockholm time: let libc decide summer time. */
-		struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-				.tm_hour = h, .tm_min = mi, .tm_sec = sec, .tm_isdst = -1};
+		struct tm tm = {.tm_year = y - 1900,
+		                .tm_mon = mo - 1,
+		                .tm_mday = d,
+		                .tm_hour = h,
+		                .tm_min = mi,
+		                .tm_sec = sec,
+		                .tm_isdst = -1};
 		time_t t = mktime(&tm);
 		if (t == (time_t)-1) {
 			snprintf(err, errlen, "\"%s\" is not a local time", s);
@@ -138,7 +143,7 @@ timefmt_parse(const char *s, int64_t *out, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen, "\"%s\" is not an ISO 8601 time (YYYY-MM-DDTHH:MM, optional offset)",
-		 s);
+	         s);
 	return -1;
 }
 
