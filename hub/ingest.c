@@ -188,32 +188,33 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 /* Decodes and judges one received envelope into p. */
 static void
 judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_reports,
-               size_t *n_items, int64_t now_ms)
+	       size_t *n_items, int64_t now_ms)
 {
-	const struct cert_info *who = auth_lookup(in->auth, zmq_msg_gets(body, "User-Id"));
 	size_t len = zmq_msg_size(body);
 	char err[400];
+	/* Answer with the sender's request_id whatever is wrong with the rest. */
+	p->request_id = wire_peek_request_id(zmq_msg_data(body), len);
+	const struct cert_info *who = auth_lookup(in->auth, zmq_msg_gets(body, "User-Id"));
 	if (who == NULL) {
 		refuse(p, 0, "certificate revoked");
 		return;
 	}
 	note_seen(in, who->name, now_ms);
 	if (!access_may_send(who, err, sizeof err)) {
-		snprintf(p->error, sizeof p->error, "%s", err);
+		refuse(p, 0, "%s", err);
 		return;
 	}
 	snprintf(p->org, sizeof p->org, "%s", who->org);
 	if (len > (size_t)in->cfg->max_frame_bytes) {
-		refuse(p, 0,
-		       "frame of %zu bytes exceeds the limit of %ld bytes "
-		       "(limits.max_frame_bytes)",
+		refuse(p, 0, "frame of %zu bytes exceeds the limit of %ld bytes "
+			     "(limits.max_frame_bytes)",
 		       len, in->cfg->max_frame_bytes);
 		return;
 	}
 	p->env = (Est__V1__Envelope *)wire_unpack(&est__v1__envelope__descriptor,
-	                                          zmq_msg_data(body), len, len, err, sizeof err);
+						  zmq_msg_data(body), len, len, err, sizeof err);
 	if (p->env == NULL) {
-		snprintf(p->error, sizeof p->error, "%s", err);
+		refuse(p, 0, "%s", err);
 		return;
 	}
 	p->request_id = p->env->request_id;
@@ -224,9 +225,8 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		refuse(p, 0, "envelope body %d is not accepted; this hub takes reports",
 		       (int)p->env->body_case);
 	else if (p->env->reports->n_reports > (size_t)in->cfg->max_reports_per_envelope)
-		refuse(p, 0,
-		       "batch of %zu reports exceeds the limit of %ld "
-		       "(limits.max_reports_per_envelope)",
+		refuse(p, 0, "batch of %zu reports exceeds the limit of %ld "
+			     "(limits.max_reports_per_envelope)",
 		       p->env->reports->n_reports, in->cfg->max_reports_per_envelope);
 	else if (judge_reports(in, p, n_reports, n_items, now_ms) != 0)
 		refuse(p, INGEST_RETRY_MS, "hub out of memory");

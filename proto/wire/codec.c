@@ -62,6 +62,50 @@ wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len, si
 	return m;
 }
 
+/* Reads a varint at *p (below end) into *v; -1 when it is cut short or too long. */
+static int
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+uint64_t
+wire_peek_request_id(const void *buf, size_t len)
+{
+	const uint8_t *p = buf, *end = p + len;
+	uint64_t tag, v;
+	while (p < end && read_varint(&p, end, &tag) == 0) {
+		unsigned type = tag & 7;
+		if (type == 0) {
+			if (read_varint(&p, end, &v) != 0)
+				return 0;
+			if (tag >> 3 == 2)
+				return v; /* Envelope.request_id */
+		} else if (type == 2) {
+			if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
+				return 0;
+			p += v;
+		} else if (type == 1 || type == 5) {
+			size_t n = type == 1 ? 8 : 4;
+			if ((size_t)(end - p) < n)
+				return 0;
+			p += n;
+		} else {
+			return 0;
+		}
+	}
+	return 0;
+}
+
 const char *
 wire_enum_name(const ProtobufCEnumDescriptor *d, int v)
 {

@@ -34,6 +34,14 @@ int wire_send(void *sock, const ProtobufCMessage *m, int flags);
 ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len,
                               size_t max_bytes, char *err, size_t errlen);
 
+/*
+ * The request_id of a serialized Envelope read straight from its top-level
+ * fields, without decoding the rest: so even a frame refused as too large
+ * or undecodable can be answered with the sender's request_id. 0 when it
+ * cannot be found.
+ */
+uint64_t wire_peek_request_id(const void *buf, size_t len);
+
 /* The name of enum value v of descriptor d, or NULL when v is not a value of it. */
 const char *wire_enum_name(const ProtobufCEnumDescriptor *d, int v);
 

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Fuzz target: what an adapter can send. Decodes the input as an Envelope
+ * with the hub's size cap and validates every report as ingest does.
+ * Also decodes it as a FeedRequest and checks its topics, as feed does.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "areas.h"
+#include "validate.h"
+#include "wire/codec.h"
+#include "wire/ids.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct areas *areas;
+
+static void
+load_areas(void)
+{
+	char path[] = "/tmp/esthub-fuzz-areas-XXXXXX";
+	int fd = mkstemp(path);
+	size_t len = strlen(areas_default_geojson);
+	if (fd < 0 || write(fd, areas_default_geojson, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	int problems = 0;
+	areas = areas_load(path, stderr, &problems);
+	unlink(path);
+	if (areas == NULL)
+		abort();
+}
+
+static void
+fuzz_feed_request(const uint8_t *data, size_t size)
+{
+	char err[256];
+	Est__V1__FeedRequest *req = (Est__V1__FeedRequest *)wire_unpack(
+		&est__v1__feed_request__descriptor, data, size, 65536, err, sizeof err);
+	if (req == NULL)
+		return;
+	if (req->body_case == EST__V1__FEED_REQUEST__BODY_SUBSCRIBE)
+		for (size_t i = 0; i < req->subscribe->n_topics; i++)
+			if (ids_topic_pattern_valid(req->subscribe->topics[i]))
+				(void)ids_topic_match(req->subscribe->topics[i], "hageby/reports");
+	est__v1__feed_request__free_unpacked(req, NULL);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (areas == NULL)
+		load_areas();
+	char err[512];
+	Est__V1__Envelope *env = (Est__V1__Envelope *)wire_unpack(
+		&est__v1__envelope__descriptor, data, size, 1024 * 1024, err, sizeof err);
+	if (env != NULL) {
+		if (env->body_case == EST__V1__ENVELOPE__BODY_REPORTS)
+			for (size_t i = 0; i < env->reports->n_reports; i++)
+				(void)validate_report(env->reports->reports[i], areas, 1764000000,
+						      86400, err, sizeof err);
+		est__v1__envelope__free_unpacked(env, NULL);
+	}
+	fuzz_feed_request(data, size);
+	return 0;
+}
