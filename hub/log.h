@@ -114,4 +114,13 @@ int log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen);
 typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);
 int log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t errlen);
 
+/*
+ * For tests only (the disk-full test): sets SQLite's max_page_count on the
+ * writer connection, so that growing the file past max_pages pages fails
+ * with SQLITE_FULL as a full disk would. SQLite never sets it below the
+ * current size; pass 1073741823 (SQLite's default) to lift it. Returns the
+ * limit now in effect, -1 on error or on a read-only log.
+ */
+int log_set_max_pages(struct log *lg, int max_pages);
+
 #endif
