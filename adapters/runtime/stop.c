@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stop: a flag set by SIGINT and SIGTERM. See stop.h. */
+#include "runtime/stop.h"
+
+#include <signal.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+stop_on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+int
+stop_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stop_on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+bool
+stop_requested(void)
+{
+	return stop_flag != 0;
+}
