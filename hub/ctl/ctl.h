@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ctl: estctl's commands. Each takes the instance directory and its own
+ * arguments (argv[0] is the command's last word, as getopt expects) and
+ * returns the exit code of the contract: 0 ok, 1 usage or input error,
+ * 2 environment error, having said why on stderr.
+ *
+ * client.c  client add / list / revoke (files in DIR; revoke through the hub)
+ * status.c  status (the running hub through control.h, the store beside it)
+ * store.c   what estctl reads from the store: verify and counts (log.h)
+ */
+#ifndef ESTHUB_CTL_H
+#define ESTHUB_CTL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Waiting for a running hub on the control channel. */
+#define CTL_CONTROL_TIMEOUT_MS 3000
+
+typedef int (*ctl_command_fn)(const char *dir, int argc, char **argv);
+
+int ctl_client_add(const char *dir, int argc, char **argv);
+int ctl_client_list(const char *dir, int argc, char **argv);
+int ctl_client_revoke(const char *dir, int argc, char **argv);
+int ctl_status(const char *dir, int argc, char **argv);
+int ctl_verify(const char *dir, int argc, char **argv);
+
+/*
+ * Prints the store's figures (head seq, reports per organisation) to out.
+ * Returns 0, or an exit code when the store cannot be read (said on stderr).
+ */
+int ctl_store_figures(const char *dir, FILE *out);
+
+/* DIR/rel into out; says so and returns -1 when it does not fit. */
+int ctl_path(char *out, size_t outlen, const char *dir, const char *rel);
+
+/* Says what getopt (with opterr 0 and a leading ':') found wrong: c is ':' or '?'. */
+void ctl_bad_option(int c, char **argv);
+
+/* Says "unexpected argument" for argv[optind..] and returns -1 when there are any. */
+int ctl_no_more_args(int argc, char **argv, int first);
+
+#endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * estctl: the administrators' tool. Finds the instance directory (-d DIR,
+ * --dir DIR or ESTHUB_DIR), looks the command up in one table and hands it
+ * its arguments (see ctl.h for the commands).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "instance.h"
+#include "wire/diag.h"
+#include "wire/timefmt.h"
+
+static const struct command {
+	const char *group; /* first word */
+	const char *verb;  /* second word, or NULL for a one-word command */
+	ctl_command_fn fn;
+	const char *usage;
+} commands[] = {
+    {"client", "add", ctl_client_add,
+     "client add NAME --role adapter --org ORG [--public-key FILE]\n"
+     "  client add NAME --role subscriber --groups AREA/GROUP[,...] [--org ORG] "
+     "[--public-key FILE]\n"
+     "  client add NAME --role admin [--org ORG] [--public-key FILE]\n"
+     "      authorise a client: writes DIR/certs/NAME and, without --public-key,\n"
+     "      a new secret certificate DIR/clients/NAME_secret to hand to the partner"},
+    {"client", "list", ctl_client_list,
+     "client list\n"
+     "      the authorised clients (name, role, org, groups, key) and the revoked ones"},
+    {"client", "revoke", ctl_client_revoke,
+     "client revoke NAME\n"
+     "      the running hub refuses NAME's key from now on and ends its feeds"},
+    {"status", NULL, ctl_status,
+     "status\n"
+     "      the store's head and reports per organisation; the running hub's uptime\n"
+     "      and connected clients"},
+    {"verify", NULL, ctl_verify,
+     "verify\n"
+     "      recomputes the log's hash chain: \"log OK: N entries, head HEX\", or the\n"
+     "      first seq that does not hold (exit 1)"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: estctl [-d DIR | --dir DIR] COMMAND ...\n"
+	             "The instance directory may also come from ESTHUB_DIR.\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fprintf(out, "\nExit: 0 ok, 1 usage or input error, 2 environment error (no hub,\n"
+	             "unreadable files or store).\n");
+}
+
+int
+ctl_path(char *out, size_t outlen, const char *dir, const char *rel)
+{
+	if (instance_path(out, outlen, dir, rel) == 0)
+		return 0;
+	diag_say("%s: path too long", dir);
+	return -1;
+}
+
+void
+ctl_bad_option(int c, char **argv)
+{
+	if (c == ':')
+		diag_say("option %s needs a value; try estctl --help", argv[optind - 1]);
+	else
+		diag_say("unknown option %s; try estctl --help", argv[optind - 1]);
+}
+
+int
+ctl_no_more_args(int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	diag_say("unexpected argument \"%s\"; try estctl --help", argv[first]);
+	return -1;
+}
+
+/* The command named by argv[0] (and argv[1]); *used is how many words it took. */
+static const struct command *
+command_find(int argc, char **argv, int *used)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct command *c = &commands[i];
+		if (strcmp(argv[0], c->group) != 0)
+			continue;
+		if (c->verb == NULL) {
+			*used = 1;
+			return c;
+		}
+		if (argc > 1 && strcmp(argv[1], c->verb) == 0) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static bool
+asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Parses the options before the command into *dir (NULL when none was
+ * given). Returns -1 to go on, or the exit code when done (--help, error).
+ */
+static int
+global_options(int argc, char **argv, const char **dir)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	*dir = getenv("ESTHUB_DIR");
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:d:h", opts, NULL)) != -1) {
+		if (c == 'd') {
+			*dir = optarg;
+		} else if (c == 'h') {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			ctl_bad_option(c, argv);
+			return EXIT_INPUT;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_INPUT;
+	}
+	if (*dir != NULL && (*dir)[0] == '\0')
+		*dir = NULL;
+	return -1;
+}
+
+static int
+dir_check(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		diag_say("%s: cannot use the instance directory: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_say("%s: not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *dir = NULL;
+	int used = 0;
+	diag_init(argv[0]);
+	timefmt_init();
+	int rc = global_options(argc, argv, &dir);
+	if (rc >= 0)
+		return rc;
+	argc -= optind;
+	argv += optind;
+	const struct command *c = command_find(argc, argv, &used);
+	if (c == NULL) {
+		diag_say("unknown command \"%s%s%s\"; try estctl --help", argv[0],
+		         argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return EXIT_INPUT;
+	}
+	if (asks_help(argc, argv)) {
+		printf("usage: estctl -d DIR %s\n", c->usage);
+		return EXIT_OK;
+	}
+	if (dir == NULL) {
+		diag_say("no instance directory: give -d DIR or set ESTHUB_DIR");
+		return EXIT_INPUT;
+	}
+	if (dir_check(dir) != 0)
+		return EXIT_ENV;
+	/* The command sees its last word as argv[0], as getopt expects; 0 restarts getopt. */
+	optind = 0;
+	return c->fn(dir, argc - used + 1, argv + used - 1);
+}
