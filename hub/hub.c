@@ -218,29 +218,34 @@ status_add(struct status_ctx *sc, const char *name)
 	return ci;
 }
 
-static void
-status_feed(void *arg, const char *name, const char *role, const char *org, uint64_t next_seq)
+static Est__V1__ClientInfo *
+status_client(struct status_ctx *sc, const char *name, const char *role, const char *org,
+	      const char *kind)
 {
-	struct status_ctx *sc = arg;
 	Est__V1__ClientInfo *ci = status_add(sc, name);
 	if (ci == NULL)
-		return;
+		return NULL;
 	size_t i = sc->reply->n_clients - 1;
 	snprintf(sc->roles[i], sizeof sc->roles[i], "%s", role);
 	snprintf(sc->orgs[i], sizeof sc->orgs[i], "%s", org);
 	ci->role = sc->roles[i];
 	ci->org = sc->orgs[i];
-	ci->kind = (char *)"feed";
-	ci->next_seq = next_seq;
+	ci->kind = (char *)(uintptr_t)kind;
+	return ci;
 }
 
 static void
-status_ingest(void *arg, const char *name, int64_t last_ms)
+status_feed(void *arg, const char *name, const char *role, const char *org, uint64_t next_seq)
 {
-	struct status_ctx *sc = arg;
-	Est__V1__ClientInfo *ci = status_add(sc, name);
+	Est__V1__ClientInfo *ci = status_client(arg, name, role, org, "feed");
 	if (ci)
-		ci->kind = (char *)"ingest";
+		ci->next_seq = next_seq;
+}
+
+static void
+status_ingest(void *arg, const char *name, const char *role, const char *org, int64_t last_ms)
+{
+	status_client(arg, name, role, org, "ingest");
 }
 
 static void

@@ -51,6 +51,8 @@ struct verdict {
 
 struct seen {
 	char name[IDS_NAME_MAX + 1];
+	char role[16];
+	char org[IDS_ORG_MAX + 1];
 	int64_t last_ms;
 };
 
@@ -131,19 +133,21 @@ reserve(struct ingest *in, size_t need)
 }
 
 static void
-note_seen(struct ingest *in, const char *name, int64_t now_ms)
+note_seen(struct ingest *in, const struct cert_info *who, int64_t now_ms)
 {
 	struct seen *oldest = &in->seen[0];
 	for (size_t i = 0; i < INGEST_SEEN_MAX; i++) {
 		struct seen *s = &in->seen[i];
-		if (strcmp(s->name, name) == 0) {
+		if (strcmp(s->name, who->name) == 0) {
 			s->last_ms = now_ms;
 			return;
 		}
 		if (s->last_ms < oldest->last_ms)
 			oldest = s;
 	}
-	snprintf(oldest->name, sizeof oldest->name, "%s", name);
+	snprintf(oldest->name, sizeof oldest->name, "%s", who->name);
+	snprintf(oldest->role, sizeof oldest->role, "%s", ids_role_name(who->role));
+	snprintf(oldest->org, sizeof oldest->org, "%s", who->org);
 	oldest->last_ms = now_ms;
 }
 
@@ -199,7 +203,7 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		refuse(p, 0, "certificate revoked");
 		return;
 	}
-	note_seen(in, who->name, now_ms);
+	note_seen(in, who, now_ms);
 	if (!access_may_send(who, err, sizeof err)) {
 		refuse(p, 0, "%s", err);
 		return;
@@ -390,5 +394,6 @@ ingest_visit(struct ingest *in, int64_t now_ms, ingest_visit_fn fn, void *arg)
 {
 	for (size_t i = 0; i < INGEST_SEEN_MAX; i++)
 		if (in->seen[i].name[0] && now_ms - in->seen[i].last_ms < 60000)
-			fn(arg, in->seen[i].name, in->seen[i].last_ms);
+			fn(arg, in->seen[i].name, in->seen[i].role, in->seen[i].org,
+			   in->seen[i].last_ms);
 }

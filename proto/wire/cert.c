@@ -259,10 +259,15 @@ out:
 int
 cert_read_public_key(const char *path, uint8_t out[32], char *err, size_t errlen)
 {
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
 	zconfig_t *root = zconfig_load(path);
 	if (root == NULL) {
-		snprintf(err, errlen, "%s:0: cannot read a certificate: %s", path,
-		         errno ? strerror(errno) : "not in the zcert text format");
+		snprintf(err, errlen, "%s:0: not a certificate in the zcert text format", path);
 		return -1;
 	}
 	const char *txt = zconfig_get(root, "/curve/public-key", NULL);
