@@ -102,13 +102,68 @@ cert_parse_groups(const char *list, struct cert_info *info, char *err, size_t er
 	return 0;
 }
 
-/* Checks the metadata of a loaded certificate into out; -1 with "path:line: key: reason". */
-static int
-check_meta(const char *path, zcert_t *cert, struct cert_info *out, char *err, size_t errlen)
+#define CERT_FILE_MAX 65536
+
+/*
+ * The certificate file at path as a zconfig tree (caller destroys), or NULL
+ * with err. The file is read here and parsed from memory: czmq's
+ * zconfig_load leaks its file object on a syntax error.
+ */
+static zconfig_t *
+load_config(const char *path, char *err, size_t errlen)
 {
-	const char *role = zcert_meta(cert, "role");
-	const char *org = zcert_meta(cert, "org");
-	const char *groups = zcert_meta(cert, "groups");
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *text = malloc(CERT_FILE_MAX + 1);
+	size_t n = text ? fread(text, 1, CERT_FILE_MAX + 1, f) : 0;
+	fclose(f);
+	zconfig_t *root = NULL;
+	if (text == NULL)
+		snprintf(err, errlen, "%s:0: out of memory", path);
+	else if (n > CERT_FILE_MAX)
+		snprintf(err, errlen, "%s:0: larger than %d bytes: not a certificate", path,
+		         CERT_FILE_MAX);
+	else if (memchr(text, '\0', n) != NULL)
+		snprintf(err, errlen, "%s:0: binary data: not a certificate", path);
+	else {
+		text[n] = '\0';
+		root = zconfig_str_load(text);
+		if (root == NULL)
+			snprintf(err, errlen, "%s:0: not a certificate in the zcert text format",
+			         path);
+	}
+	free(text);
+	return root;
+}
+
+/* The 32 bytes of curve/public-key in root; -1 with "path:line: ..." when missing or bad. */
+static int
+public_key_of(zconfig_t *root, const char *path, uint8_t out[32], char *err, size_t errlen)
+{
+	const char *txt = zconfig_get(root, "/curve/public-key", NULL);
+	if (txt == NULL) {
+		snprintf(err, errlen, "%s:%d: public-key: missing (curve section)", path,
+		         key_line(path, "curve"));
+		return -1;
+	}
+	if (strlen(txt) != CERT_Z85_LEN || zmq_z85_decode(out, txt) == NULL) {
+		snprintf(err, errlen, "%s:%d: public-key: not a 40-character Z85 key", path,
+		         key_line(path, "public-key"));
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the metadata of a certificate's tree into out; -1 with "path:line: key: reason". */
+static int
+check_meta(const char *path, zconfig_t *root, struct cert_info *out, char *err, size_t errlen)
+{
+	const char *role = zconfig_get(root, "/metadata/role", NULL);
+	const char *org = zconfig_get(root, "/metadata/org", NULL);
+	const char *groups = zconfig_get(root, "/metadata/groups", NULL);
 	char why[256];
 
 	out->role = role ? ids_role_parse(role) : ROLE_NONE;
@@ -155,17 +210,15 @@ cert_read_client(const char *path, struct cert_info *out, char *err, size_t errl
 		return -1;
 	}
 	uint8_t key[32];
-	if (cert_read_public_key(path, key, err, errlen))
+	zconfig_t *root = load_config(path, err, errlen);
+	if (root == NULL)
 		return -1;
-	zcert_t *cert = zcert_load(path);
-	if (cert == NULL) {
-		snprintf(err, errlen, "%s:0: not a certificate", path);
-		return -1;
-	}
-	int rc = check_meta(path, cert, out, err, errlen);
+	int rc = public_key_of(root, path, key, err, errlen);
 	if (rc == 0)
-		copy_field(out->public_txt, sizeof out->public_txt, zcert_public_txt(cert));
-	cert_destroy(&cert);
+		rc = check_meta(path, root, out, err, errlen);
+	if (rc == 0)
+		zmq_z85_encode(out->public_txt, key, sizeof key);
+	zconfig_destroy(&root);
 	return rc;
 }
 
@@ -259,27 +312,10 @@ out:
 int
 cert_read_public_key(const char *path, uint8_t out[32], char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+	zconfig_t *root = load_config(path, err, errlen);
+	if (root == NULL)
 		return -1;
-	}
-	fclose(f);
-	zconfig_t *root = zconfig_load(path);
-	if (root == NULL) {
-		snprintf(err, errlen, "%s:0: not a certificate in the zcert text format", path);
-		return -1;
-	}
-	const char *txt = zconfig_get(root, "/curve/public-key", NULL);
-	int rc = -1;
-	if (txt == NULL)
-		snprintf(err, errlen, "%s:%d: public-key: missing (curve section)", path,
-		         key_line(path, "curve"));
-	else if (strlen(txt) != CERT_Z85_LEN || zmq_z85_decode(out, txt) == NULL)
-		snprintf(err, errlen, "%s:%d: public-key: not a 40-character Z85 key", path,
-		         key_line(path, "public-key"));
-	else
-		rc = 0;
+	int rc = public_key_of(root, path, out, err, errlen);
 	zconfig_destroy(&root);
 	return rc;
 }
