@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of what est-feed writes for people and keeps on disk: the
+ * plain summary line (Swedish labels, Stockholm time, UTF-8-safe cuts) and
+ * the --state file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+#include "summary.h"
+#include "wire/ids.h"
+#include "wire/timefmt.h"
+
+static void
+report_entry(Est__V1__LogEntry *e, Est__V1__Report *r, const char *description)
+{
+	est__v1__log_entry__init(e);
+	est__v1__report__init(r);
+	e->seq = 42;
+	e->logged_at = 1795637475; /* 2026-11-25 20:11:15 UTC = 21:11 in Stockholm (CET) */
+	e->org = (char *)"police";
+	e->topic = (char *)"hageby/reports";
+	e->body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
+	e->report = r;
+	r->source_id = (char *)"512345";
+	r->category = EST__V1__CATEGORY__CATEGORY_VANDALISM;
+	r->subcategory = (char *)"klotter";
+	r->area = (char *)"hageby";
+	r->place = (char *)"Hageby centrum";
+	r->description = (char *)(uintptr_t)description;
+}
+
+static void
+test_summary_report(void **state)
+{
+	Est__V1__LogEntry e;
+	Est__V1__Report r;
+	report_entry(&e, &r, "Klotter på fasad mot gården.");
+	char line[SUMMARY_LINE_MAX];
+	summary_line(&e, line, sizeof line);
+	assert_non_null(strstr(line, "42 hageby/reports police 2026-11-25 21:11 "));
+	assert_non_null(strstr(line, "Hageby centrum"));
+	assert_non_null(strstr(line, "Klotter på fasad mot gården."));
+	assert_null(strchr(line, '\n'));
+}
+
+static void
+test_summary_cuts_on_utf8_and_hides_controls(void **state)
+{
+	char text[600] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(text, "åäö\n");
+	Est__V1__LogEntry e;
+	Est__V1__Report r;
+	report_entry(&e, &r, text);
+	for (size_t len = 1; len <= SUMMARY_LINE_MAX; len++) {
+		char line[SUMMARY_LINE_MAX];
+		summary_line(&e, line, len);
+		assert_true(strlen(line) < len);
+		assert_true(ids_utf8_valid(line, strlen(line)));
+		assert_null(strchr(line, '\n'));
+	}
+}
+
+static void
+test_state_roundtrip(void **state)
+{
+	char dir[] = "/tmp/esthub-state-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], err[256];
+	snprintf(path, sizeof path, "%s/feed.state", dir);
+	uint64_t seq = 99;
+	int code = 0;
+	assert_int_equal(state_read(path, &seq, &code, err, sizeof err), 0);
+	assert_int_equal(state_write(path, 18446744073709551615ULL, err, sizeof err), 0);
+	assert_int_equal(state_read(path, &seq, &code, err, sizeof err), 1);
+	assert_true(seq == 18446744073709551615ULL);
+	assert_int_equal(state_write(path, 7, err, sizeof err), 0);
+	assert_int_equal(state_read(path, &seq, &code, err, sizeof err), 1);
+	assert_int_equal(seq, 7);
+	FILE *f = fopen(path, "w");
+	fputs("sju\n", f);
+	fclose(f);
+	assert_int_equal(state_read(path, &seq, &code, err, sizeof err), -1);
+	assert_int_equal(code, 1);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	timefmt_init();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_summary_report),
+	    cmocka_unit_test(test_summary_cuts_on_utf8_and_hides_controls),
+	    cmocka_unit_test(test_state_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
