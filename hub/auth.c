@@ -144,14 +144,24 @@ auth_destroy(struct auth **ap)
 	*ap = NULL;
 }
 
+static const struct cert_info *
+find(const struct auth *a, const char *z85)
+{
+	struct cert_info key;
+	memcpy(key.public_txt, z85, CERT_Z85_LEN + 1);
+	return bsearch(&key, a->ids, a->n_ids, sizeof key, by_key);
+}
+
 const struct cert_info *
 auth_lookup(struct auth *a, const char *z85)
 {
 	if (z85 == NULL || strlen(z85) != CERT_Z85_LEN)
 		return NULL;
-	struct cert_info key;
-	memcpy(key.public_txt, z85, CERT_Z85_LEN + 1);
-	return bsearch(&key, a->ids, a->n_ids, sizeof key, by_key);
+	const struct cert_info *who = find(a, z85);
+	/* zauth may have admitted a certificate added since the last re-read. */
+	if (who == NULL && auth_refresh(a) > 0)
+		who = find(a, z85);
+	return who;
 }
 
 int

@@ -26,7 +26,11 @@ struct auth;
 struct auth *auth_new(const char *dir, char *err, size_t errlen);
 void auth_destroy(struct auth **a);
 
-/* The identity with Z85 public key z85, or NULL (unknown or revoked). Valid until the next refresh.
+/*
+ * The identity with Z85 public key z85, or NULL (unknown or revoked). A key
+ * not in the table makes it re-read DIR/certs first when the directory
+ * changed, so a client added a moment ago is known at once. The result is
+ * valid until the next refresh, so do not hold it across auth calls.
  */
 const struct cert_info *auth_lookup(struct auth *a, const char *z85);
 

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Acceptance: reports pushed by est-adapter and by a raw client are validated, appended
+to the log at consecutive seqs, acknowledged with those seqs, and read back unchanged."""
+
+import json
+import unittest
+
+import harness as h
+
+
+class Acceptance(h.HubTestCase):
+    def test_adapter_pushes_and_feed_reads_back_unchanged(self):
+        P = h.pb()
+        reps = [h.report(), h.report(category=P.CATEGORY_VANDALISM, subcategory="graffiti", severity=0,
+                                     people_count=0, position=(58.5668, 16.1875)),
+                h.report(area="", position=(58.5832, 16.2371), place="Navestad torg")]
+        f = self.inst.write_jsonl(reps)
+        r = self.inst.run_adapter(self.inst.muni, [f])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        lines = h.parse_adapter_lines(r.stdout)
+        self.assertEqual([l[1] for l in lines], [1, 2, 3], "RECORD is the line of the input file")
+        self.assertTrue(all(l[0].endswith(".jsonl") for l in lines))
+        self.assertEqual([(l[2], l[3]) for l in lines], [h.report_key(x) for x in reps])
+        self.assertEqual([l[4] for l in lines], ["accepted"] * 3)
+        seqs = [int(l[5]) for l in lines]
+        self.assertEqual(seqs, [seqs[0], seqs[0] + 1, seqs[0] + 2], "one batch, consecutive seqs")
+
+        log = self.inst.read_log()
+        self.assertLogWellFormed(log)
+        by_seq = {e.seq: e for e in log}
+        for rep, seq in zip(reps, seqs):
+            e = by_seq[seq]
+            self.assertEqual(e.WhichOneof("body"), "report")
+            self.assertEqual(e.org, "municipality", "org comes from the certificate")
+            got = P.Report()
+            got.CopyFrom(e.report)
+            want = P.Report()
+            want.CopyFrom(rep)
+            if not want.area:
+                want.area = "navestad"  # assigned from the position
+            self.assertEqual(got, want, "the stored report is what was sent")
+            self.assertEqual(e.topic, want.area + "/reports")
+            self.assertEqual(len(e.hash), 32, "each entry carries its SHA-256 chain hash")
+            self.assertGreater(e.logged_at, h.now() - 600)
+
+    def test_raw_client_gets_one_ack_per_envelope_with_request_id_echoed(self):
+        P = h.pb()
+        c = self.raw()
+        reps = [h.report() for _ in range(5)]
+        ack = c.request(reps, request_id=987654321012)
+        self.assertEqual(ack.request_id, 987654321012)
+        self.assertAccepted(ack, 5)
+        self.assertEqual([(x.source_id, x.revision) for x in ack.results], [h.report_key(x) for x in reps],
+                         "one Result per report, in order")
+        seqs = [x.seq for x in ack.results]
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + 5)))
+        # A second envelope continues the log without a gap.
+        ack2 = c.request([h.report()], request_id=2)
+        self.assertAccepted(ack2, 1)
+        self.assertEqual(ack2.results[0].seq, seqs[-1] + 1)
+        self.assertEqual(ack2.results[0].status, P.STATUS_ACCEPTED)
+
+    def test_org_is_the_certificates_never_the_messages(self):
+        # The same source_id from two organisations is two different reports.
+        a = self.raw(self.inst.muni).request([h.report("same-id-1")])
+        b = self.raw(self.inst.police).request([h.report("same-id-1")])
+        self.assertAccepted(a, 1)
+        self.assertAccepted(b, 1)
+        self.assertNotEqual(a.results[0].seq, b.results[0].seq)
+        log = {e.seq: e for e in self.inst.read_log()}
+        self.assertEqual(log[a.results[0].seq].org, "municipality")
+        self.assertEqual(log[b.results[0].seq].org, "police")
+
+    def test_area_from_position(self):
+        areas = h.load_areas()
+        # One point well inside each area, and one in the sea off Norrköping.
+        points = {"city": (58.592, 16.185), "marielund": (58.607, 16.145), "hageby": (58.566, 16.187),
+                  "navestad": (58.583, 16.237), "klockaretorpet": (58.571, 16.142), "outside": (58.62, 16.30)}
+        reps = []
+        for area, (lat, lon) in points.items():
+            self.assertEqual(h.locate(areas, lat, lon), area, "test point for %s" % area)
+            reps.append(h.report(area="", position=(lat, lon)))
+        ack = self.raw().request(reps)
+        self.assertAccepted(ack, len(reps))
+        log = {e.seq: e for e in self.inst.read_log()}
+        for area, res in zip(points, ack.results):
+            e = log[res.seq]
+            self.assertEqual(e.report.area, area)
+            self.assertEqual(e.topic, area + "/reports")
+
+    def test_adapter_json_output_is_results(self):
+        P = h.pb()
+        reps = [h.report(), h.report(category=None)]
+        f = self.inst.write_jsonl(reps)
+        r = self.inst.run_adapter(self.inst.muni, [f], json_out=True)
+        self.assertEqual(r.returncode, 1, "a rejected record makes est-adapter exit 1: " + r.stderr)
+        results = []
+        for line in r.stdout.splitlines():
+            res = P.Result()
+            h.json_format().Parse(line, res)
+            results.append(res)
+        self.assertEqual([x.status for x in results], [P.STATUS_ACCEPTED, P.STATUS_REJECTED])
+        self.assertEqual(results[0].source_id, reps[0].source_id)
+        self.assertTrue(results[1].error.startswith("category:"), results[1].error)
+        # The mapping: enums by name, 64-bit integers as strings.
+        first = json.loads(r.stdout.splitlines()[0])
+        self.assertEqual(first["status"], "STATUS_ACCEPTED")
+        self.assertIsInstance(first["seq"], str)
+
+    def test_adapter_reports_a_record_it_cannot_read_and_delivers_the_rest(self):
+        good = h.report()
+        f = self.inst.write_jsonl([h.report_json(good), '{"sourceId": "broken", "category": ', '{"nosuchField": 1}'])
+        r = self.inst.run_adapter(self.inst.muni, [f])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = sorted(h.parse_adapter_lines(r.stdout), key=lambda l: l[1])
+        self.assertEqual([(l[1], l[4]) for l in lines], [(1, "accepted"), (2, "rejected"), (3, "rejected")])
+        self.assertEqual(lines[0][2], good.source_id)
+        self.assertIn("nosuchField", lines[2][5], "an unknown field is named")
+        log = self.inst.read_log()
+        self.assertEqual(len(self.reports_in_log(log)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
