@@ -12,7 +12,7 @@ PACKAGES=(
 	libprotobuf-c-dev protobuf-c-compiler     # wire codec
 	libsqlite3-dev sqlite3                    # the log and the adapter outbox
 	libssl-dev                                # SHA-256 hash chain, Ed25519
-	libjansson-dev libinih-dev libbsd-dev     # JSON mapping and GeoJSON, hub.conf, sys/queue.h
+	libjansson-dev libinih-dev                # JSON mapping and GeoJSON, hub.conf
 	libcmocka-dev                             # unit tests
 	clang libclang-rt-14-dev                  # fuzz targets (-fsanitize=fuzzer)
 	python3 python3-zmq python3-protobuf protobuf-compiler  # integration tests
