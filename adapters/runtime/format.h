@@ -20,6 +20,9 @@
 
 #include "est.pb-c.h"
 
+struct mapping;
+struct geo;
+
 /* What a translator says of one record. */
 enum format_kind {
 	FORMAT_REPORT = 0, /* translated: report is set */
@@ -53,6 +56,10 @@ struct format_input {
 	const char *name;    /* the file name, for messages */
 	format_emit_fn emit; /* receives every record */
 	void *arg;           /* passed to emit */
+	/* The partner's category table (mapping.h); NULL for formats without one. */
+	const struct mapping *map;
+	/* Coordinate conversion and area names (geo.h); never NULL for partner formats. */
+	struct geo *geo;
 };
 
 struct format {
