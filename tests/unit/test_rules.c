@@ -305,7 +305,8 @@ test_validate(void **state)
 	};
 	struct areas *a = default_areas();
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		Est__V1__Report r = EST__V1__REPORT__INIT;
+		Est__V1__Report r;
+		est__v1__report__init(&r);
 		r.source_id = (char *)"K-1";
 		r.category = EST__V1__CATEGORY__CATEGORY_VANDALISM;
 		r.area = (char *)"hageby";
@@ -328,8 +329,10 @@ static void
 test_validate_assigns_area(void **state)
 {
 	struct areas *a = default_areas();
-	Est__V1__Position pos = EST__V1__POSITION__INIT;
-	Est__V1__Report r = EST__V1__REPORT__INIT;
+	Est__V1__Position pos;
+	Est__V1__Report r;
+	est__v1__position__init(&pos);
+	est__v1__report__init(&r);
 	r.source_id = (char *)"P-1";
 	r.category = EST__V1__CATEGORY__CATEGORY_GATHERING;
 	r.observed_at = NOW;
