@@ -142,7 +142,7 @@ set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
-/* vandalism/graffiti hageby "Hageby centrum": Klotter på fasad */
+/* vandalism/graffiti hageby "Hageby centrum" observerad 2026-11-20 21:40: Klotter på fasad */
 static void
 line_report(struct line *l, const Est__V1__Report *r)
 {
@@ -159,6 +159,10 @@ line_report(struct line *l, const Est__V1__Report *r)
 		line_printf(l, " \"");
 		line_text(l, r->place, 60);
 		line_printf(l, "\"");
+	}
+	if (r->observed_at != 0) {
+		line_printf(l, " observerad ");
+		line_time(l, r->observed_at);
 	}
 	if (r->starts_at != 0) {
 		line_printf(l, " från ");

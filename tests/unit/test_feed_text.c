@@ -37,6 +37,7 @@ report_entry(Est__V1__LogEntry *e, Est__V1__Report *r, const char *description)
 	r->area = (char *)"hageby";
 	r->place = (char *)"Hageby centrum";
 	r->description = (char *)(uintptr_t)description;
+	r->observed_at = 1795466400; /* 2026-11-23 21:40 in Stockholm */
 }
 
 static void
@@ -48,7 +49,7 @@ test_summary_report(void **state)
 	char line[SUMMARY_LINE_MAX];
 	summary_line(&e, line, sizeof line);
 	assert_non_null(strstr(line, "42 hageby/reports police 2026-11-25 21:11 "));
-	assert_non_null(strstr(line, "Hageby centrum"));
+	assert_non_null(strstr(line, "\"Hageby centrum\" observerad 2026-11-23 21:40"));
 	assert_non_null(strstr(line, "Klotter på fasad mot gården."));
 	assert_null(strchr(line, '\n'));
 }
