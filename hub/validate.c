@@ -3,6 +3,7 @@
 #include "validate.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,10 +120,13 @@ check_place(Est__V1__Report *r, const struct areas *areas, char *err, size_t err
 	}
 	if (r->area[0] != '\0') {
 		if (strcmp(r->area, "outside") != 0 && !areas_has(areas, r->area)) {
+			/* Echo only what looks like an id: free text may be personal data. */
+			bool id_like = strspn(r->area, "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+			               strlen(r->area);
 			snprintf(err, errlen,
-			         "area: unknown area \"%s\" (known: marielund, hageby, "
-			         "navestad, klockaretorpet, city, outside)",
-			         r->area);
+			         "area: unknown area%s%s%s (known: marielund, hageby, navestad, "
+			         "klockaretorpet, city, outside)",
+			         id_like ? " \"" : "", id_like ? r->area : "", id_like ? "\"" : "");
 			return -1;
 		}
 		return 0;
