@@ -220,7 +220,7 @@ status_add(struct status_ctx *sc, const char *name)
 
 static Est__V1__ClientInfo *
 status_client(struct status_ctx *sc, const char *name, const char *role, const char *org,
-	      const char *kind)
+              const char *kind)
 {
 	Est__V1__ClientInfo *ci = status_add(sc, name);
 	if (ci == NULL)

@@ -192,7 +192,7 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 /* Decodes and judges one received envelope into p. */
 static void
 judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_reports,
-	       size_t *n_items, int64_t now_ms)
+               size_t *n_items, int64_t now_ms)
 {
 	size_t len = zmq_msg_size(body);
 	char err[400];
@@ -210,13 +210,14 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 	}
 	snprintf(p->org, sizeof p->org, "%s", who->org);
 	if (len > (size_t)in->cfg->max_frame_bytes) {
-		refuse(p, 0, "frame of %zu bytes exceeds the limit of %ld bytes "
-			     "(limits.max_frame_bytes)",
+		refuse(p, 0,
+		       "frame of %zu bytes exceeds the limit of %ld bytes "
+		       "(limits.max_frame_bytes)",
 		       len, in->cfg->max_frame_bytes);
 		return;
 	}
 	p->env = (Est__V1__Envelope *)wire_unpack(&est__v1__envelope__descriptor,
-						  zmq_msg_data(body), len, len, err, sizeof err);
+	                                          zmq_msg_data(body), len, len, err, sizeof err);
 	if (p->env == NULL) {
 		refuse(p, 0, "%s", err);
 		return;
@@ -229,8 +230,9 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		refuse(p, 0, "envelope body %d is not accepted; this hub takes reports",
 		       (int)p->env->body_case);
 	else if (p->env->reports->n_reports > (size_t)in->cfg->max_reports_per_envelope)
-		refuse(p, 0, "batch of %zu reports exceeds the limit of %ld "
-			     "(limits.max_reports_per_envelope)",
+		refuse(p, 0,
+		       "batch of %zu reports exceeds the limit of %ld "
+		       "(limits.max_reports_per_envelope)",
 		       p->env->reports->n_reports, in->cfg->max_reports_per_envelope);
 	else if (judge_reports(in, p, n_reports, n_items, now_ms) != 0)
 		refuse(p, INGEST_RETRY_MS, "hub out of memory");

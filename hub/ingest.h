@@ -34,7 +34,7 @@ size_t ingest_batch(struct ingest *in, int64_t now_ms);
 
 /* Calls fn for each client that sent within the last minute (for estctl status). */
 typedef void (*ingest_visit_fn)(void *arg, const char *name, const char *role, const char *org,
-				int64_t last_ms);
+                                int64_t last_ms);
 void ingest_visit(struct ingest *in, int64_t now_ms, ingest_visit_fn fn, void *arg);
 
 #endif

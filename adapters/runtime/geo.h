@@ -15,10 +15,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Most aliases one geo holds (geo_area_alias). */
+#define GEO_MAX_ALIASES 256
+
 struct geo;
 
-/* A PROJ context and the EPSG:3006 -> EPSG:4326 transform, and the default area names. NULL with err. */
+/*
+ * A PROJ context and the EPSG:3006 -> EPSG:4326 transform, and the default
+ * area names. NULL with the reason in err (PROJ cannot find its database:
+ * is proj-data installed?). The caller owns the result; geo_destroy.
+ */
 struct geo *geo_new(char *err, size_t errlen);
+/* Frees *g and sets it to NULL. NULL-safe. */
 void geo_destroy(struct geo **g);
 
 /*
@@ -26,14 +34,16 @@ void geo_destroy(struct geo **g);
  * longitude (degrees). 0, or -1 with the reason in err.
  */
 int geo_sweref_to_wgs84(struct geo *g, double north, double east, double *lat, double *lon,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 /* Whether (lat, lon) lies in Sweden's bounding box (with a small margin). */
 bool geo_in_sweden(double lat, double lon);
 
 /*
- * Adds an alias: name (as people write it) for area id. 0, or -1 with the
- * reason in err (unknown area id).
+ * Adds an alias: name (as people write it) for area id. A later alias for
+ * the same name replaces the earlier one; a built-in name (geo_builtin_area_id)
+ * keeps its area. 0, or -1 with the reason in err (unknown area id, empty
+ * name, a built-in name of another area, more than GEO_MAX_ALIASES).
  */
 int geo_area_alias(struct geo *g, const char *name, const char *id, char *err, size_t errlen);
 
@@ -44,5 +54,19 @@ int geo_area_alias(struct geo *g, const char *name, const char *id, char *err, s
  * nothing matches.
  */
 const char *geo_area_id(const struct geo *g, const char *name);
+
+/*
+ * The area id for name among the built-in names alone (the ids, the areas'
+ * names, "Norrköping centrum", "Centrum", "City"), compared as geo_area_id
+ * does; NULL when none matches. Needs no geo: a configuration can be checked
+ * without PROJ.
+ */
+const char *geo_builtin_area_id(const char *name);
+
+/*
+ * The i-th built-in name that is not an id itself ("Norrköping city") and
+ * its area id, for documentation; false past the last one.
+ */
+bool geo_builtin_name_at(size_t i, const char **name, const char **id);
 
 #endif

@@ -41,7 +41,7 @@ fuzz_feed_request(const uint8_t *data, size_t size)
 {
 	char err[256];
 	Est__V1__FeedRequest *req = (Est__V1__FeedRequest *)wire_unpack(
-		&est__v1__feed_request__descriptor, data, size, 65536, err, sizeof err);
+	    &est__v1__feed_request__descriptor, data, size, 65536, err, sizeof err);
 	if (req == NULL)
 		return;
 	if (req->body_case == EST__V1__FEED_REQUEST__BODY_SUBSCRIBE)
@@ -58,12 +58,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		load_areas();
 	char err[512];
 	Est__V1__Envelope *env = (Est__V1__Envelope *)wire_unpack(
-		&est__v1__envelope__descriptor, data, size, 1024 * 1024, err, sizeof err);
+	    &est__v1__envelope__descriptor, data, size, 1024 * 1024, err, sizeof err);
 	if (env != NULL) {
 		if (env->body_case == EST__V1__ENVELOPE__BODY_REPORTS)
 			for (size_t i = 0; i < env->reports->n_reports; i++)
 				(void)validate_report(env->reports->reports[i], areas, 1764000000,
-						      86400, err, sizeof err);
+				                      86400, err, sizeof err);
 		est__v1__envelope__free_unpacked(env, NULL);
 	}
 	fuzz_feed_request(data, size);
