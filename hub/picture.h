@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * picture: the situational picture (lägesbild) of an area and ISO week.
+ *
+ * Two halves. A store (struct picture_store) holds the current reports in
+ * compact form: per (org, source_id) only the highest revision, withdrawn
+ * ones marked so they never count. It is filled from the log once
+ * (picture_store_load) and then kept current one report at a time
+ * (picture_store_add, cheap enough to call after each commit). The
+ * compiler (picture_compile) is a pure function of the store, the rules,
+ * the week, the list of areas and the time it is told: it builds the
+ * picture of every area and of the whole municipality (`all`) together, so
+ * the areas can be ranked against each other. Counting, baselines, merging
+ * (merge.h), the priority score and hotspots are explained with worked
+ * examples in docs/pictures.md.
+ */
+#ifndef ESTHUB_HUB_PICTURE_H
+#define ESTHUB_HUB_PICTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "est.pb-c.h"
+#include "log.h"
+#include "merge.h"
+
+/* Caps: areas one compile ranks, organisations and current reports one store holds. */
+#define PICTURE_MAX_AREAS   64
+#define PICTURE_MAX_ORGS    1024
+#define PICTURE_MAX_REPORTS (8u * 1024 * 1024)
+/* Est__V1__Category values 0..8. */
+#define PICTURE_CATEGORIES 9
+/* The id of the municipality overview. */
+#define PICTURE_ALL "all"
+
+struct picture_store;
+
+/* How pictures are compiled (configuration; picture_rules_default gives the documented defaults).
+ */
+struct picture_rules {
+	struct merge_rules merge;
+	double weight[PICTURE_CATEGORIES]; /* points per incident of each category */
+	double trend_factor;               /* share of a weight per report above the baseline */
+	double confirm_factor;             /* share of a weight per incident two or more orgs saw */
+	unsigned hotspots_max;             /* hotspots listed at most */
+	double hotspot_cell_m;             /* grid cell of a hotspot without a place name */
+	int64_t upcoming_s;                /* how far past the week upcoming events are listed */
+	unsigned upcoming_max;             /* upcoming events listed at most */
+};
+
+void picture_rules_default(struct picture_rules *rules);
+
+/* An empty store (NULL when out of memory). Caller owns it; picture_store_destroy. */
+struct picture_store *picture_store_new(void);
+void picture_store_destroy(struct picture_store **ps);
+
+/*
+ * Takes the report r logged at seq by org (the entry's org). A report
+ * replaces the stored one of the same (org, source_id) when its revision is
+ * not lower; a withdrawn one then stops counting. An empty r->area is taken
+ * from area_hint (the entry's topic area; may be NULL). Raises the store's
+ * through_seq to seq. Returns 0, or -1 when a cap is reached or memory runs
+ * out (the store is unchanged but for through_seq).
+ */
+int picture_store_add(struct picture_store *ps, uint64_t seq, const char *org,
+                      const char *area_hint, const Est__V1__Report *r);
+
+/*
+ * Adds every report entry of the log with seq in 1..through_seq (0: up to
+ * the head) and sets through_seq to that seq. Returns 0, or -1 with the
+ * reason in err (log error, undecodable body, a cap).
+ */
+int picture_store_load(struct picture_store *ps, struct log *lg, uint64_t through_seq, char *err,
+                       size_t errlen);
+
+/* The log seq the store covers, and its number of current (not withdrawn) reports. */
+uint64_t picture_store_through(const struct picture_store *ps);
+size_t picture_store_current(const struct picture_store *ps);
+
+/*
+ * Compiles the pictures of week ("2026-W47") for areas[0..n_areas) and
+ * then for `all`: out[0..n_areas] receive n_areas + 1 pictures (caller owns
+ * each; picture_free). Ranks run over the listed areas; `all` has rank 0.
+ * Reports of areas not listed (e.g. `outside`) count only in `all`.
+ * generated_at is now; through_seq the store's. Returns 0, or -1 with the
+ * reason in err (bad week id, too many areas, out of memory; out is then
+ * all NULL).
+ */
+int picture_compile(const struct picture_store *ps, const struct picture_rules *rules,
+                    const char *week, const char *const *areas, size_t n_areas, int64_t now,
+                    Est__V1__Picture **out, char *err, size_t errlen);
+
+/* Frees a picture from picture_compile; sets *p to NULL. NULL-safe. */
+void picture_free(Est__V1__Picture **p);
+
+#endif
