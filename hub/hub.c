@@ -26,9 +26,12 @@
 #include "ingest.h"
 #include "instance.h"
 #include "log.h"
+#include "picture.h"
+#include "week.h"
 #include "wire/cert.h"
 #include "wire/codec.h"
 #include "wire/diag.h"
+#include "wire/ids.h"
 #include "wire/timefmt.h"
 
 #define HUB_TICK_MS 500
@@ -65,6 +68,8 @@ struct hub {
 	struct control *control;
 	struct feed *feed;
 	struct ingest *ingest;
+	struct picture_store *pictures;
+	struct picture_rules rules;
 	int lock_fd;
 	int64_t started_at;
 	char ingest_ep[256];
@@ -159,6 +164,38 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	return h->control ? 0 : -1;
 }
 
+/* What the pictures are compiled from: every current report of the log. */
+static int
+load_pictures(struct hub *h, char *err, size_t errlen)
+{
+	picture_rules_default(&h->rules);
+	h->pictures = picture_store_new();
+	if (h->pictures == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return picture_store_load(h->pictures, h->lg, 0, err, errlen);
+}
+
+/* ingest's commit hook: new entries go to the feed and the picture store. */
+static void
+on_commit(void *arg, const struct log_item *items, size_t n)
+{
+	struct hub *h = arg;
+	feed_publish(h->feed, items, n);
+	for (size_t i = 0; i < n; i++) {
+		const Est__V1__LogEntry *e = items[i].entry;
+		if (items[i].status != EST__V1__STATUS__STATUS_ACCEPTED ||
+		    e->body_case != EST__V1__LOG_ENTRY__BODY_REPORT)
+			continue;
+		if (picture_store_add(h->pictures, items[i].seq, e->org, e->report->area,
+		                      e->report) != 0)
+			diag_say(
+			    "pictures: report seq %llu not counted (store full or out of memory)",
+			    (unsigned long long)items[i].seq);
+	}
+}
+
 static int
 start(struct hub *h)
 {
@@ -178,9 +215,12 @@ start(struct hub *h)
 		goto env;
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
+	if (load_pictures(h, err, sizeof err) != 0)
+		goto env;
 	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
 	h->ingest =
-	    h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, h->feed) : NULL;
+	    h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, on_commit, h)
+	            : NULL;
 	if (h->ingest == NULL) {
 		snprintf(err, sizeof err, "out of memory");
 		goto env;
@@ -275,6 +315,76 @@ reply_status(struct hub *h, Est__V1__ControlReply *reply)
 	free(sc.orgs);
 }
 
+/* The week asked for, or the current one; -1 with err when it is not a week id. */
+static int
+picture_week(const char *asked, char *week, size_t weeklen, char *err, size_t errlen)
+{
+	struct week w;
+	if (asked[0] == '\0') {
+		if (week_of(timefmt_now(), &w) != 0) {
+			snprintf(err, errlen, "cannot tell the current week");
+			return -1;
+		}
+	} else if (week_parse(asked, &w, err, errlen) != 0) {
+		return -1;
+	}
+	week_format(w, week, weeklen);
+	return 0;
+}
+
+/*
+ * Compiles the pictures of one week, appends those asked for to the log
+ * (AREA/pictures, org "esthub") and publishes them. Every area is compiled
+ * even when one is asked for: ranks compare the areas.
+ */
+static void
+compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__ControlReply *reply,
+                 uint64_t *seqs, char *msg, size_t msglen)
+{
+	enum { N = 8 };
+	Est__V1__Picture *out[N] = {NULL};
+	Est__V1__LogEntry entries[N];
+	struct log_item items[N];
+	char topics[N][IDS_TOPIC_MAX + 1], week[16];
+	const char *area = req ? req->area : "";
+	size_t n_areas = ids_n_areas, n = 0;
+	if (area[0] && !ids_area_valid(area) && strcmp(area, "all") != 0) {
+		snprintf(msg, msglen, "unknown area \"%s\" (an area id or all)", area);
+		return;
+	}
+	if (picture_week(req ? req->week : "", week, sizeof week, msg, msglen) != 0 ||
+	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, timefmt_now(), out,
+	                    msg, msglen) != 0)
+		return;
+	for (size_t i = 0; i <= n_areas; i++) {
+		if (area[0] && strcmp(out[i]->area, area) != 0)
+			continue;
+		est__v1__log_entry__init(&entries[n]);
+		snprintf(topics[n], sizeof topics[n], "%s/pictures", out[i]->area);
+		entries[n].org = (char *)"esthub";
+		entries[n].topic = topics[n];
+		entries[n].body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
+		entries[n].picture = out[i];
+		memset(&items[n], 0, sizeof items[n]);
+		items[n].entry = &entries[n];
+		n++;
+	}
+	if (log_append(h->lg, items, n, timefmt_now(), msg, msglen) == 0) {
+		feed_publish(h->feed, items, n);
+		for (size_t i = 0; i < n; i++)
+			seqs[i] = items[i].seq;
+		reply->ok = true;
+		reply->seqs = seqs;
+		reply->n_seqs = n;
+		snprintf(msg, msglen, "compiled %zu picture%s of %s, seq %llu..%llu", n,
+		         n == 1 ? "" : "s", week, (unsigned long long)items[0].seq,
+		         (unsigned long long)items[n - 1].seq);
+		diag_say("%s", msg);
+	}
+	for (size_t i = 0; i <= n_areas; i++)
+		picture_free(&out[i]);
+}
+
 static void
 serve_control(struct hub *h)
 {
@@ -294,7 +404,10 @@ serve_control(struct hub *h)
 	if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_STATUS) {
 		reply_status(h, &reply);
 	} else {
-		if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
+		uint64_t seqs[8];
+		if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES) {
+			compile_pictures(h, req->compile_pictures, &reply, seqs, err, sizeof err);
+		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
 			reply.ok = auth_revoke(h->auth, req->revoke, err, sizeof err) == 0;
 			if (reply.ok) {
 				diag_say("%s", err);
@@ -353,6 +466,7 @@ finish(struct hub *h)
 		zmq_close(h->ingest_sock);
 	if (h->feed_sock)
 		zmq_close(h->feed_sock);
+	picture_store_destroy(&h->pictures);
 	log_close(&h->lg);
 	auth_destroy(&h->auth);
 	areas_destroy(&h->areas);

@@ -20,7 +20,6 @@
 #include "areas.h"
 #include "auth.h"
 #include "config.h"
-#include "feed.h"
 #include "log.h"
 #include "validate.h"
 #include "wire/codec.h"
@@ -62,7 +61,8 @@ struct ingest {
 	struct auth *auth;
 	const struct areas *areas;
 	const struct config *cfg;
-	struct feed *feed;
+	ingest_commit_fn on_commit;
+	void *commit_arg;
 	struct pending *pend;
 	size_t pend_cap;
 	struct verdict *verdicts;
@@ -76,7 +76,7 @@ struct ingest {
 
 struct ingest *
 ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
-           const struct config *cfg, struct feed *feed)
+           const struct config *cfg, ingest_commit_fn on_commit, void *commit_arg)
 {
 	struct ingest *in = calloc(1, sizeof *in);
 	if (in == NULL)
@@ -86,7 +86,8 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->auth = auth;
 	in->areas = areas;
 	in->cfg = cfg;
-	in->feed = feed;
+	in->on_commit = on_commit;
+	in->commit_arg = commit_arg;
 	return in;
 }
 
@@ -380,7 +381,7 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 			diag_say("ingest: batch of %zu reports refused: %s", n_items, err);
 			refuse_all(in, n_pend, err);
 		} else {
-			feed_publish(in->feed, in->items, n_items);
+			in->on_commit(in->commit_arg, in->items, n_items);
 		}
 	}
 	for (size_t i = 0; i < n_pend; i++) {

@@ -5,7 +5,7 @@
  * everything accepted that arrived together in one transaction (group
  * commit: what queued while the last commit ran goes into the next one),
  * acknowledges each envelope only after that commit, and hands the new
- * entries to the feed.
+ * entries on (to the feed and the pictures).
  */
 #ifndef ESTHUB_HUB_INGEST_H
 #define ESTHUB_HUB_INGEST_H
@@ -18,11 +18,21 @@ struct log;
 struct auth;
 struct areas;
 struct config;
-struct feed;
 
-/* sock: the bound ingest ROUTER socket (owned by the caller). NULL on allocation failure. */
+struct log_item;
+
+/*
+ * Called after each durable commit with the batch's items (the ACCEPTED
+ * ones are new log entries), before the acknowledgements go out.
+ */
+typedef void (*ingest_commit_fn)(void *arg, const struct log_item *items, size_t n);
+
+/*
+ * sock: the bound ingest ROUTER socket (owned by the caller); on_commit
+ * hears of every commit. NULL on allocation failure.
+ */
 struct ingest *ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
-                          const struct config *cfg, struct feed *feed);
+                          const struct config *cfg, ingest_commit_fn on_commit, void *commit_arg);
 void ingest_destroy(struct ingest **in);
 
 /*

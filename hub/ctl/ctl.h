@@ -8,6 +8,7 @@
  * client.c  client add / list / revoke (files in DIR; revoke through the hub)
  * status.c  status (the running hub through control.h, the store beside it)
  * store.c   what estctl reads from the store: verify and counts (log.h)
+ * picture.c picture compile (through the running hub)
  */
 #ifndef ESTHUB_CTL_H
 #define ESTHUB_CTL_H
@@ -25,6 +26,7 @@ int ctl_client_list(const char *dir, int argc, char **argv);
 int ctl_client_revoke(const char *dir, int argc, char **argv);
 int ctl_status(const char *dir, int argc, char **argv);
 int ctl_verify(const char *dir, int argc, char **argv);
+int ctl_picture_compile(const char *dir, int argc, char **argv);
 
 /*
  * Prints the store's figures (head seq, reports per organisation) to out.

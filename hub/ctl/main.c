@@ -40,6 +40,11 @@ static const struct command {
      "status\n"
      "      the store's head and reports per organisation; the running hub's uptime\n"
      "      and connected clients"},
+    {"picture", "compile", ctl_picture_compile,
+     "picture compile [--area A] [--week YYYY-Www]\n"
+     "      the running hub compiles the situational pictures (lägesbilder) of a week\n"
+     "      (default: the current one, Europe/Stockholm) for every area and the\n"
+     "      overview (all), logs them and publishes them; --area publishes one"},
     {"verify", NULL, ctl_verify,
      "verify\n"
      "      recomputes the log's hash chain: \"log OK: N entries, head HEX\", or the\n"

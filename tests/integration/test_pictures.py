@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Situational pictures through the real programs: `estctl picture compile` makes the running
+hub compile the week's pictures from the log, append them on AREA/pictures and publish them;
+working groups read their own area's picture and the overview, and compiling twice over the
+same log gives the same content."""
+
+import os
+import subprocess
+import unittest
+
+import harness as h
+
+AREAS = ("marielund", "hageby", "navestad", "klockaretorpet", "city")
+
+
+class Pictures(h.HubTestCase):
+    def push_sample_week(self):
+        clients = {"municipality.jsonl": self.inst.muni, "police.jsonl": self.inst.police,
+                   "housing.jsonl": self.inst.housing}
+        for path in h.SAMPLE_FILES:
+            r = self.inst.run_adapter(clients[os.path.basename(path)], [path], timeout_s=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def pictures(self, log):
+        return [e for e in log if e.WhichOneof("body") == "picture"]
+
+    def test_compile_logs_and_publishes_one_picture_per_area_and_the_overview(self):
+        self.push_sample_week()
+        head = self.inst.read_log()[-1].seq
+        r = self.inst.estctl("picture", "compile", "--week", "2026-W47")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("compiled 6 pictures of 2026-W47", r.stdout)
+
+        log = self.inst.read_log(from_seq=head + 1)
+        pics = self.pictures(log)
+        self.assertEqual(sorted(p.picture.area for p in pics), sorted(AREAS + ("all",)))
+        P = h.pb()
+        for e in pics:
+            pic = e.picture
+            self.assertEqual(e.topic, pic.area + "/pictures")
+            self.assertEqual(e.org, "esthub")
+            self.assertEqual(pic.week, "2026-W47")
+            self.assertEqual(pic.through_seq, head)
+        by_area = {e.picture.area: e.picture for e in pics}
+        # Counts agree with the reports in the log: current, not withdrawn, of the week.
+        reports = [e.report for e in self.inst.read_log() if e.WhichOneof("body") == "report"]
+        latest = {}
+        for rep in reports:
+            key = (rep.source_id,)
+            if key not in latest or rep.revision >= latest[key].revision:
+                latest[key] = rep
+        for area in AREAS:
+            want = sum(1 for rep in latest.values() if rep.area == area and not rep.withdrawn
+                       and 1794783600 <= rep.observed_at < 1795388400)
+            got = sum(c.reports for c in by_area[area].categories)
+            self.assertEqual(got, want, area)
+        ranks = sorted(by_area[a].rank for a in AREAS)
+        self.assertEqual(ranks[0], 1)
+        self.assertEqual(by_area["all"].rank, 0)
+        # The highest score has rank 1.
+        best = max(AREAS, key=lambda a: by_area[a].priority_score)
+        self.assertEqual(by_area[best].rank, 1)
+        self.assertGreater(len(by_area["hageby"].hotspots), 0)
+
+    def test_working_group_reads_its_area_and_the_overview_only(self):
+        self.push_sample_week()
+        self.inst.estctl("picture", "compile", "--week", "2026-W47", check=True)
+        r, entries = self.inst.run_feed(self.inst.hageby, topics=("*/pictures",), from_seq=1)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(e.topic for e in entries), ["all/pictures", "hageby/pictures"])
+
+    def test_compiling_twice_gives_the_same_content(self):
+        self.push_sample_week()
+        self.inst.estctl("picture", "compile", "--week", "2026-W47", "--area", "hageby", check=True)
+        self.inst.estctl("picture", "compile", "--week", "2026-W47", "--area", "hageby", check=True)
+        pics = [e.picture for e in self.pictures(self.inst.read_log())]
+        self.assertEqual(len(pics), 2)
+        for p in pics:
+            p.generated_at = 0
+            p.ClearField("signature")
+        self.assertEqual(pics[0].SerializeToString(), pics[1].SerializeToString())
+
+    def test_bad_requests_are_refused_clearly(self):
+        r = self.inst.estctl("picture", "compile", "--week", "2026-W99")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("week", r.stderr)
+        r = self.inst.estctl("picture", "compile", "--area", "gotham")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown area", r.stderr)
+
+    def test_without_a_hub_estctl_says_so(self):
+        self.inst.stop()
+        r = self.inst.estctl("picture", "compile")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("hub not running", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
