@@ -130,6 +130,10 @@ feed() {
 		--from 1 --until-head --timeout 30 "$@"
 }
 
+say "compiling the situational pictures (lägesbilder) of 2026-W47"
+"$ESTCTL" -d "$DIR" picture compile --week 2026-W47
+feed admin --topic '*/pictures'
+
 say "entries per topic in the shared log (admin)"
 feed admin --topic '*/*' | awk '{print $2}' | sort | uniq -c
 
