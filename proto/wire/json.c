@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -783,6 +784,18 @@ struct reader {
 	size_t pathlen;
 };
 
+/*
+ * Whether s may be quoted back in an error: an identifier of at most 64
+ * ASCII letters, digits and underscores, as enum and field names are.
+ * Anything else may be a partner's free text (personal data, broken UTF-8).
+ */
+static bool
+name_like(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	return n > 0 && n <= 64 && s[n] == '\0';
+}
+
 /* Writes "path: reason" (or just the reason at the top) to err; returns -1. */
 __attribute__((format(printf, 2, 3))) static int
 read_fail(struct reader *r, const char *fmt, ...)
@@ -1009,7 +1022,8 @@ enum_read(struct reader *r, const ProtobufCEnumDescriptor *ed, const json_t *v, 
 		}
 		/* json_format also takes a number written as a string. */
 		if (!is_decimal_integer(s, n))
-			return read_fail(r, "unknown enum value \"%.64s\"", s);
+			return name_like(s) ? read_fail(r, "unknown enum value \"%s\"", s)
+			                    : read_fail(r, "unknown enum value (not an enum name)");
 	} else if (!json_is_number(v)) {
 		return read_fail(r, "expected an enum name or number, got %s", json_kind(v));
 	}
@@ -1249,7 +1263,8 @@ field_read(struct reader *r, ProtobufCMessage *m, unsigned char *seen, const cha
 	int rc;
 
 	if (f == NULL)
-		return read_fail(r, "unknown field \"%.64s\"", key);
+		return name_like(key) ? read_fail(r, "unknown field \"%s\"", key)
+		                      : read_fail(r, "unknown field (not a field name)");
 	saved = path_push(r, r->pathlen > 0 ? ".%s" : "%s", key);
 	if (seen[f - m->descriptor->fields]++)
 		rc = read_fail(r, "field given more than once");
