@@ -12,11 +12,15 @@ PACKAGES=(
 	libprotobuf-c-dev protobuf-c-compiler     # wire codec
 	libsqlite3-dev sqlite3                    # the log and the adapter outbox
 	libssl-dev                                # SHA-256 hash chain, Ed25519
-	libjansson-dev libinih-dev                # JSON mapping and GeoJSON, hub.conf
+	libjansson-dev libinih-dev                # JSON mapping and GeoJSON, hub.conf and adapter configs
+	libproj-dev proj-data                     # SWEREF 99 TM -> WGS 84 in the adapters
+	libcsv-dev                                # the municipality's CSV export
+	libmicrohttpd-dev curl                    # the adapters' HTTP endpoint (curl: its tests)
 	libcmocka-dev                             # unit tests
 	clang libclang-rt-14-dev                  # fuzz targets (-fsanitize=fuzzer)
 	python3 python3-zmq python3-protobuf protobuf-compiler  # integration tests
 	tzdata                                    # Europe/Stockholm
+	libhiredis-dev redis-server               # the peer in the benchmark (bench/)
 )
 
 missing=()
