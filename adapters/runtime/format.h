@@ -80,7 +80,11 @@ struct format {
 };
 
 /* The registry: X(NAME) for each translator `const struct format format_NAME`. */
-#define FORMAT_LIST(X) X(json)
+#define FORMAT_LIST(X)                                                                             \
+	X(json)                                                                                    \
+	X(municipality_csv)                                                                        \
+	X(police_json)                                                                             \
+	X(open311)
 
 #define FORMAT_DECLARE(n) extern const struct format format_##n;
 FORMAT_LIST(FORMAT_DECLARE)

@@ -50,8 +50,8 @@ int geo_area_alias(struct geo *g, const char *name, const char *id, char *err, s
 /*
  * The area id for name, compared without case, accents (å ä ö é ü as a a o
  * e u), surrounding spaces or repeated inner spaces; the ids themselves and
- * the names of the Norrköping areas are known from the start. NULL when
- * nothing matches.
+ * the names of the Norrköping areas are known from the start. Returns a
+ * static string (one of wire/ids.h's ids_areas), or NULL when nothing matches.
  */
 const char *geo_area_id(const struct geo *g, const char *name);
 
@@ -64,8 +64,8 @@ const char *geo_area_id(const struct geo *g, const char *name);
 const char *geo_builtin_area_id(const char *name);
 
 /*
- * The i-th built-in name that is not an id itself ("Norrköping city") and
- * its area id, for documentation; false past the last one.
+ * The i-th built-in name ("Hageby", "Norrköping city") and its area id,
+ * for documentation; false past the last one.
  */
 bool geo_builtin_name_at(size_t i, const char **name, const char **id);
 

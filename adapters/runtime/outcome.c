@@ -33,25 +33,6 @@ text_clean(const char *s)
 	return t;
 }
 
-static void
-print_plain(struct outcome *o, const struct outbox_row *row)
-{
-	char revision[16] = "-", tail[32];
-	char *id = text_clean(row->source_id ? row->source_id : "-");
-	char *file = text_clean(row->file);
-	char *reason = text_clean(row->error[0] ? row->error : "-");
-	if (row->has_revision)
-		snprintf(revision, sizeof revision, "%" PRIu32, row->revision);
-	snprintf(tail, sizeof tail, "%" PRIu64, row->seq);
-	bool with_seq = row->status == OUTBOX_ACCEPTED || row->status == OUTBOX_DUPLICATE;
-	if (id && file && reason)
-		fprintf(o->out, "%s:%" PRId64 " %s %s %s %s\n", file, row->record, id, revision,
-		        outbox_status_name(row->status), with_seq ? tail : reason);
-	free(id);
-	free(file);
-	free(reason);
-}
-
 static Est__V1__Status
 status_wire(enum outbox_status s)
 {
@@ -86,6 +67,39 @@ text_format(const char *fmt, ...)
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+char *
+outcome_format(const struct outbox_row *row)
+{
+	char revision[16] = "-", tail[32];
+	char *id = text_clean(row->source_id ? row->source_id : "-");
+	char *file = text_clean(row->file);
+	char *reason = text_clean(row->error[0] ? row->error : "-");
+	char *line = NULL;
+	if (row->has_revision)
+		snprintf(revision, sizeof revision, "%" PRIu32, row->revision);
+	snprintf(tail, sizeof tail, "%" PRIu64, row->seq);
+	bool with_seq = row->status == OUTBOX_ACCEPTED || row->status == OUTBOX_DUPLICATE;
+	if (id && file && reason)
+		line = text_format("%s:%" PRId64 " %s %s %s %s", file, row->record, id, revision,
+		                   outbox_status_name(row->status), with_seq ? tail : reason);
+	free(id);
+	free(file);
+	free(reason);
+	return line;
+}
+
+static void
+print_plain(struct outcome *o, const struct outbox_row *row)
+{
+	char *line = outcome_format(row);
+	if (line)
+		fprintf(o->out, "%s\n", line);
+	else
+		diag_say("out of memory printing the outcome of %s:%" PRId64, row->file,
+		         row->record);
+	free(line);
 }
 
 /* The error text of the Result: with its locator when there is no source id. */
@@ -125,9 +139,30 @@ print_json(struct outcome *o, const struct outbox_row *row)
 }
 
 void
+outcome_fini(struct outcome *o)
+{
+	free(o->last_file);
+	o->last_file = NULL;
+}
+
+/* Whether row is the record just printed; remembers it otherwise. */
+static bool
+outcome_repeat(struct outcome *o, const struct outbox_row *row)
+{
+	if (o->last_file && row->record == o->last_record && strcmp(o->last_file, row->file) == 0)
+		return true;
+	free(o->last_file);
+	o->last_file = strdup(row->file);
+	o->last_record = row->record;
+	return false;
+}
+
+void
 outcome_print(void *arg, const struct outbox_row *row)
 {
 	struct outcome *o = arg;
+	if (outcome_repeat(o, row))
+		return;
 	switch (row->status) {
 	case OUTBOX_ACCEPTED:
 		o->accepted++;

@@ -2,8 +2,9 @@
 /*
  * sender: the adapter's event loop. Pending outbox rows go out in envelopes
  * over the client connection; each Ack marks its envelope's rows done. The
- * loop reads as: watch the connection, fill free envelope slots from the
- * outbox, send what is due, wait, take the answers, run the timers.
+ * loop reads as: run the hooks (new input), watch the connection, fill
+ * free envelope slots from the outbox, send what is due, wait, take the
+ * answers, run the timers.
  * See sender.h.
  */
 #include "runtime/sender.h"
@@ -62,7 +63,11 @@ struct sender {
 	uint32_t requests;
 	enum client_state state;
 	bool ever_up;
-	bool failed;       /* the outbox failed: give up */
+	bool failed;     /* the outbox failed: give up */
+	int64_t stop_at; /* serve: when a stop's grace ends; 0 before a stop */
+	bool hooks_busy; /* a hook has work in hand (serve) */
+	long hooks_wait; /* the longest wait the hooks allow, -1 for no limit */
+	bool readable[SENDER_MAX_HOOKS];
 	char refusal[256]; /* the last reason the hub refused an envelope for, said once */
 	uint64_t rng;
 	outbox_row_fn fn;
@@ -466,6 +471,8 @@ sender_wait_ms(const struct sender *s, int64_t now, int64_t give_up)
 	int64_t next = now + TICK_MS;
 	if (give_up < next)
 		next = give_up;
+	if (s->hooks_wait >= 0 && now + s->hooks_wait < next)
+		next = now + s->hooks_wait;
 	for (unsigned i = 0; i < s->opt->window; i++) {
 		const struct envelope *e = &s->slots[i];
 		if (!e->used)
@@ -477,13 +484,75 @@ sender_wait_ms(const struct sender *s, int64_t now, int64_t give_up)
 	return next > now ? (long)(next - now) : 0;
 }
 
+/* Waits for an answer or a hook's input; takes the answers. */
 static void
 sender_poll(struct sender *s, long wait_ms)
 {
-	zmq_pollitem_t item = {.socket = client_socket(s->client), .events = ZMQ_POLLIN};
+	zmq_pollitem_t items[1 + SENDER_MAX_HOOKS] = {
+	    {.socket = client_socket(s->client), .events = ZMQ_POLLIN}};
+	int n = 1, hook_item[SENDER_MAX_HOOKS];
+	for (size_t i = 0; i < s->opt->n_hooks; i++) {
+		hook_item[i] = -1;
+		s->readable[i] = false;
+		if (s->opt->hooks[i].fd < 0)
+			continue;
+		hook_item[i] = n;
+		items[n++] = (zmq_pollitem_t){.fd = s->opt->hooks[i].fd, .events = ZMQ_POLLIN};
+	}
 	/* EINTR is a signal: the loop looks at the stop flag next. */
-	if (zmq_poll(&item, 1, wait_ms) > 0)
+	if (zmq_poll(items, n, wait_ms) <= 0)
+		return;
+	for (size_t i = 0; i < s->opt->n_hooks; i++)
+		s->readable[i] = hook_item[i] >= 0 && (items[hook_item[i]].revents & ZMQ_POLLIN);
+	if (items[0].revents & ZMQ_POLLIN)
 		sender_receive(s);
+}
+
+/* Runs every hook once; new rows in the outbox make the loop look again. */
+static void
+sender_hooks(struct sender *s)
+{
+	s->hooks_busy = false;
+	s->hooks_wait = -1;
+	for (size_t i = 0; i < s->opt->n_hooks; i++) {
+		const struct sender_hook *h = &s->opt->hooks[i];
+		long wait = -1;
+		int flags = h->run(h->arg, s->readable[i], &wait);
+		s->readable[i] = false;
+		if (flags & SENDER_HOOK_ADDED)
+			s->drained = false;
+		if (flags & SENDER_HOOK_BUSY)
+			s->hooks_busy = true;
+		if (wait >= 0 && (s->hooks_wait < 0 || wait < s->hooks_wait))
+			s->hooks_wait = wait;
+	}
+}
+
+/* Whether an envelope was sent and waits for its answer on a live connection. */
+static bool
+sender_in_flight(const struct sender *s)
+{
+	for (unsigned i = 0; s->state == CLIENT_UP && i < s->opt->window; i++)
+		if (s->slots[i].used && s->slots[i].attempt > 0 && s->slots[i].due_ms == 0)
+			return true;
+	return false;
+}
+
+/*
+ * After a stop: whether to go on. Serve mode goes on for a short grace
+ * while answers are in flight or a hook is busy; nothing new is sent.
+ */
+static bool
+sender_stopping(struct sender *s, int64_t now)
+{
+	if (!s->opt->serve)
+		return false;
+	if (s->stop_at == 0) {
+		s->stop_at = now + SENDER_STOP_GRACE_MS;
+		diag_debug("stopping: waiting up to %d ms for answers in flight",
+		           SENDER_STOP_GRACE_MS);
+	}
+	return now < s->stop_at && (s->hooks_busy || sender_in_flight(s));
 }
 
 static enum sender_end
@@ -501,10 +570,12 @@ sender_timeout(struct sender *s)
 static enum sender_end
 sender_loop(struct sender *s)
 {
-	int64_t give_up = timefmt_mono_ms() + (int64_t)s->opt->timeout_s * 1000;
+	int64_t give_up =
+	    s->opt->serve ? INT64_MAX : timefmt_mono_ms() + (int64_t)s->opt->timeout_s * 1000;
 	for (;;) {
+		sender_hooks(s);
 		int64_t now = timefmt_mono_ms();
-		if (stop_requested())
+		if (stop_requested() && !sender_stopping(s, now))
 			return SENDER_STOPPED;
 		if (!sender_watch(s, now)) {
 			snprintf(s->err, s->errlen,
@@ -513,9 +584,9 @@ sender_loop(struct sender *s)
 			         s->opt->cert);
 			return SENDER_REFUSED;
 		}
-		if (sender_fill(s, now) != 0)
+		if (s->stop_at == 0 && sender_fill(s, now) != 0)
 			return SENDER_ERROR;
-		if (sender_idle(s))
+		if (!s->opt->serve && sender_idle(s))
 			return SENDER_DONE;
 		if (now >= give_up)
 			return sender_timeout(s);
@@ -559,9 +630,18 @@ enum sender_end
 sender_run(struct outbox *ob, const struct sender_options *opt, outbox_row_fn fn, void *arg,
            char *err, size_t errlen)
 {
-	struct sender s = {
-	    .ob = ob, .opt = opt, .fn = fn, .arg = arg, .err = err, .errlen = errlen};
+	struct sender s = {.ob = ob,
+	                   .opt = opt,
+	                   .fn = fn,
+	                   .arg = arg,
+	                   .err = err,
+	                   .errlen = errlen,
+	                   .hooks_wait = -1};
 	enum sender_end end = SENDER_ERROR;
+	if (opt->n_hooks > SENDER_MAX_HOOKS) {
+		snprintf(err, errlen, "more than %d sources of input", SENDER_MAX_HOOKS);
+		return SENDER_ERROR;
+	}
 	if (sender_init(&s, opt) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* stop: a flag set by SIGINT and SIGTERM. See stop.h. */
+/* stop: a flag set by SIGINT and SIGTERM; SIGPIPE ignored. See stop.h. */
 #include "runtime/stop.h"
 
 #include <signal.h>
@@ -23,7 +23,9 @@ stop_install(void)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
-	return 0;
+	/* A partner closing its HTTP connection early is an error return, not a signal. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
 }
 
 bool

@@ -2,7 +2,8 @@
 /*
  * stop: SIGINT and SIGTERM ask the adapter to stop. The handler only sets
  * a flag; intake and the sender look at it between records and in their
- * loop, and leave the outbox consistent.
+ * loop, and leave the outbox consistent. SIGPIPE is ignored: a peer that
+ * hung up is an error return where it happens.
  */
 #ifndef ESTHUB_ADAPTER_STOP_H
 #define ESTHUB_ADAPTER_STOP_H

@@ -825,3 +825,92 @@ class HubTestCase(unittest.TestCase):
             self.assertEqual(len(seqs), head)
         for k, es in self.reports_in_log(entries).items():
             self.assertEqual(len(es), 1, "(org, source_id, revision) %r stored %d times" % (k, len(es)))
+
+
+# ---------------------------------------------------------------------------
+# Serving adapters (--watch, --listen) and their inputs: the drop directory and HTTP.
+
+LISTENING_RE = re.compile(r"listening on http://(?P<host>.*):(?P<port>\d+)/")
+
+
+class ServingAdapter:
+    """A running `est-adapter --watch DIR` and/or `--listen HOST:PORT` (Proc in .proc), started
+    from options or from a configuration file (config=, with ready= naming what it must say:
+    "watching", "listening on"). port is the HTTP port it serves (from its `listening on` line),
+    None when it does not listen."""
+
+    def __init__(self, inst, client, name, fmt="json", watch=None, listen=None, outbox=None, extra=(),
+                 config=None, ready=None):
+        self.inst, self.client, self.name = inst, client, name
+        argv = [EST_ADAPTER]
+        if config:
+            argv += ["--config", config]
+            self.outbox = outbox
+        else:
+            argv += ["--hub", inst.ingest, "--hub-cert", inst.hub_cert, "--cert", client.secret,
+                     "--format", fmt]
+            self.outbox = outbox or inst.new_outbox()
+        if self.outbox:
+            argv += ["--outbox", self.outbox]
+        if watch:
+            argv += ["--watch", watch]
+        if listen:
+            argv += ["--listen", listen]
+        self.argv = argv + list(extra)
+        self.proc = inst.spawn(self.argv, name)
+        self.port = None
+        if ready is None:
+            ready = (["watching"] if watch else []) + (["listening on"] if listen else [])
+        wait_until(lambda: all(w in self.proc.stderr_text() for w in ready) or not self.proc.alive(),
+                   READY_TIMEOUT_S, what="est-adapter to say %s" % ", ".join(ready))
+        if not self.proc.alive():
+            raise AssertionError("est-adapter exited %s: %s" % (self.proc.p.poll(), self.proc.stderr_text()[-2000:]))
+        m = LISTENING_RE.search(self.proc.stderr_text())
+        if m:
+            self.port = int(m["port"])
+
+    def outcomes(self):
+        """The outcome lines printed so far, parsed (parse_adapter_lines)."""
+        return parse_adapter_lines("\n".join(list(self.proc.lines)))
+
+    def stop(self, sig=signal.SIGTERM, timeout_s=None):
+        """Sends sig, waits, returns the exit status."""
+        self.proc.signal(sig)
+        rc = self.proc.wait(timeout_s or 20 * SLOW)
+        return rc
+
+    def kill9(self):
+        self.proc.signal(signal.SIGKILL)
+        return self.proc.wait(10)
+
+
+def drop_file(directory, name, text):
+    """Drops a file as partners should: written under a dotfile name, then renamed into place."""
+    tmp = os.path.join(directory, "." + name + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.rename(tmp, os.path.join(directory, name))
+    return os.path.join(directory, name)
+
+
+def http_request(port, body=None, method="POST", path="/", timeout_s=30, headers=None, host="127.0.0.1"):
+    """One HTTP request with http.client; returns (status, {header: value}, body text)."""
+    import http.client
+    c = http.client.HTTPConnection(host, port, timeout=timeout_s * SLOW)
+    try:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        c.request(method, path, body=data, headers=headers or {"Content-Type": "application/json"})
+        r = c.getresponse()
+        text = r.read().decode("utf-8")
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, text
+    finally:
+        c.close()
+
+
+def log_reports(inst, org=None):
+    """{(source_id, revision): [entry, ...]} of the report entries in the whole log (of org, if given)."""
+    out = {}
+    for e in inst.read_log():
+        if e.WhichOneof("body") == "report" and (org is None or e.org == org):
+            out.setdefault((e.report.source_id, e.report.revision), []).append(e)
+    return out

@@ -3,7 +3,8 @@
  * Unit tests of the adapter's intake with the `json` format
  * (adapters/runtime/intake.c, adapters/json/json_lines.c): one record a
  * line, comments and blank lines ignored, each bad line one rejected record
- * naming its line and field, a file queued whole or not at all.
+ * naming its line and field, a file queued whole or not at all; bodies from
+ * memory and what intake tells of their rows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,8 +188,64 @@ test_missing_file(void **state)
 {
 	struct fixture *f = *state;
 	char err[512];
-	assert_int_equal(run(f, err, sizeof err), INTAKE_ERROR);
+	assert_int_equal(run(f, err, sizeof err), INTAKE_OPEN);
 	assert_non_null(strstr(err, "cannot open"));
+}
+
+/* What intake_memory tells, and the span of rows a body became. */
+struct heard {
+	size_t added, done;
+	bool revision_known[8];
+	uint32_t revision[8];
+};
+
+static void
+heard_added(void *arg, const struct outbox_row *row)
+{
+	struct heard *h = arg;
+	assert_int_equal(row->status, OUTBOX_PENDING);
+	if (h->added < 8) {
+		h->revision_known[h->added] = row->has_revision;
+		h->revision[h->added] = row->revision;
+	}
+	h->added++;
+}
+
+static void
+heard_done(void *arg, const struct outbox_row *row)
+{
+	struct heard *h = arg;
+	(void)row;
+	h->done++;
+}
+
+static void
+test_memory(void **state)
+{
+	struct fixture *f = *state;
+	char err[512], body[] = GOOD("m", 3) "\nnot json\n" GOOD("n", 0);
+	struct heard heard = {0};
+	struct intake_hear hear = {.done = heard_done, .added = heard_added, .arg = &heard};
+	struct intake_span span;
+	struct intake *in = intake_new(format_find("json"), NULL, err, sizeof err);
+	assert_non_null(in);
+	assert_int_equal(
+	    intake_memory(in, f->ob, "http/1.1", body, strlen(body), &hear, &span, err, sizeof err),
+	    INTAKE_OK);
+	assert_int_equal(heard.added, 3);
+	assert_int_equal(heard.done, 1); /* the line that is not JSON */
+	assert_int_equal(span.last_id - span.first_id + 1, 3);
+	assert_int_equal(span.done, 1);
+	assert_true(heard.revision_known[0]);
+	assert_int_equal(heard.revision[0], 3);
+	assert_false(heard.revision_known[1]);
+	/* Nothing at all is no record, not an error. */
+	assert_int_equal(
+	    intake_memory(in, f->ob, "http/1.2", body, 0, &hear, &span, err, sizeof err),
+	    INTAKE_OK);
+	assert_int_equal(span.first_id, 0);
+	intake_destroy(&in);
+	assert_null(in);
 }
 
 int
@@ -200,6 +257,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_same_file_twice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_outbox_takes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
