@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"
-SAMPLE="$ROOT/config/sample/week"
+SAMPLE="$ROOT/config/sample/partners"
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -105,23 +105,25 @@ echo "$READY"
 INGEST="$(sed -n 's/.* ingest=\([^ ]*\).*/\1/p' <<<"$READY")"
 FEED_EP="$(sed -n 's/.* feed=\([^ ]*\).*/\1/p' <<<"$READY")"
 
-say "pushing the sample week (2026-W47) from three partners"
+say "pushing the sample week (2026-W47) from three partners, each in its own format"
 push() {
-	local name="$1" file="$2" rc=0
+	local name="$1" format="$2" file="$3" rc=0
 	"$ADAPTER" --hub "$INGEST" --hub-cert "$DIR/keys/hub" --cert "$DIR/clients/${name}_secret" \
-		--format json --timeout 60 --outbox "$LOGS/$name.outbox" "$SAMPLE/$file" \
+		--format "$format" --timeout 60 --outbox "$LOGS/$name.outbox" "$SAMPLE/$file" \
 		>"$LOGS/$name.out" || rc=$?
 	sed "s|^$SAMPLE/||" "$LOGS/$name.out"
-	printf '%s: %s\n' "$file" "$(awk '{print $4}' "$LOGS/$name.out" | sort | uniq -c |
-		awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')"
+	printf '%s (%s): %s\n' "$file" "$format" "$(awk '{print $4}' "$LOGS/$name.out" | sort |
+		uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')"
 	if [ "$rc" -ne 0 ]; then
 		echo "demo: est-adapter for $name exited $rc" >&2
 		exit "$rc"
 	fi
 }
-push kommunen municipality.jsonl
-push polisen police.jsonl
-push hyresbostader housing.jsonl
+# The municipality's weekly Excel export, the police's events feed and the
+# housing company's Open311 fault reports, translated by est-adapter.
+push kommunen municipality-csv kommunen-v47.csv
+push polisen police-json polisen-v47.json
+push hyresbostader open311 hyresbostader-v47.json
 
 feed() {
 	local name="$1"
