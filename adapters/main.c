@@ -586,8 +586,12 @@ run(const struct options *o, const struct adapter_config *cfg)
 			code = run_code(files, send, &r.out, serve);
 		}
 	}
-	diag_debug("%zu accepted, %zu duplicate, %zu rejected, %zu skipped", r.out.accepted,
-	           r.out.duplicate, r.out.rejected, r.out.skipped);
+	/* The run's statistics, for the partner's logs: one line on stderr. */
+	if (r.ob != NULL)
+		diag_say("statistics: %zu accepted, %zu duplicate, %zu rejected, %zu skipped; "
+		         "%zu queued in %s",
+		         r.out.accepted, r.out.duplicate, r.out.rejected, r.out.skipped,
+		         outbox_pending(r.ob), outbox_path(r.ob));
 	run_fini(&r);
 	return code;
 }

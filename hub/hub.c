@@ -94,7 +94,8 @@ bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t bo
 	if (s == NULL || set_int(s, ZMQ_CURVE_SERVER, 1) ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32) ||
 	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &ceiling, sizeof ceiling) ||
-	    set_int(s, ZMQ_LINGER, 2000) || zmq_bind(s, ep) != 0) {
+	    set_int(s, ZMQ_LINGER, 2000) || set_int(s, ZMQ_HEARTBEAT_IVL, 2000) ||
+	    set_int(s, ZMQ_HEARTBEAT_TIMEOUT, 6000) || zmq_bind(s, ep) != 0) {
 		snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
 		if (s)
 			zmq_close(s);

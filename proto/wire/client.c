@@ -16,6 +16,8 @@
 #include "wire/cert.h"
 #include "wire/crypto.h"
 
+#define CLIENT_HEARTBEAT_MS 2000
+
 struct client {
 	void *ctx;
 	void *sock;
@@ -84,8 +86,13 @@ client_new(const char *endpoint, const char *hub_cert, const char *cert, char *e
 	}
 	if (set_keys(c->sock, hub_cert, cert, err, errlen))
 		goto bad;
+	/* ZMTP heartbeats: a hub that vanished without closing (a cut cable, a
+	 * frozen host) is noticed within seconds and the socket reconnects. */
 	if (set_int(c->sock, ZMQ_LINGER, 0) || set_int(c->sock, ZMQ_RECONNECT_IVL, 100) ||
-	    set_int(c->sock, ZMQ_RECONNECT_IVL_MAX, 2000)) {
+	    set_int(c->sock, ZMQ_RECONNECT_IVL_MAX, 2000) ||
+	    set_int(c->sock, ZMQ_HEARTBEAT_IVL, CLIENT_HEARTBEAT_MS) ||
+	    set_int(c->sock, ZMQ_HEARTBEAT_TIMEOUT, 3 * CLIENT_HEARTBEAT_MS) ||
+	    set_int(c->sock, ZMQ_HEARTBEAT_TTL, 3 * CLIENT_HEARTBEAT_MS)) {
 		snprintf(err, errlen, "cannot set socket options: %s", zmq_strerror(zmq_errno()));
 		goto bad;
 	}

@@ -23,7 +23,8 @@ enum client_state {
  * Connects a new DEALER socket to endpoint with CURVE. hub_cert is the
  * hub's public certificate file, cert our secret certificate file (0600).
  * Linger 0 (the outbox, not libzmq, keeps what must not be lost), reconnect
- * every 100 ms up to 2 s. Returns NULL with the reason in err (a file that
+ * every 100 ms up to 2 s, ZMTP heartbeats every 2 s (a silent hub is given
+ * up after 6 s and reconnected to). Returns NULL with the reason in err (a file that
  * cannot be read, a bad endpoint). The caller owns the result.
  */
 struct client *client_new(const char *endpoint, const char *hub_cert, const char *cert, char *err,
