@@ -457,16 +457,29 @@ struct default_rule {
 	const char *from, *to;
 };
 
-/* The municipality's form: every `kategori` it offers is one EST category. */
+/*
+ * The municipality's form: every `kategori` it offers is one EST category.
+ * `kategori/underkategori` rules give the free labels the form suggests the
+ * subcategories the police and housing tables use, so one event reads the
+ * same whoever reported it; other labels pass through lower-cased.
+ */
 static const struct default_rule municipality_rules[] = {
     {"Folksamling som skapar oro", "gathering"},
     {"Skadegörelse", "vandalism"},
+    {"Skadegörelse/klotter", "vandalism/graffiti"},
+    {"Skadegörelse/glaskross", "vandalism/broken_glass"},
+    {"Skadegörelse/brand", "vandalism/fire"},
     {"Otrygg plats", "unsafe_place"},
+    {"Otrygg plats/belysning", "unsafe_place/broken_lighting"},
+    {"Otrygg plats/insyn", "unsafe_place/poor_visibility"},
+    {"Otrygg plats/öppet wifi", "unsafe_place/open_wifi"},
     {"Kommande evenemang", "upcoming_event"},
     {"Annan ordningsstörning", "disorder"},
     {"Incident mot personal", "staff_incident"},
     {"Ryktesspridning", "rumour"},
     {"Övrigt", "other"},
+    {"Övrigt/öppet wifi", "other/open_wifi"},
+    {"Övrigt/nedskräpning", "other/littering"},
 };
 
 /*

@@ -186,14 +186,14 @@ static const struct csv_case cases[] = {
      "\r\n"
      "k-3;2026-11-23 22:15;;navestad;;Övrigt;Öppet wifi;;;;;;\r\n"
      "k-4;2026-11-23;23:59;Norrköping city;;Otrygg plats;Belysning;;;2;;;\r\n"
-     "k-5;2026-11-23;23:59;KLOCKARETORPET;;Skadegörelse;Glaskross;;1 500;5;;;",
+     "k-5;2026-11-23;23:59;KLOCKARETORPET;;Skadegörelse;Parkmöbler;;1 500;5;;;",
      {"2 report k-1 rev=0 gathering/ area=hageby at=2026-11-23T20:40:00Z pos=58.5671,16.1869 "
       "people=15 sev=3",
       "4 report k-2 rev=0 vandalism/graffiti area= at=2026-11-23T08:05:00Z "
       "pos=58.5905,16.1838",
-      "7 report k-3 rev=0 other/öppet wifi area=navestad at=2026-11-23T21:15:00Z",
-      "8 report k-4 rev=0 unsafe_place/belysning area=city at=2026-11-23T22:59:00Z sev=2",
-      "9 report k-5 rev=0 vandalism/glaskross area=klockaretorpet at=2026-11-23T22:59:00Z "
+      "7 report k-3 rev=0 other/open_wifi area=navestad at=2026-11-23T21:15:00Z",
+      "8 report k-4 rev=0 unsafe_place/broken_lighting area=city at=2026-11-23T22:59:00Z sev=2",
+      "9 report k-5 rev=0 vandalism/parkmöbler area=klockaretorpet at=2026-11-23T22:59:00Z "
       "people=1500 sev=5"}},
     {"no BOM, LF, sep= line, columns reordered and renamed, unknown columns ignored",
      "sep=;\n"
