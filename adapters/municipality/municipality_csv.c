@@ -31,6 +31,7 @@
 #include "runtime/format.h"
 #include "runtime/geo.h"
 #include "runtime/mapping.h"
+#include "runtime/partner.h"
 #include "wire/ids.h"
 #include "wire/timefmt.h"
 
@@ -113,31 +114,6 @@ static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* Any control character becomes a space, for the one-line fields. */
-static void
-text_one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
-/* Line breaks become LF (Excel writes CRLF or LF in a cell); other controls a space. */
-static void
-text_multi_line(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (p[0] == '\r' && p[1] == '\n')
-			continue;
-		char c = *p == '\r' ? '\n' : *p;
-		if (((unsigned char)c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			c = ' ';
-		*w++ = c;
-	}
-	*w = '\0';
 }
 
 /* Lower case for ASCII and the Latin-1 letters of UTF-8 (Å Ä Ö É → å ä ö é). */
@@ -387,8 +363,8 @@ row_category(struct csv_state *st, struct row *row)
 	Est__V1__Category category = EST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
 	const char *sub = "";
 	char *kat = cell(st, COL_KATEGORI), *under = cell(st, COL_UNDERKATEGORI);
-	text_one_line(kat);
-	text_one_line(under);
+	partner_text_one_line(kat);
+	partner_text_one_line(under);
 	if (kat[0] == '\0')
 		return row_fail(row, "kategori", "missing");
 	enum mapping_action a = row_lookup(st, &category, &sub);
@@ -490,7 +466,7 @@ static int
 row_where(struct csv_state *st, struct row *row)
 {
 	char *omrade = cell(st, COL_OMRADE);
-	text_one_line(omrade);
+	partner_text_one_line(omrade);
 	if (omrade[0] != '\0') {
 		const char *id = geo_area_id(st->input->geo, omrade);
 		if (id == NULL)
@@ -526,9 +502,9 @@ row_texts(struct csv_state *st, struct row *row)
 {
 	char *plats = cell(st, COL_PLATS), *roll = cell(st, COL_RAPPORTOR_ROLL);
 	char *text = cell(st, COL_BESKRIVNING);
-	text_one_line(plats);
-	text_one_line(roll);
-	text_multi_line(text);
+	partner_text_one_line(plats);
+	partner_text_one_line(roll);
+	partner_text_multi_line(text);
 	row->r.place = plats;
 	row->r.reporter_role = roll;
 	row->r.description = text;
@@ -548,7 +524,7 @@ row_translate(struct csv_state *st, struct row *row)
 	if (row_utf8_col(st, row, COL_RAPPORT_ID) != 0)
 		return;
 	char *id = cell(st, COL_RAPPORT_ID);
-	text_one_line(id);
+	partner_text_one_line(id);
 	if (id[0] == '\0') {
 		row_fail(row, "rapport_id", "missing");
 		return;

@@ -29,9 +29,9 @@
 #include "runtime/format.h"
 #include "runtime/geo.h"
 #include "runtime/mapping.h"
+#include "runtime/partner.h"
 #include "wire/timefmt.h"
 
-#define POLICE_FILE_MAX (64L * 1024 * 1024)
 #define POLICE_ECHO_MAX 40
 #define POLICE_OWNED    4
 
@@ -53,95 +53,7 @@ struct event {
 	bool no_memory;
 };
 
-/* ---- Reading the file ---- */
-
-/* The file as jansson reads it: capped, without a byte order mark. */
-struct source {
-	FILE *in;
-	long total;
-	bool started, too_big;
-};
-
-static size_t
-source_read(void *buf, size_t len, void *arg)
-{
-	struct source *s = arg;
-	size_t n;
-	do {
-		n = fread(buf, 1, len, s->in);
-		if (n == 0)
-			return ferror(s->in) ? (size_t)-1 : 0;
-		if (!s->started && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-			memmove(buf, (char *)buf + 3, n - 3);
-			n -= 3;
-		}
-		s->started = true;
-	} while (n == 0);
-	s->total += (long)n;
-	if (s->total > POLICE_FILE_MAX) {
-		s->too_big = true;
-		return (size_t)-1;
-	}
-	return n;
-}
-
-/* The whole file as a JSON array, or NULL with the reason in err. */
-static json_t *
-events_load(const struct format_input *input, char *err, size_t errlen)
-{
-	struct source src = {.in = input->in};
-	json_error_t je;
-	json_t *root =
-	    json_load_callback(source_read, &src, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-	if (root == NULL) {
-		/* jansson quotes the text near the error: it may be personal data. */
-		char *near = strstr(je.text, " near ");
-		if (near)
-			*near = '\0';
-		if (src.too_big)
-			snprintf(err, errlen, "%s: larger than 64 MiB", input->name);
-		else if (ferror(input->in))
-			snprintf(err, errlen, "cannot read %s: %s", input->name, strerror(errno));
-		else
-			snprintf(err, errlen, "%s: %s: not JSON (line %d, column %d: %s)",
-			         input->name, not_police, je.line, je.column, je.text);
-		return NULL;
-	}
-	if (!json_is_array(root)) {
-		snprintf(err, errlen, "%s: %s: expected a JSON array of events", input->name,
-		         not_police);
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
 /* ---- Text helpers ---- */
-
-/* Any control character becomes a space, for the one-line fields. */
-static void
-text_one_line(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-}
-
-/* Line breaks become LF, other control characters a space. */
-static void
-text_multi_line(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (p[0] == '\r' && p[1] == '\n')
-			continue;
-		char c = *p == '\r' ? '\n' : *p;
-		if (((unsigned char)c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			c = ' ';
-		*w++ = c;
-	}
-	*w = '\0';
-}
 
 /* A copy of s without surrounding white space, kept by ev; NULL when out of memory. */
 static char *
@@ -262,7 +174,7 @@ event_id(struct event *ev, const json_t *o)
 	char *id = event_keep(ev, s);
 	if (id == NULL)
 		return -1;
-	text_one_line(id);
+	partner_text_one_line(id);
 	if (id[0] == '\0')
 		return event_fail(ev, "id", "missing");
 	ev->r.source_id = id;
@@ -364,7 +276,7 @@ event_location(struct event *ev, struct geo *geo, const json_t *o)
 		char *place = event_keep(ev, name);
 		if (place == NULL)
 			return -1;
-		text_one_line(place);
+		partner_text_one_line(place);
 		ev->r.place = place;
 		const char *area = geo_area_id(geo, place);
 		if (area != NULL) {
@@ -389,7 +301,7 @@ event_summary_text(struct event *ev, const json_t *o)
 		char *text = event_keep(ev, summary);
 		if (text == NULL)
 			return -1;
-		text_multi_line(text);
+		partner_text_multi_line(text);
 		ev->r.description = text;
 	}
 	return 0;
@@ -450,7 +362,7 @@ police_read(const struct format_input *input, char *err, size_t errlen)
 		snprintf(err, errlen, "police-json needs a mapping table and geography");
 		return -1;
 	}
-	json_t *root = events_load(input, err, errlen);
+	json_t *root = partner_json_array(input, not_police, "events", err, errlen);
 	if (root == NULL)
 		return -1;
 	int rc = 0;
