@@ -325,25 +325,7 @@ open311_read(const struct format_input *input, char *err, size_t errlen)
 		snprintf(err, errlen, "open311 needs a mapping table and geography");
 		return -1;
 	}
-	json_t *root = partner_json_array(input, not_open311, "service requests", err, errlen);
-	if (root == NULL)
-		return -1;
-	int rc = 0;
-	bool no_memory = false;
-	size_t i;
-	json_t *o;
-	json_array_foreach(root, i, o)
-	{
-		rc = request_emit(input, (uint64_t)i + 1, o, &no_memory);
-		if (no_memory) {
-			snprintf(err, errlen, "out of memory");
-			rc = -1;
-		}
-		if (rc != 0)
-			break;
-	}
-	json_decref(root);
-	return rc;
+	return partner_json_each(input, not_open311, "service requests", request_emit, err, errlen);
 }
 
 const struct format format_open311 = {

@@ -68,6 +68,31 @@ partner_json_array(const struct format_input *input, const char *not_what, const
 	return root;
 }
 
+int
+partner_json_each(const struct format_input *input, const char *not_what, const char *items,
+                  partner_item_fn one, char *err, size_t errlen)
+{
+	json_t *root = partner_json_array(input, not_what, items, err, errlen);
+	if (root == NULL)
+		return -1;
+	int rc = 0;
+	bool no_memory = false;
+	size_t i;
+	json_t *o;
+	json_array_foreach(root, i, o)
+	{
+		rc = one(input, (uint64_t)i + 1, o, &no_memory);
+		if (no_memory) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+		if (rc != 0)
+			break;
+	}
+	json_decref(root);
+	return rc;
+}
+
 void
 partner_text_one_line(char *s)
 {
