@@ -212,7 +212,7 @@ start(struct hub *h)
 	if (h->auth == NULL)
 		goto env;
 	instance_path(path, sizeof path, h->dir, INSTANCE_STORE);
-	if (log_open(&h->lg, path, LOG_CREATE, err, sizeof err) != 0)
+	if (log_open(&h->lg, path, 0, err, sizeof err) != 0)
 		goto env;
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
@@ -354,8 +354,8 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 		return;
 	}
 	if (picture_week(req ? req->week : "", week, sizeof week, msg, msglen) != 0 ||
-	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, timefmt_now(), out,
-	                    msg, msglen) != 0)
+	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, NULL, 0,
+	                    timefmt_now(), out, msg, msglen) != 0)
 		return;
 	for (size_t i = 0; i <= n_areas; i++) {
 		if (area[0] && strcmp(out[i]->area, area) != 0)

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -1117,6 +1118,12 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
 		oflags |= SQLITE_OPEN_READWRITE | ((flags & LOG_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	/* Only esthub init makes a store: a missing one is lost, not new. */
+	struct stat st;
+	if (!(flags & LOG_CREATE) && stat(path, &st) != 0)
+		return say(err, errlen,
+		           "%s: %s; esthub init makes a store, a lost one comes back from a backup",
+		           path, strerror(errno));
 	int rc = sqlite3_open_v2(path, &lg->db, oflags, NULL);
 	if (rc != SQLITE_OK)
 		return say_sql(lg->db, err, errlen, "%s: cannot open", path);
