@@ -5,8 +5,9 @@ endpoint (--listen, driven with real HTTP clients: 200, 202 queued while the hub
 404, 405, 413, 503), the hub stopped for a while and restarted while three adapters keep feeding
 (nothing lost, nothing doubled), and adapters SIGKILLed mid-batch and restarted.
 
-The hub is away for 10 s here; away for minutes is the same code path (the sender retries with a
-capped backoff and never gives up in --watch and --listen modes)."""
+The hub is away for 10 s here; `bash scripts/faults.sh` keeps it away for minutes
+(ESTHUB_FAULT_AWAY_S): the sender retries with a capped backoff and never gives up in --watch and
+--listen modes."""
 
 import json
 import os
@@ -275,7 +276,7 @@ class HubAwayWhileFeeding(h.HubTestCase):
     started again: every record is in the log exactly once."""
 
     fixed_ports = True
-    HUB_AWAY_S = 10
+    HUB_AWAY_S = int(os.environ.get("ESTHUB_FAULT_AWAY_S", "10"))  # scripts/faults.sh: 180
 
     def test_nothing_lost_nothing_doubled(self):
         drop = os.path.join(self.inst.tmp, "drop")
@@ -316,7 +317,8 @@ class HubAwayWhileFeeding(h.HubTestCase):
                 reps = [h.report() for _ in range(3)]
                 f = self.inst.write_jsonl(reps, "cmdline-%03d.jsonl" % n)
                 sent["municipality"] += reps
-                r = self.inst.run_adapter(self.inst.muni, [f], outbox=files_outbox, timeout_s=60)
+                r = self.inst.run_adapter(self.inst.muni, [f], outbox=files_outbox,
+                                          timeout_s=60 + self.HUB_AWAY_S)
                 if r.returncode != 0:
                     problems.append("est-adapter FILE exited %d: %s" % (r.returncode, r.stderr[-500:]))
                 n += 1

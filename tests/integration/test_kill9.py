@@ -15,7 +15,7 @@ import unittest
 
 import harness as h
 
-KILLS = 6
+KILLS = int(os.environ.get("ESTHUB_FAULT_KILLS", "6"))  # scripts/faults.sh runs 50
 WINDOW = 4          # envelopes in flight per sender
 RESEND_S = 1.0      # resend what has no Ack after this long
 MAX_PER_SENDER = 50000  # a safety cap: senders keep their window full until the kills end

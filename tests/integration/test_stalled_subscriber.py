@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A subscriber that stops reading does not make the hub's memory grow with the log, and
+gets everything afterwards, in order, once.
+
+The subscriber opens a large credit window and then stops reading while the adapters push
+ESTHUB_FAULT_ENTRIES reports (20,000 here; `bash scripts/faults.sh` runs a million). The
+hub may only hold what its send queue (feed ZMQ_SNDHWM) and its recent-entry cache allow;
+the rest it must leave in the store and read from there later.
+
+Memory is judged against the same run: phase 1 pushes N reports with nobody stalled (the
+hub's own growth: the recent-entry cache and the picture store), phase 2 pushes N more with
+the subscriber stalled. If the hub buffered for the subscriber, phase 2 would grow by the
+size of N entries on top of phase 1's growth."""
+
+import os
+import subprocess
+import time
+import unittest
+
+import harness as h
+
+N = int(os.environ.get("ESTHUB_FAULT_ENTRIES", "20000"))
+SENDERS = 4
+LOAD = os.path.join(h.BUILD_DIR, "bench", "bench-load")
+MiB = 1024 * 1024
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+class StalledSubscriber(h.HubTestCase):
+    def push(self, tag, peak):
+        """N reports from SENDERS connections (bench-load, 100 in flight each); samples the
+        hub's RSS meanwhile into peak[0]."""
+        argv = [LOAD, "--hub", self.inst.ingest, "--hub-cert", self.inst.hub_cert,
+                "--cert", self.inst.muni.secret, "--window", "100", "--senders", str(SENDERS),
+                "--count", str(N // SENDERS), "--tag", tag, "--timeout", str(int(120 * h.SLOW))]
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        pid = self.inst.hub.proc.p.pid
+        while p.poll() is None:
+            peak[0] = max(peak[0], rss_bytes(pid))
+            time.sleep(0.1)
+        out, err = p.communicate()
+        peak[0] = max(peak[0], rss_bytes(pid))
+        self.assertEqual(p.returncode, 0, "bench-load: %s %s" % (out, err))
+        return out
+
+    def head(self):
+        """The log's head seq, as a subscriber from now on is told it."""
+        probe = h.RawFeed(self.inst.feed, self.inst.hub_cert, self.inst.admin.secret)
+        probe.subscribe(["*/*"], from_seq=0, credit=0)
+        st, _ = probe.status()
+        probe.close()
+        self.assertTrue(st is not None and st.ok, st)
+        return st.head_seq
+
+    @unittest.skipUnless(os.access(LOAD, os.X_OK), "bench-load not built (%s)" % LOAD)
+    def test_memory_bounded_and_catch_up(self):
+        pid = self.inst.hub.proc.p.pid
+        r0 = rss_bytes(pid)
+        peak1 = [r0]
+        self.push("p1", peak1)
+        head1 = self.head()
+        self.assertGreaterEqual(head1, N)
+        # The stalled subscriber: a window as large as the hub allows, then no reading.
+        sub = h.RawFeed(self.inst.feed, self.inst.hub_cert, self.inst.admin.secret)
+        sub.subscribe(["*/*"], from_seq=head1 + 1, credit=100000)
+        st, _ = sub.status()
+        self.assertTrue(st is not None and st.ok, st)
+        peak2 = [rss_bytes(pid)]
+        start2 = peak2[0]
+        self.push("p2", peak2)
+        head2 = self.head()
+        self.assertGreaterEqual(head2, head1 + N)
+        growth1 = peak1[0] - r0
+        growth2 = peak2[0] - start2
+        entry_bytes = N * 300  # what buffering N entries would cost at the least
+        print("stalled subscriber: N=%d, hub RSS %.1f MiB at start, phase 1 +%.1f MiB, "
+              "phase 2 (stalled) +%.1f MiB, peak %.1f MiB"
+              % (N, r0 / MiB, growth1 / MiB, growth2 / MiB, peak2[0] / MiB))
+        self.assertLess(growth2, growth1 + max(entry_bytes // 2, 8 * MiB),
+                        "the hub's memory grew with what the stalled subscriber did not read")
+
+        # Now it reads: every entry of phase 2, in order, once; credit as it goes.
+        got, expect, silent, resubscribed = 0, head1 + 1, 0, 0
+        deadline = time.monotonic() + 120 * h.SLOW + N / 2000
+        while expect <= head2 and time.monotonic() < deadline:
+            ev = sub.recv(2)
+            if ev is None:
+                # As est-feed does: a keepalive credit. The hub may have cut the stalled
+                # connection (its ZMTP heartbeats went unanswered behind the unread data)
+                # and then answers "unknown subscription, subscribe again".
+                sub.credit(0)
+                silent += 1
+                self.assertLess(silent, 10, "nothing more after seq %d" % (expect - 1))
+                continue
+            silent = 0
+            if ev.WhichOneof("body") == "status":
+                if not ev.status.ok:  # forgotten while stalled (long runs): subscribe again
+                    self.assertIn("subscribe again", ev.status.message)
+                    sub.subscribe(["*/*"], from_seq=expect, credit=100000)
+                    resubscribed += 1
+                continue
+            self.assertEqual(ev.entry.seq, expect, "out of order or doubled")
+            expect += 1
+            got += 1
+            if got % 50000 == 0:
+                sub.credit(50000)
+        sub.close()
+        print("stalled subscriber: caught up %d entries (subscribed again %d times)" % (got, resubscribed))
+        self.assertEqual(expect, head2 + 1, "caught up to seq %d of %d" % (expect - 1, head2))
+
+
+if __name__ == "__main__":
+    unittest.main()
