@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "est.pb-c.h"
+
 bool
 access_may_send(const struct cert_info *who, char *why, size_t whylen)
 {
@@ -58,4 +60,23 @@ access_may_read(const struct cert_info *who, const char *topic)
 	if (strcmp(kind, "audit") == 0 || strcmp(kind, "checkpoints") == 0)
 		return false;
 	return in_groups(who, topic, area_len);
+}
+
+bool
+access_may_read_entry(const struct cert_info *who, const char *topic, int group)
+{
+	if (!access_may_read(who, topic))
+		return false;
+	if (who->role == ROLE_ADMIN || group != EST__V1__WORKING_GROUP__GROUP_SOCIAL)
+		return true;
+	/* A social group's measure: AREA/social or the bare AREA of its area. */
+	const char *slash = strchr(topic, '/');
+	size_t area_len = (size_t)(slash - topic);
+	for (size_t i = 0; i < who->n_groups; i++) {
+		const char *g = who->groups[i];
+		if (strncmp(g, topic, area_len) == 0 &&
+		    (g[area_len] == '\0' || strcmp(g + area_len, "/social") == 0))
+			return true;
+	}
+	return false;
 }

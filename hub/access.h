@@ -8,6 +8,13 @@
  *   subscriber  no                 AREA/reports, AREA/measures, AREA/pictures of the
  *                                  areas of its groups; all/pictures; all/checkpoints
  *   admin       yes (as its org)   everything, all/audit included
+ *
+ * Measures of a social working group (Measure.group GROUP_SOCIAL) are
+ * need-to-know within AREA/measures: a subscriber gets them only when it
+ * holds AREA/social, or the bare AREA (the whole area), of their area, on
+ * named and wildcard subscriptions alike; others on AREA/measures get the
+ * situational and ungrouped ones only. Adapters may send measure updates
+ * (Envelope.measure) for measures assigned to their own org.
  */
 #ifndef ESTHUB_HUB_ACCESS_H
 #define ESTHUB_HUB_ACCESS_H
@@ -25,5 +32,13 @@ bool access_may_subscribe(const struct cert_info *who, char *why, size_t whylen)
 
 /* Whether who may read entries of topic (a concrete topic, never a pattern). */
 bool access_may_read(const struct cert_info *who, const char *topic);
+
+/*
+ * Whether who may read one entry of topic whose measure belongs to working
+ * group (an Est__V1__WorkingGroup value; GROUP_UNSPECIFIED for entries that
+ * are not measures or have no group): access_may_read, and for a social
+ * group's measure the social group of the area (or the whole area).
+ */
+bool access_may_read_entry(const struct cert_info *who, const char *topic, int group);
 
 #endif

@@ -30,6 +30,7 @@
 struct cached {
 	uint64_t seq; /* 0: empty slot */
 	char topic[IDS_TOPIC_MAX + 1];
+	int group;      /* a measure's working group (access_may_read_entry), else 0 */
 	uint8_t *frame; /* a whole FeedEvent */
 	size_t len;
 };
@@ -209,12 +210,32 @@ remove_sub(struct feed *f, struct sub *s)
 }
 
 static bool
-wants(const struct feed *f, const struct sub *s, const struct cert_info *who, const char *topic)
+wants(const struct feed *f, const struct sub *s, const struct cert_info *who, const char *topic,
+      int group)
 {
 	bool match = false;
 	for (size_t i = 0; i < s->n_patterns && !match; i++)
 		match = ids_topic_match(s->patterns[i], topic);
-	return match && access_may_read(who, topic);
+	return match && access_may_read_entry(who, topic, group);
+}
+
+/*
+ * The working group of a stored measure entry, which access needs; only
+ * entries on AREA/measures are decoded, so reports and pictures cost
+ * nothing. 0 for every other entry.
+ */
+static int
+stored_group(const char *topic, const uint8_t *body, size_t body_len)
+{
+	const char *slash = strchr(topic, '/');
+	if (slash == NULL || strcmp(slash + 1, "measures") != 0)
+		return 0;
+	Est__V1__LogEntry *e = est__v1__log_entry__unpack(NULL, body_len, body);
+	if (e == NULL)
+		return EST__V1__WORKING_GROUP__GROUP_SOCIAL; /* unreadable: as the strictest */
+	int group = e->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE ? (int)e->measure->group : 0;
+	est__v1__log_entry__free_unpacked(e, NULL);
+	return group;
 }
 
 static void
@@ -390,6 +411,9 @@ feed_publish(struct feed *f, const struct log_item *items, size_t n)
 		c->frame = frame;
 		c->len = len;
 		snprintf(c->topic, sizeof c->topic, "%s", it->entry->topic);
+		c->group = it->entry->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE
+		               ? (int)it->entry->measure->group
+		               : 0;
 	}
 }
 
@@ -408,7 +432,7 @@ scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t
 {
 	struct scan_state *st = arg;
 	struct sub *s = st->s;
-	if (body != NULL && wants(st->f, s, st->who, topic)) {
+	if (body != NULL && wants(st->f, s, st->who, topic, stored_group(topic, body, body_len))) {
 		size_t len;
 		uint8_t *frame = entry_frame(body, body_len, hash, &len);
 		if (frame == NULL)
@@ -436,7 +460,7 @@ pump_one(struct feed *f, struct sub *s, uint64_t head)
 	while (st.budget > 0 && s->credit > 0 && s->next_seq <= head && !s->dead && !st.blocked) {
 		struct cached *c = &f->ring[s->next_seq % f->ring_cap];
 		if (c->seq == s->next_seq) {
-			if (wants(f, s, who, c->topic)) {
+			if (wants(f, s, who, c->topic, c->group)) {
 				if (send_to(f, s, c->frame, c->len, false) != 0)
 					break;
 				s->credit--;
