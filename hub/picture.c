@@ -21,11 +21,16 @@
 
 #include "week.h"
 
-#define STORE_AREAS    256
-#define POOL_MAX       (1024u * 1024 * 1024)
-#define BASE_WEEKS     8
-#define SPAN_WEEKS     (BASE_WEEKS + 2) /* w-8 .. w+1 */
-#define K_THIS         BASE_WEEKS       /* index of the week itself among the span */
+#define STORE_AREAS 256
+#define POOL_MAX    (1024u * 1024 * 1024)
+#define BASE_WEEKS  8
+#define TREND_WEEKS 12
+/* w-12 .. w+1: the trend's weeks w-11 .. w, with one week on either side
+ * so that merging sees an incident's reports across both boundaries. */
+#define SPAN_WEEKS     (TREND_WEEKS + 2)
+#define K_THIS         TREND_WEEKS /* index of the week itself among the span */
+#define K_FIRST        1           /* index of the oldest week of the trend */
+#define WEEK_S         (7 * 86400)
 #define METRES_PER_DEG 111320.0
 #define DEG_TO_RAD     (3.14159265358979323846 / 180.0)
 
@@ -167,6 +172,7 @@ struct picture_store {
 	uint32_t areas[STORE_AREAS];
 	size_t n_areas;
 	uint64_t through;
+	int64_t closed_until; /* see picture_store_closed_until */
 };
 
 struct source_key {
@@ -219,6 +225,20 @@ size_t
 picture_store_current(const struct picture_store *ps)
 {
 	return ps->current;
+}
+
+int64_t
+picture_store_closed_until(const struct picture_store *ps)
+{
+	return ps->closed_until;
+}
+
+void
+picture_store_note(struct picture_store *ps, const Est__V1__Picture *p)
+{
+	if (p->area != NULL && strcmp(p->area, PICTURE_ALL) == 0 &&
+	    p->generated_at >= p->period_end && p->period_end > ps->closed_until)
+		ps->closed_until = p->period_end;
 }
 
 /* The id of name in a small table of pool offsets, adding it when new; -1 when full. */
@@ -424,6 +444,8 @@ load_visit(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size
 		return -1;
 	}
 	int rc = 0;
+	if (e->body_case == EST__V1__LOG_ENTRY__BODY_PICTURE && e->picture != NULL)
+		picture_store_note(ld->ps, e->picture);
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT &&
 	    picture_store_add(ld->ps, seq, e->org != NULL ? e->org : "", topic, e->report) != 0) {
 		snprintf(ld->err, ld->errlen,
@@ -475,12 +497,17 @@ picture_rules_default(struct picture_rules *rules)
 	rules->hotspot_cell_m = 150.0;
 	rules->upcoming_s = 14 * 86400;
 	rules->upcoming_max = 50;
+	rules->followup_radius_m = 250.0;
+	rules->followup_weeks = 4;
+	rules->flag_weeks = 3;
 }
 
 /* Counts of one slot (an area, the unlisted areas, or `all`). */
 struct tally {
-	uint32_t reports[BASE_WEEKS + 1][PICTURE_CATEGORIES]; /* weeks w-8 .. w */
-	uint32_t incidents[PICTURE_CATEGORIES];
+	uint32_t reports[SPAN_WEEKS]
+	                [PICTURE_CATEGORIES];   /* by week index; K_FIRST .. K_THIS used */
+	uint32_t week_incidents[SPAN_WEEKS];    /* the same, incidents of any category */
+	uint32_t incidents[PICTURE_CATEGORIES]; /* of the week itself */
 	uint32_t confirmed[PICTURE_CATEGORIES];
 };
 
@@ -496,25 +523,47 @@ struct upcoming {
 	uint32_t idx;
 };
 
+/* What the compiler derives once from each measure (see measures_locate). */
+struct measure_where {
+	const struct measure_view *v;
+	uint64_t first_seq;
+	char norm[MERGE_PLACE_MAX]; /* normalized place name, "" when none */
+	uint32_t place;             /* its place id in the store, 0 when no report names it */
+	int active;                 /* proposed, decided or in progress */
+	long job;                   /* its follow-up among compile.jobs, -1: none */
+};
+
+struct spot;
+
 struct compile {
 	const struct picture_store *ps;
 	const struct picture_rules *rules;
 	struct week week;
-	int64_t bound[SPAN_WEEKS + 1]; /* starts of weeks w-8 .. w+1, then the end of w+1 */
+	struct week weeks[SPAN_WEEKS]; /* w-12 .. w+1 */
+	int64_t bound[SPAN_WEEKS + 1]; /* starts of weeks w-12 .. w+1, then the end of w+1 */
 	size_t n_areas;                /* listed areas are slots 0 .. n_areas - 1 */
 	size_t n_slots;                /* then one for unlisted areas, then `all` */
 	size_t slot_of[STORE_AREAS];
 	struct tally *tally;
 	struct contrib *contrib;   /* n_slots x n_orgs */
-	struct merge_report *cand; /* reports of weeks w-1 .. w+1, for merging */
+	struct merge_report *cand; /* reports of weeks w-12 .. w+1, for merging */
 	size_t n_cand;
 	struct upcoming *upcoming; /* upcoming events in the window, sorted by time */
 	size_t n_upcoming;
 	struct merge_result merged;
 	uint32_t *week_inc; /* incidents whose first report lies in week w */
 	size_t n_week_inc;
-	uint32_t *org_stamp; /* per org: the last incident it was counted for, + 1 */
-	uint32_t *org_order; /* orgs by name */
+	uint32_t *org_stamp;   /* per org: the last incident it was counted for, + 1 */
+	uint32_t *org_order;   /* orgs by name */
+	int8_t *inc_k;         /* per incident: the week index of its first report */
+	struct spot *inc_spot; /* per incident of the weeks before: where (flags only) */
+	const char *const *area_names;
+	/* The measures (may be none) and what the compiler derives from them. */
+	const struct measure_view *measures;
+	size_t n_measures;
+	struct measure_where *where;
+	struct fu_job *jobs; /* the follow-ups of the done measures the pictures list */
+	size_t n_jobs;
 };
 
 static size_t
@@ -529,7 +578,7 @@ contrib_at(const struct compile *c, size_t slot, uint16_t org)
 	return &c->contrib[slot * c->ps->n_orgs + org];
 }
 
-/* Index among weeks w-8 .. w+1 of the week holding t, or -1 outside them. */
+/* Index among weeks w-12 .. w+1 of the week holding t, or -1 outside them. */
 static int
 week_slot(const struct compile *c, int64_t t)
 {
@@ -582,9 +631,9 @@ scan_reports(struct compile *c)
 			c->upcoming[c->n_upcoming++] = (struct upcoming){
 			    r->starts_at > 0 ? r->starts_at : r->observed_at, r->seq, (uint32_t)i};
 		int k = week_slot(c, r->observed_at);
-		if (k >= 0 && k <= K_THIS)
+		if (k >= K_FIRST && k <= K_THIS)
 			count_report(c, r, k);
-		if (k >= K_THIS - 1)
+		if (k >= 0)
 			c->cand[c->n_cand++] = *r;
 	}
 }
@@ -613,10 +662,16 @@ tally_incidents(struct compile *c)
 	for (uint32_t g = 0; g < c->merged.n_incidents; g++) {
 		const struct merge_incident *inc = &c->merged.incidents[g];
 		const struct merge_report *first = &c->cand[inc->earliest];
-		if (week_slot(c, first->observed_at) != K_THIS)
+		int k = week_slot(c, first->observed_at);
+		size_t slots[2] = {c->slot_of[first->area], slot_all(c)};
+		c->inc_k[g] = (int8_t)k;
+		if (k >= K_FIRST && k <= K_THIS) {
+			c->tally[slots[0]].week_incidents[k]++;
+			c->tally[slots[1]].week_incidents[k]++;
+		}
+		if (k != K_THIS)
 			continue;
 		c->week_inc[c->n_week_inc++] = g;
-		size_t slots[2] = {c->slot_of[first->area], slot_all(c)};
 		int confirmed = inc->n_orgs >= 2;
 		for (int s = 0; s < 2; s++) {
 			c->tally[slots[s]].incidents[first->category]++;
@@ -832,6 +887,9 @@ hotspot_fill(Est__V1__Hotspot *h, const struct compile *c, const struct spot *s,
 	return 0;
 }
 
+static int flag_hotspot(Est__V1__Picture *p, struct compile *c, size_t slot, const struct spot *s,
+                        const Est__V1__Hotspot *h);
+
 static int
 add_hotspots(Est__V1__Picture *p, struct compile *c, size_t slot)
 {
@@ -853,7 +911,7 @@ add_hotspots(Est__V1__Picture *p, struct compile *c, size_t slot)
 		est__v1__hotspot__init(h);
 		p->hotspots[p->n_hotspots++] = h;
 		spot_sum(c, slot, &s[i], &sum);
-		if (hotspot_fill(h, c, &s[i], &sum) != 0)
+		if (hotspot_fill(h, c, &s[i], &sum) != 0 || flag_hotspot(p, c, slot, &s[i], h) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -939,7 +997,7 @@ static double
 baseline_of(const struct tally *t, int cat)
 {
 	uint32_t sum = 0;
-	for (int k = 0; k < BASE_WEEKS; k++)
+	for (int k = K_THIS - BASE_WEEKS; k < K_THIS; k++)
 		sum += t->reports[k][cat];
 	return (double)sum / BASE_WEEKS;
 }
@@ -1014,6 +1072,620 @@ add_score(Est__V1__Picture *p, const struct tally *t, const struct picture_rules
 	return 0;
 }
 
+/* --- compiling: trend and ranks ----------------------------------------------- */
+
+static int
+add_trend(Est__V1__Picture *p, const struct compile *c, const struct tally *t)
+{
+	p->trend = calloc(TREND_WEEKS, sizeof *p->trend);
+	if (p->trend == NULL)
+		return -1;
+	for (int k = K_FIRST; k <= K_THIS; k++) {
+		char id[WEEK_ID_SIZE];
+		Est__V1__WeekCount *wc = calloc(1, sizeof *wc);
+		if (wc == NULL)
+			return -1;
+		est__v1__week_count__init(wc);
+		p->trend[p->n_trend++] = wc;
+		week_format(c->weeks[k], id, sizeof id);
+		wc->week = strdup(id);
+		for (int cat = 0; cat < PICTURE_CATEGORIES; cat++)
+			wc->reports += t->reports[k][cat];
+		wc->incidents = t->week_incidents[k];
+		if (wc->week == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every picture lists the score and rank of every ranked area, so one picture can colour a map. */
+static int
+add_area_ranks(Est__V1__Picture **out, size_t n_areas)
+{
+	for (size_t i = 0; i <= n_areas; i++) {
+		Est__V1__Picture *p = out[i];
+		p->area_ranks = calloc(n_areas > 0 ? n_areas : 1, sizeof *p->area_ranks);
+		if (p->area_ranks == NULL)
+			return -1;
+		for (size_t j = 0; j < n_areas; j++) {
+			Est__V1__AreaRank *ar = calloc(1, sizeof *ar);
+			if (ar == NULL)
+				return -1;
+			est__v1__area_rank__init(ar);
+			p->area_ranks[p->n_area_ranks++] = ar;
+			ar->area = strdup(out[j]->area);
+			ar->priority_score = out[j]->priority_score;
+			ar->rank = out[j]->rank;
+			if (ar->area == NULL)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- measures: where they are, follow-up, flags ---------------------------------- */
+
+static int
+measure_active(const Est__V1__Measure *m)
+{
+	return m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_PROPOSED ||
+	       m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_DECIDED ||
+	       m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_IN_PROGRESS;
+}
+
+/* The place id of a normalized place name, 0 when no report names it. */
+static uint32_t
+place_lookup(const struct picture_store *ps, const char *norm)
+{
+	size_t at = 0, len = strlen(norm);
+	if (len == 0)
+		return 0;
+	long id =
+	    index_find(&ps->names, ps, hash_bytes(norm, len, 2166136261u), name_eq, norm, &at);
+	return id > 0 ? (uint32_t)id : 0;
+}
+
+static int
+measure_by_seq(const void *pa, const void *pb)
+{
+	const struct measure_where *a = pa, *b = pb;
+	return (a->first_seq > b->first_seq) - (a->first_seq < b->first_seq);
+}
+
+/* Normalizes every measure's place once, and orders them by creation (registry order may vary). */
+static void
+measures_locate(struct compile *c)
+{
+	for (size_t i = 0; i < c->n_measures; i++) {
+		struct measure_where *w = &c->where[i];
+		const struct measure_view *v = &c->measures[i];
+		w->v = v;
+		w->first_seq = v->first_seq;
+		merge_place_normalize(v->m->place != NULL ? v->m->place : "", w->norm);
+		w->place = place_lookup(c->ps, w->norm);
+		w->active = measure_active(v->m);
+	}
+	qsort(c->where, c->n_measures, sizeof *c->where, measure_by_seq);
+}
+
+/* Where a follow-up looks: a circle, a place name, or both. */
+struct near {
+	int has_pos;
+	double lat, lon;
+	uint32_t place;
+	double radius_m;
+};
+
+/* Whether r lies within radius of n (a cheap box test before the great circle) or at its place. */
+static int
+report_near(const struct merge_report *r, const struct near *n, double radius)
+{
+	if (n->place != 0 && r->place == n->place)
+		return 1;
+	if (!n->has_pos || !r->has_position)
+		return 0;
+	double dlat = fabs(r->lat - n->lat) * METRES_PER_DEG;
+	double dlon = fabs(r->lon - n->lon) * METRES_PER_DEG * cos(n->lat * DEG_TO_RAD);
+	if (dlat > radius * 1.01 + 1.0 || dlon > radius * 1.01 + 1.0)
+		return 0;
+	return merge_distance_m(n->lat, n->lon, r->lat, r->lon) <= radius;
+}
+
+static int
+incident_near(const struct merge_report *cand, const struct merge_result *res,
+              const struct merge_incident *inc, const struct near *n)
+{
+	for (uint32_t m = 0; m < inc->count; m++) {
+		if (report_near(&cand[res->members[inc->first + m]], n, n->radius_m))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * One follow-up to count: incidents with a report near n whose first
+ * report lies in [span[0], span[1]) (counts[0]) or [span[2], span[3])
+ * (counts[1]). Upcoming events are announcements, not incidents, and are
+ * left out. The merge sees the reports within radius + merge distance and
+ * the merge window around the spans, so an incident is linked as the
+ * picture would link it.
+ */
+struct fu_job {
+	struct near n;
+	int64_t span[4];
+	struct merge_report *cand;
+	size_t k, cap;
+	uint32_t counts[2];
+};
+
+static int
+fu_job_wants(const struct fu_job *j, const struct merge_rules *mr, const struct merge_report *r)
+{
+	int64_t lo, hi;
+	event_span(r, &lo, &hi);
+	if (!(hi >= j->span[0] - mr->window_s && lo < j->span[1] + mr->window_s) &&
+	    !(hi >= j->span[2] - mr->window_s && lo < j->span[3] + mr->window_s))
+		return 0;
+	return report_near(r, &j->n, j->n.radius_m + mr->distance_m);
+}
+
+static int
+fu_job_push(struct fu_job *j, const struct merge_report *r)
+{
+	if (j->k == j->cap) {
+		size_t cap = j->cap == 0 ? 256 : j->cap * 2;
+		struct merge_report *grown = realloc(j->cand, cap * sizeof *grown);
+		if (grown == NULL)
+			return -1;
+		j->cand = grown;
+		j->cap = cap;
+	}
+	j->cand[j->k++] = *r;
+	return 0;
+}
+
+static int
+fu_job_count(struct fu_job *j, const struct merge_rules *mr)
+{
+	struct merge_result res;
+	if (merge_run(j->cand, j->k, mr, &res) != 0)
+		return -1;
+	j->counts[0] = j->counts[1] = 0;
+	for (size_t g = 0; g < res.n_incidents; g++) {
+		const struct merge_incident *inc = &res.incidents[g];
+		int64_t t = j->cand[inc->earliest].observed_at;
+		if (!incident_near(j->cand, &res, inc, &j->n))
+			continue;
+		for (int s = 0; s < 2; s++)
+			j->counts[s] += t >= j->span[2 * s] && t < j->span[2 * s + 1] ? 1 : 0;
+	}
+	merge_result_fini(&res);
+	return 0;
+}
+
+/* Counts every job in one pass over the store (a compile has a few, the store a million). */
+static int
+fu_jobs_run(const struct picture_store *ps, const struct merge_rules *mr, struct fu_job *jobs,
+            size_t n_jobs)
+{
+	int rc = 0;
+	for (size_t i = 0; i < ps->n && rc == 0 && n_jobs > 0; i++) {
+		const struct merge_report *r = &ps->reps[i];
+		if (ps->meta[i].withdrawn ||
+		    r->category == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT)
+			continue;
+		for (size_t j = 0; j < n_jobs && rc == 0; j++) {
+			if (fu_job_wants(&jobs[j], mr, r))
+				rc = fu_job_push(&jobs[j], r);
+		}
+	}
+	for (size_t j = 0; j < n_jobs; j++) {
+		if (rc == 0)
+			rc = fu_job_count(&jobs[j], mr);
+		free(jobs[j].cand);
+		jobs[j].cand = NULL;
+	}
+	return rc;
+}
+
+/* Sets up the job of the done measure v (place: its place id); -1 when it has nowhere to look. */
+static int
+fu_job_init(struct fu_job *j, const struct picture_rules *rules, const struct measure_view *v,
+            uint32_t place)
+{
+	const Est__V1__Measure *m = v->m;
+	memset(j, 0, sizeof *j);
+	if (m == NULL || m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE)
+		return -1;
+	if (m->position == NULL && (m->place == NULL || m->place[0] == '\0'))
+		return -1;
+	j->n.radius_m = rules->followup_radius_m;
+	j->n.place = place;
+	if (m->position != NULL) {
+		j->n.has_pos = 1;
+		j->n.lat = m->position->lat;
+		j->n.lon = m->position->lon;
+	}
+	/* Plain 7-day spans: a measure starts and ends at any time of day, not on a Monday. */
+	int64_t w = (int64_t)rules->followup_weeks * WEEK_S;
+	int64_t start = v->started_at > 0 ? v->started_at : v->created_at;
+	int64_t end = v->ended_at > 0 ? v->ended_at : start;
+	j->span[0] = start - w;
+	j->span[1] = start;
+	j->span[2] = end;
+	j->span[3] = end + w;
+	return 0;
+}
+
+static void
+fu_job_out(const struct fu_job *j, const struct picture_rules *rules, const struct measure_view *v,
+           Est__V1__Followup *out)
+{
+	out->measure_id = v->m->measure_id;
+	out->radius_m = rules->followup_radius_m;
+	out->weeks = rules->followup_weeks;
+	out->before_start = j->span[0];
+	out->before_end = j->span[1];
+	out->after_start = j->span[2];
+	out->after_end = j->span[3];
+	out->incidents_before = j->counts[0];
+	out->incidents_after = j->counts[1];
+}
+
+int
+picture_followup(const struct picture_store *ps, const struct picture_rules *rules,
+                 const struct measure_view *v, Est__V1__Followup *out)
+{
+	char norm[MERGE_PLACE_MAX];
+	struct fu_job j;
+	if (v == NULL || v->m == NULL)
+		return -1;
+	merge_place_normalize(v->m->place != NULL ? v->m->place : "", norm);
+	if (fu_job_init(&j, rules, v, place_lookup(ps, norm)) != 0 ||
+	    fu_jobs_run(ps, &rules->merge, &j, 1) != 0)
+		return -1;
+	fu_job_out(&j, rules, v, out);
+	return 0;
+}
+
+/* Whether a measure belongs to slot: its area's pictures, and every measure in `all`. */
+static int
+measure_in_slot(const struct compile *c, size_t slot, const Est__V1__Measure *m)
+{
+	if (slot == slot_all(c))
+		return 1;
+	return slot < c->n_areas && m->area != NULL && strcmp(m->area, c->area_names[slot]) == 0;
+}
+
+/* Active, or ended (done or cancelled) no longer ago than the follow-up weeks before the week. */
+static int
+measure_relevant(const struct compile *c, const struct measure_where *w)
+{
+	const Est__V1__Measure *m = w->v->m;
+	if (w->active)
+		return 1;
+	if (m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE &&
+	    m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_CANCELLED)
+		return 0;
+	return w->v->ended_at == 0 ||
+	       w->v->ended_at >= c->bound[K_THIS] - (int64_t)c->rules->followup_weeks * WEEK_S;
+}
+
+/* A deep copy through the wire form (the registry owns the original). */
+static Est__V1__Measure *
+measure_copy(const Est__V1__Measure *m)
+{
+	size_t len = est__v1__measure__get_packed_size(m);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	if (buf == NULL)
+		return NULL;
+	est__v1__measure__pack(m, buf);
+	Est__V1__Measure *copy = est__v1__measure__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+/*
+ * The follow-ups of the done measures any picture of the compile lists,
+ * counted together in one pass over the store.
+ */
+static int
+followups_prepare(struct compile *c)
+{
+	c->jobs = calloc(c->n_measures > 0 ? c->n_measures : 1, sizeof *c->jobs);
+	if (c->jobs == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_measures; i++) {
+		struct measure_where *w = &c->where[i];
+		w->job = -1;
+		if (w->v->m->group == EST__V1__WORKING_GROUP__GROUP_SOCIAL ||
+		    !measure_relevant(c, w) ||
+		    fu_job_init(&c->jobs[c->n_jobs], c->rules, w->v, w->place) != 0)
+			continue;
+		w->job = (long)c->n_jobs++;
+	}
+	return fu_jobs_run(c->ps, &c->rules->merge, c->jobs, c->n_jobs);
+}
+
+static int
+add_followup(Est__V1__Picture *p, const struct compile *c, const struct measure_where *w)
+{
+	Est__V1__Followup tmp;
+	if (w->job < 0)
+		return 0; /* no position or place: nothing to follow up */
+	est__v1__followup__init(&tmp);
+	fu_job_out(&c->jobs[w->job], c->rules, w->v, &tmp);
+	Est__V1__Followup *f = malloc(sizeof *f);
+	if (f == NULL)
+		return -1;
+	*f = tmp;
+	f->measure_id = strdup(tmp.measure_id != NULL ? tmp.measure_id : "");
+	p->followups[p->n_followups++] = f;
+	return f->measure_id != NULL ? 0 : -1;
+}
+
+#define N_KINDS    11
+#define N_GROUPS   3
+#define N_STATUSES 6
+
+static int
+clamp_enum(int v, int n)
+{
+	return v >= 0 && v < n ? v : 0;
+}
+
+static int
+add_measure_counts(Est__V1__Picture *p, const uint32_t counts[N_KINDS][N_GROUPS][N_STATUSES])
+{
+	p->measure_counts = calloc(N_KINDS * N_GROUPS * N_STATUSES, sizeof *p->measure_counts);
+	if (p->measure_counts == NULL)
+		return -1;
+	for (int k = 0; k < N_KINDS; k++)
+		for (int g = 0; g < N_GROUPS; g++)
+			for (int s = 0; s < N_STATUSES; s++) {
+				if (counts[k][g][s] == 0)
+					continue;
+				Est__V1__MeasureCount *mc = calloc(1, sizeof *mc);
+				if (mc == NULL)
+					return -1;
+				est__v1__measure_count__init(mc);
+				mc->kind = (Est__V1__MeasureKind)k;
+				mc->group = (Est__V1__WorkingGroup)g;
+				mc->status = (Est__V1__MeasureStatus)s;
+				mc->count = counts[k][g][s];
+				p->measure_counts[p->n_measure_counts++] = mc;
+			}
+	return 0;
+}
+
+/*
+ * The measures of slot: listed when active or done in the follow-up window
+ * and not of the social group (a picture is read by both groups of an
+ * area); counted by kind, group and status when relevant at all.
+ */
+static int
+add_measures(Est__V1__Picture *p, const struct compile *c, size_t slot)
+{
+	uint32_t counts[N_KINDS][N_GROUPS][N_STATUSES];
+	size_t n = c->n_measures > 0 ? c->n_measures : 1;
+	memset(counts, 0, sizeof counts);
+	p->measures = calloc(n, sizeof *p->measures);
+	p->followups = calloc(n, sizeof *p->followups);
+	if (p->measures == NULL || p->followups == NULL)
+		return -1;
+	for (size_t i = 0; i < c->n_measures; i++) {
+		const struct measure_where *w = &c->where[i];
+		const Est__V1__Measure *m = w->v->m;
+		if (!measure_in_slot(c, slot, m) || !measure_relevant(c, w))
+			continue;
+		counts[clamp_enum(m->kind, N_KINDS)][clamp_enum(m->group, N_GROUPS)]
+		      [clamp_enum(m->status, N_STATUSES)]++;
+		if (m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_CANCELLED ||
+		    m->group == EST__V1__WORKING_GROUP__GROUP_SOCIAL)
+			continue;
+		if ((p->measures[p->n_measures] = measure_copy(m)) == NULL)
+			return -1;
+		p->n_measures++;
+		if (m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE &&
+		    add_followup(p, c, w) != 0)
+			return -1;
+	}
+	return add_measure_counts(p, counts);
+}
+
+/* A new flag of kind at the end of p->flags. */
+static Est__V1__Flag *
+flag_push(Est__V1__Picture *p, const char *kind)
+{
+	Est__V1__Flag **a = realloc(p->flags, (p->n_flags + 1) * sizeof *a);
+	if (a == NULL)
+		return NULL;
+	p->flags = a;
+	Est__V1__Flag *f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return NULL;
+	est__v1__flag__init(f);
+	p->flags[p->n_flags++] = f;
+	f->kind = strdup(kind);
+	return f->kind != NULL ? f : NULL;
+}
+
+/* The spot of every incident of the trend weeks before the week (computed once, when needed). */
+static int
+spots_of_incidents(struct compile *c)
+{
+	if (c->inc_spot != NULL)
+		return 0;
+	c->inc_spot =
+	    calloc(c->merged.n_incidents > 0 ? c->merged.n_incidents : 1, sizeof *c->inc_spot);
+	if (c->inc_spot == NULL)
+		return -1;
+	for (uint32_t g = 0; g < c->merged.n_incidents; g++) {
+		if (c->inc_k[g] >= K_FIRST && c->inc_k[g] < K_THIS &&
+		    !spot_of(c, g, &c->inc_spot[g]))
+			c->inc_spot[g].kind = 0;
+	}
+	return 0;
+}
+
+/* Weeks in a row right before the week in which slot had an incident at spot s. */
+static unsigned
+spot_streak(const struct compile *c, size_t slot, const struct spot *s)
+{
+	uint32_t mask = 0;
+	unsigned n = 0;
+	for (uint32_t g = 0; g < c->merged.n_incidents; g++) {
+		const struct spot *t = &c->inc_spot[g];
+		if (t->kind == 0 || t->kind != s->kind || t->a != s->a || t->b != s->b ||
+		    !slot_has(c, slot, &c->cand[c->merged.incidents[g].earliest]))
+			continue;
+		mask |= 1u << c->inc_k[g];
+	}
+	for (int k = K_THIS - 1; k >= K_FIRST && (mask & (1u << k)); k--)
+		n++;
+	return n;
+}
+
+/* Whether a measure (not cancelled, not done before `since`) lies at the hotspot. */
+static int
+hotspot_has_measure(const struct compile *c, const struct spot *s, const Est__V1__Hotspot *h,
+                    int64_t since)
+{
+	for (size_t i = 0; i < c->n_measures; i++) {
+		const struct measure_where *w = &c->where[i];
+		const Est__V1__Measure *m = w->v->m;
+		if (m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_CANCELLED ||
+		    (m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE &&
+		     w->v->ended_at != 0 && w->v->ended_at < since))
+			continue;
+		if (s->kind == 1 && w->place == (uint32_t)s->a)
+			return 1;
+		if (h->position != NULL && m->position != NULL &&
+		    merge_distance_m(h->position->lat, h->position->lon, m->position->lat,
+		                     m->position->lon) <= c->rules->followup_radius_m)
+			return 1;
+	}
+	return 0;
+}
+
+/* Flags hotspot h (at spot s) when it had incidents in each of the flag_weeks weeks before and no
+ * measure. */
+static int
+flag_hotspot(Est__V1__Picture *p, struct compile *c, size_t slot, const struct spot *s,
+             const Est__V1__Hotspot *h)
+{
+	unsigned need = c->rules->flag_weeks;
+	if (need == 0)
+		return 0;
+	if (spots_of_incidents(c) != 0)
+		return -1;
+	unsigned streak = spot_streak(c, slot, s);
+	if (streak < need || hotspot_has_measure(c, s, h, c->bound[K_THIS - need]))
+		return 0;
+	Est__V1__Flag *f = flag_push(p, "hotspot_without_measure");
+	char detail[256];
+	if (f == NULL)
+		return -1;
+	f->weeks = streak + 1;
+	snprintf(detail, sizeof detail,
+	         "incidents at %s in each of the last %u weeks and no measure within %.0f m",
+	         h->place[0] != '\0' ? h->place : "this spot", streak + 1,
+	         c->rules->followup_radius_m);
+	f->detail = strdup(detail);
+	f->place = strdup(h->place);
+	if (f->detail == NULL || f->place == NULL)
+		return -1;
+	if (h->position != NULL &&
+	    (f->position = position_new(h->position->lat, h->position->lon)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* The time a measure covers: its own start (or when it started, or was created) to its end. */
+static void
+measure_span(const struct measure_view *v, int64_t *lo, int64_t *hi)
+{
+	const Est__V1__Measure *m = v->m;
+	*lo = m->starts_at > 0 ? m->starts_at : v->started_at > 0 ? v->started_at : v->created_at;
+	*hi = m->ends_at > 0 ? m->ends_at : INT64_MAX;
+}
+
+static int
+measures_overlap(const struct compile *c, const struct measure_where *a,
+                 const struct measure_where *b)
+{
+	const Est__V1__Measure *x = a->v->m, *y = b->v->m;
+	int64_t alo, ahi, blo, bhi;
+	if (x->assigned_org == NULL || y->assigned_org == NULL || x->assigned_org[0] == '\0' ||
+	    y->assigned_org[0] == '\0' || strcmp(x->assigned_org, y->assigned_org) == 0)
+		return 0;
+	int same_place = (a->norm[0] != '\0' && strcmp(a->norm, b->norm) == 0) ||
+	                 (x->position != NULL && y->position != NULL &&
+	                  merge_distance_m(x->position->lat, x->position->lon, y->position->lat,
+	                                   y->position->lon) <= c->rules->merge.distance_m);
+	if (!same_place)
+		return 0;
+	measure_span(a->v, &alo, &ahi);
+	measure_span(b->v, &blo, &bhi);
+	return alo < bhi && blo < ahi;
+}
+
+static int
+flag_overlap(Est__V1__Picture *p, const struct measure_where *a, const struct measure_where *b)
+{
+	const Est__V1__Measure *x = a->v->m, *y = b->v->m;
+	Est__V1__Flag *f = flag_push(p, "overlapping_measures");
+	char detail[256];
+	if (f == NULL)
+		return -1;
+	f->measure_ids = calloc(2, sizeof *f->measure_ids);
+	f->orgs = calloc(2, sizeof *f->orgs);
+	if (f->measure_ids == NULL || f->orgs == NULL)
+		return -1;
+	f->n_measure_ids = f->n_orgs = 2;
+	f->measure_ids[0] = strdup(x->measure_id != NULL ? x->measure_id : "");
+	f->measure_ids[1] = strdup(y->measure_id != NULL ? y->measure_id : "");
+	f->orgs[0] = strdup(x->assigned_org);
+	f->orgs[1] = strdup(y->assigned_org);
+	const char *place = x->place != NULL && x->place[0] != '\0' ? x->place
+	                    : y->place != NULL                      ? y->place
+	                                                            : "";
+	f->place = strdup(place);
+	snprintf(detail, sizeof detail, "measures %s (%s) and %s (%s) at the same place and time",
+	         f->measure_ids[0] ? f->measure_ids[0] : "", f->orgs[0] ? f->orgs[0] : "",
+	         f->measure_ids[1] ? f->measure_ids[1] : "", f->orgs[1] ? f->orgs[1] : "");
+	f->detail = strdup(detail);
+	if (!f->measure_ids[0] || !f->measure_ids[1] || !f->orgs[0] || !f->orgs[1] || !f->place ||
+	    !f->detail)
+		return -1;
+	const Est__V1__Position *pos = x->position != NULL ? x->position : y->position;
+	if (pos != NULL && (f->position = position_new(pos->lat, pos->lon)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Pairs of active measures of slot (not of the social group) from different orgs at one place and
+ * time. */
+static int
+add_overlaps(Est__V1__Picture *p, const struct compile *c, size_t slot)
+{
+	for (size_t i = 0; i < c->n_measures; i++) {
+		const struct measure_where *a = &c->where[i];
+		if (!a->active || a->v->m->group == EST__V1__WORKING_GROUP__GROUP_SOCIAL ||
+		    !measure_in_slot(c, slot, a->v->m))
+			continue;
+		for (size_t j = i + 1; j < c->n_measures; j++) {
+			const struct measure_where *b = &c->where[j];
+			if (!b->active || b->v->m->group == EST__V1__WORKING_GROUP__GROUP_SOCIAL ||
+			    !measure_in_slot(c, slot, b->v->m) || !measures_overlap(c, a, b))
+				continue;
+			if (flag_overlap(p, a, b) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static Est__V1__Picture *
 picture_build(struct compile *c, size_t slot, const char *area, int64_t now)
 {
@@ -1031,7 +1703,9 @@ picture_build(struct compile *c, size_t slot, const char *area, int64_t now)
 	p->through_seq = c->ps->through;
 	if (p->area == NULL || p->week == NULL || add_categories(p, &c->tally[slot]) != 0 ||
 	    add_score(p, &c->tally[slot], c->rules) != 0 || add_hotspots(p, c, slot) != 0 ||
-	    add_upcoming(p, c, slot) != 0 || add_contributions(p, c, slot) != 0)
+	    add_upcoming(p, c, slot) != 0 || add_contributions(p, c, slot) != 0 ||
+	    add_trend(p, c, &c->tally[slot]) != 0 || add_measures(p, c, slot) != 0 ||
+	    add_overlaps(p, c, slot) != 0)
 		picture_free(&p);
 	return p;
 }
@@ -1054,10 +1728,11 @@ week_span(struct compile *c, const char *id, char *err, size_t errlen)
 	if (week_parse(id, &c->week, err, errlen) != 0)
 		return -1;
 	w = c->week;
-	for (int k = 0; k < BASE_WEEKS; k++)
+	for (int k = 0; k < K_THIS; k++)
 		w = week_prev(w);
 	for (int k = 0; k < SPAN_WEEKS; k++, w = week_next(w)) {
 		int64_t end;
+		c->weeks[k] = w;
 		if (week_bounds(w, &c->bound[k], &end) != 0) {
 			snprintf(err, errlen, "week: no local time for %s", id);
 			return -1;
@@ -1111,7 +1786,9 @@ compile_alloc(struct compile *c)
 	c->upcoming = malloc(n * sizeof *c->upcoming);
 	c->org_stamp = calloc(orgs, sizeof *c->org_stamp);
 	c->org_order = calloc(orgs, sizeof *c->org_order);
-	return c->tally && c->contrib && c->cand && c->upcoming && c->org_stamp && c->org_order
+	c->where = calloc(c->n_measures > 0 ? c->n_measures : 1, sizeof *c->where);
+	return c->tally && c->contrib && c->cand && c->upcoming && c->org_stamp && c->org_order &&
+	               c->where
 	           ? 0
 	           : -1;
 }
@@ -1120,6 +1797,10 @@ static void
 compile_fini(struct compile *c)
 {
 	merge_result_fini(&c->merged);
+	free(c->inc_spot);
+	free(c->jobs);
+	free(c->where);
+	free(c->inc_k);
 	free(c->week_inc);
 	free(c->org_order);
 	free(c->org_stamp);
@@ -1137,9 +1818,13 @@ compile_tally(struct compile *c)
 	qsort(c->upcoming, c->n_upcoming, sizeof *c->upcoming, upcoming_cmp);
 	if (merge_run(c->cand, c->n_cand, &c->rules->merge, &c->merged) != 0)
 		return -1;
-	c->week_inc =
-	    malloc((c->merged.n_incidents > 0 ? c->merged.n_incidents : 1) * sizeof *c->week_inc);
-	if (c->week_inc == NULL)
+	size_t n_inc = c->merged.n_incidents > 0 ? c->merged.n_incidents : 1;
+	c->week_inc = malloc(n_inc * sizeof *c->week_inc);
+	c->inc_k = malloc(n_inc * sizeof *c->inc_k);
+	if (c->week_inc == NULL || c->inc_k == NULL)
+		return -1;
+	measures_locate(c);
+	if (followups_prepare(c) != 0)
 		return -1;
 	tally_incidents(c);
 	orgs_order(c);
@@ -1163,14 +1848,18 @@ rank_areas(Est__V1__Picture **out, size_t n_areas)
 
 int
 picture_compile(const struct picture_store *ps, const struct picture_rules *rules, const char *week,
-                const char *const *areas, size_t n_areas, int64_t now, Est__V1__Picture **out,
-                char *err, size_t errlen)
+                const char *const *areas, size_t n_areas, const struct measure_view *measures,
+                size_t n_measures, int64_t now, Est__V1__Picture **out, char *err, size_t errlen)
 {
+
 	struct compile c;
 	int rc = -1;
 	memset(&c, 0, sizeof c);
 	c.ps = ps;
 	c.rules = rules;
+	c.area_names = areas;
+	c.measures = measures;
+	c.n_measures = measures != NULL ? n_measures : 0;
 	for (size_t i = 0; i <= n_areas && i <= PICTURE_MAX_AREAS; i++)
 		out[i] = NULL;
 	if (n_areas > PICTURE_MAX_AREAS) {
@@ -1190,6 +1879,8 @@ picture_compile(const struct picture_store *ps, const struct picture_rules *rule
 			goto out;
 	}
 	rank_areas(out, n_areas);
+	if (add_area_ranks(out, n_areas) != 0)
+		goto out;
 	err[0] = '\0';
 	rc = 0;
 out:

@@ -22,6 +22,7 @@
 
 #include "est.pb-c.h"
 #include "log.h"
+#include "measure_view.h"
 #include "merge.h"
 
 /* Caps: areas one compile ranks, organisations and current reports one store holds. */
@@ -46,6 +47,9 @@ struct picture_rules {
 	double hotspot_cell_m;             /* grid cell of a hotspot without a place name */
 	int64_t upcoming_s;                /* how far past the week upcoming events are listed */
 	unsigned upcoming_max;             /* upcoming events listed at most */
+	double followup_radius_m;          /* a done measure's follow-up circle */
+	unsigned followup_weeks;           /* weeks before its start and after its end */
+	unsigned flag_weeks; /* weeks a hotspot goes without a measure before a flag */
 };
 
 void picture_rules_default(struct picture_rules *rules);
@@ -73,6 +77,18 @@ int picture_store_add(struct picture_store *ps, uint64_t seq, const char *org,
 int picture_store_load(struct picture_store *ps, struct log *lg, uint64_t through_seq, char *err,
                        size_t errlen);
 
+/*
+ * Notes a picture of the log (picture_store_load does it for every picture
+ * entry; the hub for each it appends). The store remembers the end of the
+ * latest week that has an `all` picture compiled after the week was over,
+ * which is how the scheduler tells that the week's scheduled picture is
+ * already in the log.
+ */
+void picture_store_note(struct picture_store *ps, const Est__V1__Picture *p);
+
+/* period_end of that latest closed week (0: none). */
+int64_t picture_store_closed_until(const struct picture_store *ps);
+
 /* The log seq the store covers, and its number of current (not withdrawn) reports. */
 uint64_t picture_store_through(const struct picture_store *ps);
 size_t picture_store_current(const struct picture_store *ps);
@@ -82,13 +98,29 @@ size_t picture_store_current(const struct picture_store *ps);
  * then for `all`: out[0..n_areas] receive n_areas + 1 pictures (caller owns
  * each; picture_free). Ranks run over the listed areas; `all` has rank 0.
  * Reports of areas not listed (e.g. `outside`) count only in `all`.
- * generated_at is now; through_seq the store's. Returns 0, or -1 with the
- * reason in err (bad week id, too many areas, out of memory; out is then
- * all NULL).
+ * generated_at is now; through_seq the store's. measures[0..n_measures)
+ * (may be NULL, 0) are the measures the registry knows: each picture lists
+ * its area's active ones and the done ones of the follow-up window (social
+ * ones only as counts), with follow-ups and flags (docs/pictures.md).
+ * Returns 0, or -1 with the reason in err (bad week id, too many areas, out
+ * of memory; out is then all NULL).
  */
 int picture_compile(const struct picture_store *ps, const struct picture_rules *rules,
-                    const char *week, const char *const *areas, size_t n_areas, int64_t now,
+                    const char *week, const char *const *areas, size_t n_areas,
+                    const struct measure_view *measures, size_t n_measures, int64_t now,
                     Est__V1__Picture **out, char *err, size_t errlen);
+
+/*
+ * The before and after of the measure v (docs/pictures.md, "Follow-up"):
+ * incidents within rules->followup_radius_m of its position (or at its
+ * place name when it has no position) in the rules->followup_weeks weeks
+ * before v->started_at and after v->ended_at. Fills *out (initialized by
+ * the caller with est__v1__followup__init; measure_id points into v->m,
+ * so out must not outlive it). Returns 0, or -1 when the measure is not
+ * done or has neither position nor place name.
+ */
+int picture_followup(const struct picture_store *ps, const struct picture_rules *rules,
+                     const struct measure_view *v, Est__V1__Followup *out);
 
 /* Frees a picture from picture_compile; sets *p to NULL. NULL-safe. */
 void picture_free(Est__V1__Picture **p);

@@ -159,7 +159,8 @@ compile_week(const struct picture_store *ps, const char *week, Est__V1__Picture 
 	struct picture_rules rules;
 	char err[200];
 	picture_rules_default(&rules);
-	if (picture_compile(ps, &rules, week, areas, N_AREAS, NOW, out, err, sizeof err) != 0)
+	if (picture_compile(ps, &rules, week, areas, N_AREAS, NULL, 0, NOW, out, err, sizeof err) !=
+	    0)
 		fail_msg("picture_compile: %s", err);
 }
 
@@ -430,8 +431,9 @@ test_picture_empty(void **state)
 	assert_int_equal(out[N_AREAS]->rank, 0);
 	free_all(out);
 	picture_rules_default(&rules);
-	assert_int_equal(
-	    picture_compile(ps, &rules, "2026-W54", areas, N_AREAS, NOW, out, err, sizeof err), -1);
+	assert_int_equal(picture_compile(ps, &rules, "2026-W54", areas, N_AREAS, NULL, 0, NOW, out,
+	                                 err, sizeof err),
+	                 -1);
 	assert_non_null(strstr(err, "week 54"));
 	assert_null(out[0]);
 	picture_store_destroy(&ps);
@@ -525,14 +527,15 @@ test_picture_from_log(void **state)
 	assert_int_equal(picture_store_load(b, lg, 0, err, sizeof err), 0);
 	assert_int_equal(picture_store_through(a), sizeof week47 / sizeof week47[0]);
 	picture_rules_default(&rules);
-	assert_int_equal(
-	    picture_compile(a, &rules, "2026-W47", areas, N_AREAS, NOW, pa, err, sizeof err), 0);
-	assert_int_equal(
-	    picture_compile(b, &rules, "2026-W47", areas, N_AREAS, NOW + 60, pb, err, sizeof err),
-	    0);
-	assert_int_equal(
-	    picture_compile(direct, &rules, "2026-W47", areas, N_AREAS, NOW, pd, err, sizeof err),
-	    0);
+	assert_int_equal(picture_compile(a, &rules, "2026-W47", areas, N_AREAS, NULL, 0, NOW, pa,
+	                                 err, sizeof err),
+	                 0);
+	assert_int_equal(picture_compile(b, &rules, "2026-W47", areas, N_AREAS, NULL, 0, NOW + 60,
+	                                 pb, err, sizeof err),
+	                 0);
+	assert_int_equal(picture_compile(direct, &rules, "2026-W47", areas, N_AREAS, NULL, 0, NOW,
+	                                 pd, err, sizeof err),
+	                 0);
 	for (size_t i = 0; i <= N_AREAS; i++) {
 		size_t la, lb, ld;
 		uint8_t *ba = pack_content(pa[i], &la), *bb = pack_content(pb[i], &lb),
@@ -562,6 +565,462 @@ test_picture_from_log(void **state)
 	rmdir(dir);
 }
 
+/* --- trend and area ranks ------------------------------------------------------ */
+
+static void
+check_trend(const Est__V1__Picture *p, const char *first_week, const char *last_week,
+            const uint32_t reports[12], const uint32_t incidents[12])
+{
+	assert_int_equal(p->n_trend, 12);
+	assert_string_equal(p->trend[0]->week, first_week);
+	assert_string_equal(p->trend[11]->week, last_week);
+	for (size_t k = 0; k < 12; k++) {
+		if (p->trend[k]->reports != reports[k] || p->trend[k]->incidents != incidents[k])
+			fail_msg("%s trend %s: %u reports %u incidents, want %u %u", p->area,
+			         p->trend[k]->week, p->trend[k]->reports, p->trend[k]->incidents,
+			         reports[k], incidents[k]);
+	}
+}
+
+/*
+ * Hageby's 12 weeks W36..W47: police b1 (W38), b2 (W39), b3 b4 (W40), b5..b8
+ * (W44, b8 on Sunday 23:00), b9 b10 and v5 moved by its revision plus the
+ * upcoming events u1..u3 (W46), and the week itself (6 reports, 4 incidents).
+ */
+static void
+test_picture_trend_and_area_ranks(void **state)
+{
+	Est__V1__Picture *out[N_AREAS + 1];
+	struct picture_store *ps = store_of(week47, sizeof week47 / sizeof week47[0]);
+	static const uint32_t hr[12] = {0, 0, 1, 1, 2, 0, 0, 0, 4, 0, 6, 6};
+	static const uint32_t hi[12] = {0, 0, 1, 1, 2, 0, 0, 0, 4, 0, 6, 4};
+	/* all: hageby + klockaretorpet's k1 (W46 incident with k2) + the W47 rest */
+	static const uint32_t ar[12] = {0, 0, 1, 1, 2, 0, 0, 0, 4, 0, 7, 11};
+	static const uint32_t ai[12] = {0, 0, 1, 1, 2, 0, 0, 0, 4, 0, 7, 8};
+	static const double scores[N_AREAS] = {1.5, 7.78125, 1.5, 0.4375, 2.0};
+	static const uint32_t ranks[N_AREAS] = {3, 1, 3, 5, 2};
+	(void)state;
+	compile_week(ps, "2026-W47", out);
+	check_trend(out[1], "2026-W36", "2026-W47", hr, hi);
+	check_trend(out[5], "2026-W36", "2026-W47", ar, ai);
+	for (size_t i = 0; i <= N_AREAS; i++) {
+		assert_int_equal(out[i]->n_area_ranks, N_AREAS);
+		for (size_t j = 0; j < N_AREAS; j++) {
+			const Est__V1__AreaRank *r = out[i]->area_ranks[j];
+			assert_string_equal(r->area, areas[j]);
+			assert_true(r->priority_score == scores[j]);
+			assert_int_equal(r->rank, ranks[j]);
+		}
+	}
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/* The trend across the ISO year boundary (2026 has a week 53) and the summer-time change. */
+static void
+test_picture_trend_year_and_summer(void **state)
+{
+	static const struct fx year[] = {
+	    {"police", "a", 0, "city", VAND, "", NP, "2027-01-04T00:00", NULL, NULL, 0}, /* W01 */
+	    {"police", "b", 0, "city", VAND, "", NP, "2027-01-03T23:59", NULL, NULL, 0}, /* W53 */
+	    {"police", "c", 0, "city", VAND, "", NP, "2026-12-28T00:00", NULL, NULL, 0}, /* W53 */
+	    {"police", "d", 0, "city", VAND, "", NP, "2026-11-09T12:00", NULL, NULL, 0}, /* W46 */
+	    {"police", "e", 0, "city", VAND, "", NP, "2026-10-25T12:00", NULL, NULL, 0}, /* W43 */
+	    {"police", "f", 0, "city", VAND, "", NP, "2026-10-18T12:00", NULL, NULL, 0}, /* W42 */
+	};
+	static const uint32_t yr[12] = {1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 1};
+	static const struct fx summer[] = {
+	    {"police", "a", 0, "city", VAND, "", NP, "2026-03-23T00:00", NULL, NULL, 0}, /* W13 */
+	    {"police", "b", 0, "city", VAND, "", NP, "2026-03-22T23:59", NULL, NULL, 0}, /* W12 */
+	    {"police", "c", 0, "city", VAND, "", NP, "2026-03-29T23:30", NULL, NULL, 0}, /* W13 */
+	    {"police", "d", 0, "city", VAND, "", NP, "2026-03-30T00:00", NULL, NULL, 0}, /* W14 */
+	};
+	static const uint32_t sr[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1};
+	Est__V1__Picture *out[N_AREAS + 1];
+	struct picture_store *ps = store_of(year, sizeof year / sizeof year[0]);
+	(void)state;
+	compile_week(ps, "2027-W01", out);
+	check_trend(out[4], "2026-W43", "2027-W01", yr, yr);
+	assert_string_equal(out[4]->trend[10]->week, "2026-W53");
+	free_all(out);
+	picture_store_destroy(&ps);
+	ps = store_of(summer, sizeof summer / sizeof summer[0]);
+	compile_week(ps, "2026-W14", out);
+	check_trend(out[4], "2026-W03", "2026-W14", sr, sr);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/* --- measures ----------------------------------------------------------------------- */
+
+#define KIND(k)   EST__V1__MEASURE_KIND__MEASURE_KIND_##k
+#define GROUP(g)  EST__V1__WORKING_GROUP__GROUP_##g
+#define STATUS(s) EST__V1__MEASURE_STATUS__MEASURE_STATUS_##s
+
+/* A measure of a fixture; north_m NP: no position; times local, NULL for none. */
+struct mfx {
+	const char *id, *area, *place;
+	double north_m;
+	int kind, group, status;
+	const char *org;
+	const char *starts, *ends;   /* the measure's own times */
+	const char *started, *ended; /* what its lifecycle tells (measure_view) */
+};
+
+struct mset {
+	Est__V1__Measure m[8];
+	Est__V1__Position pos[8];
+	struct measure_view v[8];
+	size_t n;
+};
+
+static void
+measures_of(const struct mfx *fx, size_t n, struct mset *set)
+{
+	assert_true(n <= 8);
+	set->n = n;
+	for (size_t i = 0; i < n; i++) {
+		Est__V1__Measure *m = &set->m[i];
+		est__v1__measure__init(m);
+		est__v1__position__init(&set->pos[i]);
+		m->measure_id = (char *)(uintptr_t)fx[i].id;
+		m->area = (char *)(uintptr_t)fx[i].area;
+		m->place = (char *)(uintptr_t)fx[i].place;
+		m->kind = (Est__V1__MeasureKind)fx[i].kind;
+		m->group = (Est__V1__WorkingGroup)fx[i].group;
+		m->status = (Est__V1__MeasureStatus)fx[i].status;
+		m->assigned_org = (char *)(uintptr_t)fx[i].org;
+		m->starts_at = local(fx[i].starts);
+		m->ends_at = local(fx[i].ends);
+		if (fx[i].north_m >= 0) {
+			set->pos[i].lat = LAT0 + fx[i].north_m / M_PER_DEG;
+			set->pos[i].lon = LON0;
+			m->position = &set->pos[i];
+		}
+		memset(&set->v[i], 0, sizeof set->v[i]);
+		set->v[i].m = m;
+		set->v[i].first_seq = 100 + (n - i); /* registry order is not creation order */
+		set->v[i].last_seq = 200 + i;
+		set->v[i].created_at = local("2026-09-01T08:00");
+		set->v[i].started_at = local(fx[i].started);
+		set->v[i].ended_at = local(fx[i].ended);
+	}
+}
+
+static void
+compile_with(const struct picture_store *ps, const struct picture_rules *rules, const char *week,
+             const struct mset *set, Est__V1__Picture **out)
+{
+	char err[200];
+	if (picture_compile(ps, rules, week, areas, N_AREAS, set->v, set->n, NOW, out, err,
+	                    sizeof err) != 0)
+		fail_msg("picture_compile: %s", err);
+}
+
+static uint32_t
+count_of(const Est__V1__Picture *p, int kind, int group, int status)
+{
+	for (size_t i = 0; i < p->n_measure_counts; i++) {
+		const Est__V1__MeasureCount *c = p->measure_counts[i];
+		if ((int)c->kind == kind && (int)c->group == group && (int)c->status == status)
+			return c->count;
+	}
+	return 0;
+}
+
+/*
+ * Hageby's measures: police presence in progress at the b-reports' spot
+ * (3000 m north), a social outreach decided (counted, not listed), a
+ * lighting repair by housing at the same spot done 5-20 October (listed
+ * with its follow-up), a cleanup cancelled on 10 November (counted only),
+ * and a lighting repair done in August (its follow-up window is over: not
+ * in the picture). The follow-up of the October repair: 28 days before
+ * 5 October hold b1..b4 (4 incidents), 28 days after 20 October 12:00 hold
+ * b5..b10 (6); v5 at 900 m is outside the 250 m.
+ */
+static const struct mfx hageby_measures[] = {
+    {"m-old", "hageby", "", 3000, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(DONE), "housing", NULL,
+     NULL, "2026-08-01T08:00", "2026-08-10T08:00"},
+    {"m-presence", "hageby", "", 3000, KIND(PRESENCE), GROUP(SITUATIONAL), STATUS(IN_PROGRESS),
+     "police", NULL, NULL, "2026-11-01T08:00", NULL},
+    {"m-social", "hageby", "Hageby skola", NP, KIND(OUTREACH), GROUP(SOCIAL), STATUS(DECIDED),
+     "municipality", NULL, NULL, NULL, NULL},
+    {"m-light", "hageby", "", 3000, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(DONE), "housing",
+     NULL, NULL, "2026-10-05T00:00", "2026-10-20T12:00"},
+    {"m-clean", "hageby", "", 0, KIND(CLEANUP), GROUP(SITUATIONAL), STATUS(CANCELLED),
+     "municipality", NULL, NULL, NULL, "2026-11-10T08:00"},
+};
+
+static void
+test_picture_measures_and_followup(void **state)
+{
+	Est__V1__Picture *out[N_AREAS + 1];
+	struct picture_store *ps = store_of(week47, sizeof week47 / sizeof week47[0]);
+	struct picture_rules rules;
+	struct mset set;
+	(void)state;
+	picture_rules_default(&rules);
+	measures_of(hageby_measures, sizeof hageby_measures / sizeof hageby_measures[0], &set);
+	compile_with(ps, &rules, "2026-W47", &set, out);
+	const Est__V1__Picture *h = out[1];
+	/* listed by creation (first_seq): m-clean? no (cancelled); m-light, m-presence */
+	assert_int_equal(h->n_measures, 2);
+	assert_string_equal(h->measures[0]->measure_id, "m-light");
+	assert_string_equal(h->measures[1]->measure_id, "m-presence");
+	assert_int_equal(h->n_measure_counts, 4);
+	assert_int_equal(count_of(h, KIND(PRESENCE), GROUP(SITUATIONAL), STATUS(IN_PROGRESS)), 1);
+	assert_int_equal(count_of(h, KIND(OUTREACH), GROUP(SOCIAL), STATUS(DECIDED)), 1);
+	assert_int_equal(count_of(h, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(DONE)), 1);
+	assert_int_equal(count_of(h, KIND(CLEANUP), GROUP(SITUATIONAL), STATUS(CANCELLED)), 1);
+	assert_int_equal(h->n_followups, 1);
+	const Est__V1__Followup *f = h->followups[0];
+	assert_string_equal(f->measure_id, "m-light");
+	assert_true(f->radius_m == 250.0);
+	assert_int_equal(f->weeks, 4);
+	assert_int_equal(f->before_start, local("2026-09-07T00:00"));
+	assert_int_equal(f->before_end, local("2026-10-05T00:00"));
+	assert_int_equal(f->after_start, local("2026-10-20T12:00"));
+	/* 28 days of 24 hours: summer time ended on 25 October, so 11:00 local */
+	assert_int_equal(f->after_end, local("2026-11-17T11:00"));
+	assert_int_equal(f->incidents_before, 4);
+	assert_int_equal(f->incidents_after, 6);
+	/* the social measure's words appear nowhere in a picture */
+	for (size_t i = 0; i <= N_AREAS; i++)
+		for (size_t k = 0; k < out[i]->n_measures; k++)
+			assert_string_not_equal(out[i]->measures[k]->measure_id, "m-social");
+	/* other areas have none; `all` has hageby's */
+	assert_int_equal(out[0]->n_measures, 0);
+	assert_int_equal(out[0]->n_measure_counts, 0);
+	assert_int_equal(out[5]->n_measures, 2);
+	assert_int_equal(out[5]->n_measure_counts, 4);
+	/* the same follow-up through picture_followup; a measure not done has none */
+	Est__V1__Followup g;
+	est__v1__followup__init(&g);
+	assert_int_equal(picture_followup(ps, &rules, &set.v[3], &g), 0);
+	assert_int_equal(g.incidents_before, 4);
+	assert_int_equal(g.incidents_after, 6);
+	assert_string_equal(g.measure_id, "m-light");
+	assert_int_equal(picture_followup(ps, &rules, &set.v[1], &g), -1);
+	/* a radius of 2200 m reaches v5 (900 m north, 11 November): one more after */
+	rules.followup_radius_m = 2200;
+	assert_int_equal(picture_followup(ps, &rules, &set.v[3], &g), 0);
+	assert_int_equal(g.incidents_after, 7);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/*
+ * Marielund: police vandalism at Marielunds torg in W44, W45, W46 and W47
+ * (a hotspot four weeks in a row) and at Kvarngatan in W45..W47 (three).
+ */
+static const struct fx flagfx[] = {
+    {"police", "f1", 0, "marielund", VAND, "Marielunds torg", NP, "2026-10-28T12:00", NULL, NULL,
+     0},
+    {"police", "f2", 0, "marielund", VAND, "Marielunds torg", NP, "2026-11-04T12:00", NULL, NULL,
+     0},
+    {"police", "f3", 0, "marielund", VAND, "Marielunds torg", NP, "2026-11-11T12:00", NULL, NULL,
+     0},
+    {"police", "f4", 0, "marielund", VAND, "Marielunds torg", NP, "2026-11-18T12:00", NULL, NULL,
+     0},
+    {"police", "f5", 0, "marielund", VAND, "Kvarngatan", NP, "2026-11-05T12:00", NULL, NULL, 0},
+    {"police", "f6", 0, "marielund", VAND, "Kvarngatan", NP, "2026-11-12T12:00", NULL, NULL, 0},
+    {"police", "f7", 0, "marielund", VAND, "Kvarngatan", NP, "2026-11-19T12:00", NULL, NULL, 0},
+};
+
+static size_t
+flags_of(const Est__V1__Picture *p, const char *kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_flags; i++)
+		n += strcmp(p->flags[i]->kind, kind) == 0;
+	return n;
+}
+
+static void
+test_picture_flag_hotspot_without_measure(void **state)
+{
+	Est__V1__Picture *out[N_AREAS + 1];
+	struct picture_store *ps = store_of(flagfx, sizeof flagfx / sizeof flagfx[0]);
+	struct picture_rules rules;
+	struct mset none = {.n = 0}, set;
+	/* cancelled: does not count; a decided one at the place (spelt otherwise) does */
+	static const struct mfx cancelled[] = {
+	    {"c", "marielund", "Marielunds torg", NP, KIND(PRESENCE), GROUP(SITUATIONAL),
+	     STATUS(CANCELLED), "police", NULL, NULL, NULL, "2026-11-17T08:00"}};
+	static const struct mfx decided[] = {{"d", "marielund", "MARIELUNDS  TORG", NP,
+	                                      KIND(PRESENCE), GROUP(SITUATIONAL), STATUS(DECIDED),
+	                                      "police", NULL, NULL, NULL, NULL}};
+	(void)state;
+	picture_rules_default(&rules);
+	compile_with(ps, &rules, "2026-W47", &none, out);
+	assert_int_equal(out[0]->n_hotspots, 2);
+	assert_int_equal(out[0]->n_flags, 1);
+	const Est__V1__Flag *f = out[0]->flags[0];
+	assert_string_equal(f->kind, "hotspot_without_measure");
+	assert_string_equal(f->place, "Marielunds torg");
+	assert_int_equal(f->weeks, 4);
+	assert_null(f->position);
+	assert_int_equal(flags_of(out[5], "hotspot_without_measure"), 1);
+	assert_int_equal(out[1]->n_flags, 0);
+	free_all(out);
+	/* two weeks before are enough: Kvarngatan too (3 weeks in a row) */
+	rules.flag_weeks = 2;
+	compile_with(ps, &rules, "2026-W47", &none, out);
+	assert_int_equal(out[0]->n_flags, 2);
+	assert_string_equal(out[0]->flags[1]->place, "Kvarngatan");
+	assert_int_equal(out[0]->flags[1]->weeks, 3);
+	free_all(out);
+	/* 0: off */
+	rules.flag_weeks = 0;
+	compile_with(ps, &rules, "2026-W47", &none, out);
+	assert_int_equal(out[0]->n_flags, 0);
+	free_all(out);
+	rules.flag_weeks = 3;
+	measures_of(cancelled, 1, &set);
+	compile_with(ps, &rules, "2026-W47", &set, out);
+	assert_int_equal(out[0]->n_flags, 1);
+	free_all(out);
+	measures_of(decided, 1, &set);
+	compile_with(ps, &rules, "2026-W47", &set, out);
+	assert_int_equal(out[0]->n_flags, 0);
+	free_all(out);
+	/* W46: Marielunds torg had W44, W45 only before: no flag */
+	compile_with(ps, &rules, "2026-W46", &none, out);
+	assert_int_equal(out[0]->n_flags, 0);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/* A measure with a place name and no position is followed up at that place. */
+static void
+test_picture_followup_by_place(void **state)
+{
+	struct picture_store *ps = store_of(flagfx, sizeof flagfx / sizeof flagfx[0]);
+	struct picture_rules rules;
+	struct mset set;
+	static const struct mfx fx[] = {
+	    {"p", "marielund", "marielunds torg", NP, KIND(CLEANUP), GROUP(SITUATIONAL),
+	     STATUS(DONE), "municipality", NULL, NULL, "2026-11-09T00:00", "2026-11-10T00:00"},
+	    {"q", "marielund", "", NP, KIND(CLEANUP), GROUP(SITUATIONAL), STATUS(DONE),
+	     "municipality", NULL, NULL, "2026-11-09T00:00", "2026-11-10T00:00"},
+	    {"r", "marielund", "Ingenstans", NP, KIND(CLEANUP), GROUP(SITUATIONAL), STATUS(DONE),
+	     "municipality", NULL, NULL, "2026-11-09T00:00", "2026-11-10T00:00"},
+	};
+	Est__V1__Followup f;
+	(void)state;
+	picture_rules_default(&rules);
+	measures_of(fx, 3, &set);
+	est__v1__followup__init(&f);
+	assert_int_equal(picture_followup(ps, &rules, &set.v[0], &f), 0);
+	assert_int_equal(f.incidents_before, 2);                           /* f1, f2 */
+	assert_int_equal(f.incidents_after, 2);                            /* f3, f4 */
+	assert_int_equal(picture_followup(ps, &rules, &set.v[1], &f), -1); /* nowhere to look */
+	assert_int_equal(picture_followup(ps, &rules, &set.v[2], &f), 0); /* a place no one named */
+	assert_int_equal(f.incidents_before + f.incidents_after, 0);
+	picture_store_destroy(&ps);
+}
+
+static void
+test_picture_flag_overlapping_measures(void **state)
+{
+	Est__V1__Picture *out[N_AREAS + 1];
+	struct picture_store *ps = store_of(week47, sizeof week47 / sizeof week47[0]);
+	struct picture_rules rules;
+	struct mset set;
+	static const struct mfx fx[] = {
+	    /* two orgs at Drottninggatan 1 (spelt otherwise), times overlapping: flagged */
+	    {"a", "city", "Drottninggatan 1", NP, KIND(PRESENCE), GROUP(UNSPECIFIED),
+	     STATUS(PROPOSED), "municipality", "2026-11-20T18:00", "2026-11-20T23:00", NULL, NULL},
+	    {"b", "city", "drottninggatan  1", NP, KIND(PRESENCE), GROUP(UNSPECIFIED),
+	     STATUS(DECIDED), "police", "2026-11-20T22:00", NULL, NULL, NULL},
+	    /* after a's end: no overlap with a, but with b (no end) */
+	    {"c", "city", "Drottninggatan 1", NP, KIND(CLEANUP), GROUP(UNSPECIFIED),
+	     STATUS(IN_PROGRESS), "housing", "2026-11-21T08:00", "2026-11-21T12:00", NULL, NULL},
+	    /* same org as b: never flagged with b; positions 100 m apart: same place as e */
+	    {"d", "hageby", "", 0, KIND(PRESENCE), GROUP(SITUATIONAL), STATUS(DECIDED), "police",
+	     NULL, NULL, NULL, NULL},
+	    {"e", "hageby", "", 100, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(IN_PROGRESS),
+	     "housing", NULL, NULL, NULL, NULL},
+	    /* done: not active */
+	    {"f", "hageby", "", 0, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(DONE), "municipality",
+	     NULL, NULL, "2026-11-01T08:00", "2026-11-02T08:00"},
+	};
+	(void)state;
+	picture_rules_default(&rules);
+	measures_of(fx, sizeof fx / sizeof fx[0], &set);
+	compile_with(ps, &rules, "2026-W47", &set, out);
+	/* creation order is f, e, d, c, b, a (first_seq counts down) */
+	assert_int_equal(flags_of(out[4], "overlapping_measures"), 2);
+	const Est__V1__Flag *f = out[4]->flags[out[4]->n_flags - 2];
+	assert_string_equal(f->kind, "overlapping_measures");
+	assert_int_equal(f->n_measure_ids, 2);
+	assert_string_equal(f->measure_ids[0], "c");
+	assert_string_equal(f->measure_ids[1], "b");
+	assert_string_equal(f->orgs[0], "housing");
+	assert_string_equal(f->orgs[1], "police");
+	f = out[4]->flags[out[4]->n_flags - 1];
+	assert_string_equal(f->measure_ids[0], "b");
+	assert_string_equal(f->measure_ids[1], "a");
+	assert_int_equal(flags_of(out[1], "overlapping_measures"), 1);
+	f = out[1]->flags[out[1]->n_flags - 1];
+	assert_string_equal(f->measure_ids[0], "e");
+	assert_string_equal(f->measure_ids[1], "d");
+	assert_non_null(f->position);
+	assert_int_equal(flags_of(out[5], "overlapping_measures"), 3);
+	rules.merge.distance_m = 90; /* d and e now 100 m apart: two places */
+	free_all(out);
+	compile_with(ps, &rules, "2026-W47", &set, out);
+	assert_int_equal(flags_of(out[1], "overlapping_measures"), 0);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/* The log's pictures tell which week's scheduled picture is in already. */
+static void
+test_picture_store_closed_until(void **state)
+{
+	struct picture_store *ps = picture_store_new();
+	Est__V1__Picture p;
+	(void)state;
+	est__v1__picture__init(&p);
+	p.area = (char *)(uintptr_t) "all";
+	p.period_start = local("2026-11-16T00:00");
+	p.period_end = local("2026-11-23T00:00");
+	p.generated_at = p.period_end - 1; /* a live picture: the week was not over */
+	picture_store_note(ps, &p);
+	assert_int_equal(picture_store_closed_until(ps), 0);
+	p.area = (char *)(uintptr_t) "hageby"; /* one area alone does not close the week */
+	p.generated_at = p.period_end;
+	picture_store_note(ps, &p);
+	assert_int_equal(picture_store_closed_until(ps), 0);
+	p.area = (char *)(uintptr_t) "all";
+	picture_store_note(ps, &p);
+	assert_int_equal(picture_store_closed_until(ps), p.period_end);
+	p.period_end -= 7 * 86400; /* an older week compiled later changes nothing */
+	picture_store_note(ps, &p);
+	assert_int_equal(picture_store_closed_until(ps), local("2026-11-23T00:00"));
+	picture_store_destroy(&ps);
+}
+
+/* A withdrawn highest revision stays withdrawn whatever lower revision comes after it. */
+static void
+test_picture_store_withdrawn_then_lower(void **state)
+{
+	static const struct fx reps[] = {
+	    {"police", "x", 3, "city", VAND, "", NP, "2026-11-18T10:00", NULL, NULL, 1},
+	    {"police", "x", 2, "city", VAND, "", NP, "2026-11-18T10:00", NULL, NULL, 0},
+	    {"police", "x", 0, "city", VAND, "", NP, "2026-11-18T10:00", NULL, NULL, 0},
+	};
+	struct picture_store *ps = store_of(reps, 3);
+	Est__V1__Picture *out[N_AREAS + 1];
+	(void)state;
+	assert_int_equal(picture_store_current(ps), 0);
+	compile_week(ps, "2026-W47", out);
+	assert_int_equal(out[4]->n_categories, 0);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
 int
 main(void)
 {
@@ -577,6 +1036,14 @@ main(void)
 	    cmocka_unit_test(test_picture_empty),
 	    cmocka_unit_test(test_picture_store_revisions),
 	    cmocka_unit_test(test_picture_from_log),
+	    cmocka_unit_test(test_picture_trend_and_area_ranks),
+	    cmocka_unit_test(test_picture_trend_year_and_summer),
+	    cmocka_unit_test(test_picture_measures_and_followup),
+	    cmocka_unit_test(test_picture_flag_hotspot_without_measure),
+	    cmocka_unit_test(test_picture_followup_by_place),
+	    cmocka_unit_test(test_picture_flag_overlapping_measures),
+	    cmocka_unit_test(test_picture_store_closed_until),
+	    cmocka_unit_test(test_picture_store_withdrawn_then_lower),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
