@@ -175,3 +175,36 @@ validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now, int6
 	}
 	return check_place(r, areas, err, errlen);
 }
+
+int
+validate_report_personal(Est__V1__Report *r, enum personal_mode mode, char *err, size_t errlen)
+{
+	/*
+	 * The texts people write. source_id and area are ids: source_id is
+	 * often number-like (it would be mistaken for a phone number) and is
+	 * the key of idempotency, area is checked against the known areas.
+	 */
+	struct {
+		const char *name;
+		char **text;
+	} fields[] = {
+	    {"subcategory", &r->subcategory},
+	    {"place", &r->place},
+	    {"description", &r->description},
+	    {"reporter_role", &r->reporter_role},
+	};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		char *masked = NULL;
+		int rc = personal_check_field(fields[i].name, *fields[i].text, mode, &masked, err,
+		                              errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
+		/* As in check_place: the empty default is protobuf-c's shared constant. */
+		if (*fields[i].text != protobuf_c_empty_string)
+			free(*fields[i].text);
+		*fields[i].text = masked;
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "est.pb-c.h"
+#include "personal.h"
 
 struct areas;
 
@@ -29,5 +30,17 @@ struct areas;
  */
 int validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now,
                     int64_t max_future_s, char *err, size_t errlen);
+
+/*
+ * Checks r's free-text fields (subcategory, place, description,
+ * reporter_role) for personal data (personal.h); call after validate_report
+ * accepted r. PERSONAL_REJECT: -1 with "field: contains what looks like
+ * <kind> ..." in err for the first field holding some, the text never
+ * echoed. PERSONAL_MASK: each such field of r is replaced by its masked
+ * text (a new string owned by r) and 0 returned; -1 only when out of
+ * memory. Masking here, before the log compares a retry with what it
+ * stored, keeps a resent unmasked report a DUPLICATE of the masked one.
+ */
+int validate_report_personal(Est__V1__Report *r, enum personal_mode mode, char *err, size_t errlen);
 
 #endif
