@@ -15,6 +15,7 @@
 #include <czmq.h>
 
 #include "areas.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "log.h"
 #include "wire/cert.h"
@@ -109,7 +110,7 @@ instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char 
 	if (instance_path(path, sizeof path, dir, INSTANCE_AREAS) ||
 	    write_file(path, areas_default_geojson, 0644, err, errlen))
 		return -1;
-	if (make_hub_keys(dir, err, errlen))
+	if (make_hub_keys(dir, err, errlen) || checkpoint_keys_create(dir, err, errlen))
 		return -1;
 	struct log *lg = NULL;
 	if (instance_path(path, sizeof path, dir, INSTANCE_STORE) ||
@@ -203,6 +204,7 @@ instance_check(const char *dir, FILE *out)
 		problems++;
 	}
 	problems += check_secret_mode(dir, INSTANCE_HUB_SECRET, out);
+	problems += checkpoint_keys_check(dir, out);
 	problems += check_certs(dir, out);
 	problems += check_store(dir, out);
 	return problems;

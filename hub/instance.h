@@ -5,6 +5,7 @@
  *   DIR/hub.conf          configuration (INI, see config.h)
  *   DIR/areas.geojson     EST areas
  *   DIR/keys/hub          the hub's public certificate; keys/hub_secret (0600)
+ *   DIR/keys/sign.pem     the hub's Ed25519 signing key; keys/sign_secret.pem (0600)
  *   DIR/certs/NAME        authorised clients' public certificates
  *   DIR/clients/NAME_secret  secret certificates to hand out (0600)
  *   DIR/revoked/NAME      certificates revoked by estctl client revoke
@@ -16,15 +17,17 @@
 
 #include <stddef.h>
 
-#define INSTANCE_CONF       "hub.conf"
-#define INSTANCE_AREAS      "areas.geojson"
-#define INSTANCE_HUB_CERT   "keys/hub"
-#define INSTANCE_HUB_SECRET "keys/hub_secret"
-#define INSTANCE_CERTS      "certs"
-#define INSTANCE_CLIENTS    "clients"
-#define INSTANCE_REVOKED    "revoked"
-#define INSTANCE_STORE      "data/log.db"
-#define INSTANCE_RUN        "run"
+#define INSTANCE_CONF        "hub.conf"
+#define INSTANCE_AREAS       "areas.geojson"
+#define INSTANCE_HUB_CERT    "keys/hub"
+#define INSTANCE_HUB_SECRET  "keys/hub_secret"
+#define INSTANCE_SIGN_SECRET "keys/sign_secret.pem" /* Ed25519, PKCS#8 PEM, 0600 */
+#define INSTANCE_SIGN_PUBLIC "keys/sign.pem"        /* its public half, for partners */
+#define INSTANCE_CERTS       "certs"
+#define INSTANCE_CLIENTS     "clients"
+#define INSTANCE_REVOKED     "revoked"
+#define INSTANCE_STORE       "data/log.db"
+#define INSTANCE_RUN         "run"
 
 /* DIR/rel into out; -1 when it does not fit. */
 int instance_path(char *out, size_t outlen, const char *dir, const char *rel);

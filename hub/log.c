@@ -23,7 +23,8 @@
  * things stay out of its reach: cutting off the tail (the shorter chain is
  * a valid chain of its own), and rewriting everything from some row to the
  * head with freshly computed hashes (the chain has no key). Both need a
- * signed head (checkpoints) kept outside the file; that is a later issue.
+ * signed head kept outside the file: the hub's signed checkpoints, which
+ * partners keep (hub/checkpoint.h, estctl verify --against).
  */
 #include "log.h"
 
@@ -794,6 +795,28 @@ log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen)
 		          lg->head_seq);
 	if (ret == 1 && bad_seq != NULL)
 		*bad_seq = expect;
+	return ret;
+}
+
+int
+log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *err, size_t errlen)
+{
+	/* Prepared here, not at open: the hub asks once, at start-up. */
+	static const char sql[] =
+	    "SELECT seq FROM entries WHERE topic = ?1 ORDER BY seq DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	*seq = 0;
+	int rc = sqlite3_prepare_v2(lg->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*seq = (uint64_t)sqlite3_column_int64(st, 0);
+	int ret = 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = say_sql(lg->db, err, errlen, "cannot look up the last entry on %s", topic);
+	sqlite3_finalize(st);
 	return ret;
 }
 

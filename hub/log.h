@@ -109,6 +109,13 @@ int log_scan(struct log *lg, uint64_t from, uint64_t to, log_visit_fn fn, void *
  */
 int log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen);
 
+/*
+ * The seq of the last entry on topic (0 when there is none) into *seq. Reads
+ * back from the head, so it is quick when such an entry is recent (the
+ * hub's last checkpoint at start-up). 0, or -1 with the reason in err.
+ */
+int log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *err, size_t errlen);
+
 /* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err.
  */
 typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);
