@@ -136,6 +136,19 @@ say "compiling the situational pictures (lägesbilder) of 2026-W47"
 "$ESTCTL" -d "$DIR" picture compile --week 2026-W47
 feed admin --topic '*/pictures'
 
+say "the pictures in short, ranked (est-feed --summary)"
+feed admin --topic '*/pictures' --summary
+
+# One self-contained HTML page per picture (and an index), as a working group
+# would keep them: est-feed --html DIR (--csv DIR for Excel, --geojson DIR for QGIS).
+PAGES="$LOGS/pictures"
+say "writing the pictures as HTML pages into $PAGES (est-feed --html)"
+feed admin --topic '*/pictures' --html "$PAGES" --csv "$PAGES/csv" --geojson "$PAGES/geojson" >/dev/null
+echo "index: $PAGES/index.html"
+for page in "$PAGES"/*-*.html; do
+	echo "page:  $page"
+done
+
 say "entries per topic in the shared log (admin)"
 feed admin --topic '*/*' | awk '{print $2}' | sort | uniq -c
 
@@ -152,5 +165,6 @@ trap - EXIT
 say "done"
 echo "instance: $DIR"
 echo "logs:     $LOGS"
+echo "pictures: $PAGES/index.html (open in a browser; prints on A4)"
 echo "run the hub again:  $ESTHUB run $DIR"
 echo "follow Hageby:      $FEED --hub $FEED_EP --hub-cert $DIR/keys/hub --cert $DIR/clients/hageby-grupp_secret --topic 'hageby/*' --state hageby.state"

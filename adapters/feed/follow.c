@@ -18,6 +18,7 @@
 
 #include "state.h"
 #include "summary.h"
+#include "verify.h"
 #include "wire/client.h"
 #include "wire/codec.h"
 #include "wire/diag.h"
@@ -51,6 +52,9 @@ struct follow {
 	int64_t sent_ms, heard_ms, subscribed_ms;
 	bool done;
 	int exit_code;
+	struct output *out; /* NULL: nothing made of pictures */
+	/* checks the hub's signatures (--sign-key) */
+	struct verify *verify;
 };
 
 static void
@@ -120,6 +124,8 @@ save_state(struct follow *f)
 static int
 print_entry(const struct follow *f, const Est__V1__LogEntry *e)
 {
+	if (f->o->out.summary)
+		return 0; /* the summary block of a picture stands instead of the lines */
 	if (f->o->json) {
 		char *text = wire_to_json_text(&e->base);
 		if (text == NULL)
@@ -147,6 +153,8 @@ on_entry(struct follow *f, const Est__V1__LogEntry *e)
 		diag_debug("seq %llu already printed, skipped", (unsigned long long)e->seq);
 		return;
 	}
+	if (!verify_entry(f->verify, e))
+		goto passed; /* its signature does not verify: said, not shown, passed over */
 	int rc = print_entry(f, e);
 	if (rc != 0) {
 		if (rc == -2)
@@ -157,6 +165,14 @@ on_entry(struct follow *f, const Est__V1__LogEntry *e)
 		finish(f, EXIT_ENV);
 		return;
 	}
+	char err[1024];
+	if (output_entry(f->out, e, err, sizeof err) != 0) {
+		/* pos stays before this entry, so --state brings the picture again next time. */
+		diag_say("seq %llu: %s", (unsigned long long)e->seq, err);
+		finish(f, EXIT_ENV);
+		return;
+	}
+passed:
 	f->pos = e->seq;
 	f->pos_known = true;
 	if (f->o->until_head && f->have_head && e->seq >= f->head)
@@ -315,12 +331,23 @@ follow_run(const struct follow_opts *o, volatile sig_atomic_t *stop)
 		f.pos = o->from - 1;
 		f.pos_known = true;
 	}
-	f.cl = client_new(o->hub, o->hub_cert, o->cert, err, sizeof err);
-	if (f.cl == NULL) {
+	bool outputs = o->out.html_dir != NULL || o->out.csv_dir != NULL ||
+	               o->out.geojson_dir != NULL || o->out.summary;
+	if (outputs && (f.out = output_new(&o->out, err, sizeof err)) == NULL) {
 		diag_say("%s", err);
 		return EXIT_ENV;
 	}
+	f.cl = client_new(o->hub, o->hub_cert, o->cert, err, sizeof err);
+	if (f.cl == NULL) {
+		diag_say("%s", err);
+		output_destroy(&f.out);
+		return EXIT_ENV;
+	}
 	f.sock = client_socket(f.cl);
+	if ((f.verify = verify_new(o->sign_key, err, sizeof err)) == NULL) {
+		diag_say("%s", err);
+		finish(&f, EXIT_ENV);
+	}
 	f.heard_ms = timefmt_mono_ms();
 	subscribe(&f, false);
 	while (!f.done && !*stop) {
@@ -341,6 +368,14 @@ follow_run(const struct follow_opts *o, volatile sig_atomic_t *stop)
 	}
 	save_state(&f);
 	client_destroy(&f.cl);
+	if (output_finish(f.out) != 0 && f.exit_code == EXIT_OK) {
+		diag_say("cannot write to stdout: %s", strerror(errno));
+		f.exit_code = EXIT_ENV;
+	}
+	output_destroy(&f.out);
+	if (verify_refused(f.verify) > 0 && f.exit_code == EXIT_OK)
+		f.exit_code = EXIT_INPUT; /* something the hub sent did not verify */
+	verify_destroy(&f.verify);
 	if (f.state_failed && f.exit_code == EXIT_OK)
 		f.exit_code = EXIT_ENV;
 	return f.exit_code;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "output.h"
+
 /* The hub serves at most this many topic patterns per subscription. */
 #define FOLLOW_MAX_TOPICS 16
 
@@ -28,6 +30,9 @@ struct follow_opts {
 	bool until_head;
 	uint32_t credit;    /* window */
 	int64_t timeout_ms; /* 0: none */
+	/* the hub's sign.pem: pictures and checkpoints must verify with it; NULL: not checked */
+	const char *sign_key;
+	struct output_opts out; /* pages, CSV, GeoJSON, summary of the pictures */
 };
 
 /*

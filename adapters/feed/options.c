@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "state.h"
 #include "wire/diag.h"
 #include "wire/ids.h"
@@ -34,6 +35,13 @@ enum {
 	OPT_CREDIT,
 	OPT_TIMEOUT,
 	OPT_VERBOSE,
+	OPT_HTML,
+	OPT_CSV,
+	OPT_GEOJSON,
+	OPT_LANG,
+	OPT_AREAS,
+	OPT_SUMMARY,
+	OPT_SIGN_KEY,
 	OPT_HELP
 };
 
@@ -49,6 +57,13 @@ static const struct option long_opts[] = {
     {"credit", required_argument, NULL, OPT_CREDIT},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"geojson", required_argument, NULL, OPT_GEOJSON},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"areas", required_argument, NULL, OPT_AREAS},
+    {"summary", no_argument, NULL, OPT_SUMMARY},
+    {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -76,10 +91,28 @@ usage(FILE *out)
 	        "  --credit N        entries the hub may send ahead (default %d, 1..%d)\n"
 	        "  --timeout S       exit 2 when the hub does not answer within S seconds\n"
 	        "                    (default: wait for ever; with --until-head %d)\n"
+	        "  --sign-key FILE   the hub's public signing key (DIR/keys/sign.pem): every\n"
+	        "                    picture and checkpoint must carry the hub's signature;\n"
+	        "                    one that does not verify is not shown, and est-feed\n"
+	        "                    exits 1 at the end. Without it nothing is checked\n"
+	        "\n"
+	        "Pictures (entries of AREA/pictures; other entries are passed over):\n"
+	        "  --html DIR        a self-contained HTML page per picture, DIR/WEEK-AREA.html\n"
+	        "                    (2026-W47-hageby.html), and DIR/index.html listing them\n"
+	        "  --csv DIR         DIR/WEEK-AREA.csv (categories) and WEEK-AREA-places.csv\n"
+	        "                    (hotspots, measures) for Excel: UTF-8 BOM, ';', comma\n"
+	        "  --geojson DIR     DIR/WEEK-AREA.geojson for QGIS (WGS 84)\n"
+	        "  --summary         a short text block per picture instead of a line per\n"
+	        "                    entry; with --until-head all at the end, ranked\n"
+	        "  --lang sv|en      language of pages, CSV headers and summary (default sv)\n"
+	        "  --areas FILE      the areas' polygons for maps (the instance's\n"
+	        "                    areas.geojson; default: the built-in Norrköping areas)\n"
+	        "\n"
 	        "  --verbose         say more on stderr\n"
 	        "  --help            this text\n"
 	        "\n"
-	        "Exit: 0 done or interrupted, 1 usage error, 2 environment error\n"
+	        "Exit: 0 done or interrupted, 1 usage error or an entry whose signature\n"
+	        "does not verify (--sign-key), 2 environment error\n"
 	        "(unreadable file, certificate refused, no answer in time).\n",
 	        FOLLOW_MAX_TOPICS, OPT_DEFAULT_CREDIT, OPT_MAX_CREDIT, OPT_UNTIL_HEAD_TIMEOUT);
 }
@@ -175,6 +208,30 @@ take_option(int c, const char *arg, struct follow_opts *o, struct parsed *p)
 	case OPT_VERBOSE:
 		diag_set_verbose(1);
 		return 0;
+	case OPT_HTML:
+		o->out.html_dir = arg;
+		return 0;
+	case OPT_CSV:
+		o->out.csv_dir = arg;
+		return 0;
+	case OPT_GEOJSON:
+		o->out.geojson_dir = arg;
+		return 0;
+	case OPT_AREAS:
+		o->out.areas_path = arg;
+		return 0;
+	case OPT_SIGN_KEY:
+		o->sign_key = arg;
+		return 0;
+	case OPT_SUMMARY:
+		o->out.summary = true;
+		return 0;
+	case OPT_LANG:
+		if (i18n_lang_parse(arg, &o->out.lang) != 0) {
+			diag_say("--lang: \"%s\" is not a language of est-feed (sv or en)", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_HELP:
 		usage(stdout);
 		return 1;
@@ -234,6 +291,11 @@ options_parse(int argc, char **argv, struct follow_opts *o)
 	}
 	if (o->n_topics == 0)
 		o->topics[o->n_topics++] = "*/*";
+	if (o->out.summary && o->json) {
+		diag_say("--summary and --json both say what to print; choose one");
+		return -EXIT_INPUT;
+	}
+	o->out.buffered = o->out.summary && o->until_head;
 	if (!p.timeout_set && o->until_head)
 		o->timeout_ms = OPT_UNTIL_HEAD_TIMEOUT * 1000;
 	return resolve_from(o, &p);
