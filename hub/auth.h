@@ -49,6 +49,14 @@ int auth_refresh(struct auth *a);
  */
 int auth_revoke(struct auth *a, const char *name, char *msg, size_t msglen);
 
+/*
+ * Re-reads certs/ now, also into the CURVE handshake's store (after
+ * `estctl client rotate`: a new key must be admitted at its first
+ * handshake, and a client refused at the handshake does not try again).
+ * 0, or -1 with the reason in msg.
+ */
+int auth_reload(struct auth *a, char *msg, size_t msglen);
+
 /* Number of identities known. */
 size_t auth_count(const struct auth *a);
 

@@ -474,3 +474,169 @@ ctl_client_revoke(const char *dir, int argc, char **argv)
 	est__v1__control_reply__free_unpacked(reply, NULL);
 	return rc;
 }
+
+/* --- client rotate ----------------------------------------------------- */
+
+/*
+ * Keeps the replaced public certificate in revoked/ as NAME-oldN (the first
+ * free N), so the old key can never be added again and `client list` shows
+ * when a client had other keys. 0, or EXIT_ENV (reported).
+ */
+static int
+rotate_keep_old(const char *dir, const char *name, const char *old_path)
+{
+	char revoked[4096], path[4300];
+	if (ctl_path(revoked, sizeof revoked, dir, INSTANCE_REVOKED))
+		return EXIT_ENV;
+	if (mkdir(revoked, 0755) != 0 && errno != EEXIST) {
+		diag_say("%s: cannot create: %s", revoked, strerror(errno));
+		return EXIT_ENV;
+	}
+	for (int n = 1; n < 10000; n++) {
+		snprintf(path, sizeof path, "%s/%s-old%d", revoked, name, n);
+		/* link() fails rather than overwrite: the first free name wins. */
+		if (link(old_path, path) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			diag_say("%s: cannot keep the old certificate: %s", path, strerror(errno));
+			return EXIT_ENV;
+		}
+	}
+	diag_say("%s: too many old certificates of %s", revoked, name);
+	return EXIT_ENV;
+}
+
+/*
+ * Tells a running hub to re-read certs/ now: its CURVE handshakes would
+ * otherwise refuse the new key until their store notices the change, and a
+ * client refused at the handshake does not try again. 0 also when no hub
+ * runs (it reads certs/ when it starts); EXIT_ENV (reported) on an error.
+ */
+static int
+rotate_tell_hub(const char *dir, const char *name)
+{
+	Est__V1__ControlRequest req;
+	est__v1__control_request__init(&req);
+	Est__V1__ControlReply *reply = NULL;
+	char err[512];
+	req.body_case = EST__V1__CONTROL_REQUEST__BODY_ROTATED;
+	req.rotated = (char *)(uintptr_t)name;
+	int rc = control_call(dir, &req, CTL_CONTROL_TIMEOUT_MS, &reply, err, sizeof err);
+	if (rc == 1) {
+		printf("the hub is not running: it reads the new key when it starts\n");
+		return 0;
+	}
+	if (rc != 0) {
+		diag_say("control channel: %s (the hub reads the new key within a second anyway)",
+		         err);
+		return EXIT_ENV;
+	}
+	rc = reply->ok ? 0 : EXIT_ENV;
+	if (!reply->ok)
+		diag_say("%s",
+		         reply->message ? reply->message : "the hub could not re-read certs/");
+	est__v1__control_reply__free_unpacked(reply, NULL);
+	return rc;
+}
+
+/*
+ * estctl client rotate NAME [--public-key FILE]: a new key for an existing
+ * client, same role, org and groups. The new certificate replaces certs/NAME
+ * in one rename and the running hub is told to re-read certs/; from then on
+ * it admits only the new key: the old key's messages are refused like a
+ * revoked one's. No restart.
+ */
+int
+ctl_client_rotate(const char *dir, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"public-key", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *key_file = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 'k') {
+			key_file = optarg;
+		} else {
+			ctl_bad_option(c, argv);
+			return EXIT_INPUT;
+		}
+	}
+	if (optind >= argc) {
+		diag_say("client rotate: NAME missing; try estctl client rotate --help");
+		return EXIT_INPUT;
+	}
+	const char *name = argv[optind];
+	if (ctl_no_more_args(argc, argv, optind + 1))
+		return EXIT_INPUT;
+	if (!ids_client_name_valid(name)) {
+		diag_say("\"%s\" is not a client name ([a-z0-9_-]{1,64})", name);
+		return EXIT_INPUT;
+	}
+	char certs[4096], clients[4096], pub[4200], secret[4300], fresh[4400], err[512];
+	struct cert_info info;
+	if (ctl_path(certs, sizeof certs, dir, INSTANCE_CERTS) ||
+	    ctl_path(clients, sizeof clients, dir, INSTANCE_CLIENTS))
+		return EXIT_ENV;
+	snprintf(pub, sizeof pub, "%s/%s", certs, name);
+	if (access(pub, F_OK) != 0) {
+		diag_say("no client named %s (%s: %s); estctl client list shows them", name, pub,
+		         strerror(errno));
+		return EXIT_INPUT;
+	}
+	if (cert_read_client(pub, &info, err, sizeof err) != 0) {
+		diag_say("%s", err);
+		return EXIT_INPUT;
+	}
+	char old_txt[CERT_Z85_LEN + 1];
+	memcpy(old_txt, info.public_txt, sizeof old_txt);
+	if (key_file != NULL) {
+		uint8_t key[32];
+		if (cert_read_public_key(key_file, key, err, sizeof err) != 0) {
+			diag_say("%s", err);
+			return EXIT_INPUT;
+		}
+		int rc = add_check_key(dir, key);
+		if (rc == 0)
+			rc = rotate_keep_old(dir, name, pub);
+		if (rc != 0)
+			return rc;
+		if (cert_write_public(pub, key, &info, err, sizeof err) != 0) {
+			diag_say("%s", err);
+			return EXIT_ENV;
+		}
+		zmq_z85_encode(info.public_txt, key, sizeof key);
+		printf(
+		    "client %s rotated: key %.8s... replaces %.8s... (the partner's own key from "
+		    "%s)\nthe running hub admits only the new key from now on\n",
+		    name, info.public_txt, old_txt, key_file);
+		return rotate_tell_hub(dir, name);
+	}
+	/* A new keypair: the secret goes beside the old one and then over it. */
+	snprintf(secret, sizeof secret, "%s/%s_secret", clients, name);
+	snprintf(fresh, sizeof fresh, "%s.new", secret);
+	if (mkdir(clients, 0700) != 0 && errno != EEXIST) {
+		diag_say("%s: cannot create: %s", clients, strerror(errno));
+		return EXIT_ENV;
+	}
+	unlink(fresh); /* left by an interrupted rotation: never handed out */
+	int rc = rotate_keep_old(dir, name, pub);
+	if (rc != 0)
+		return rc;
+	char z85[CERT_Z85_LEN + 1];
+	if (cert_generate(pub, fresh, &info, z85, err, sizeof err) != 0) {
+		diag_say("%s", err);
+		return EXIT_ENV;
+	}
+	if (rename(fresh, secret) != 0) {
+		diag_say("%s: cannot replace: %s (the new secret is in %s)", secret,
+		         strerror(errno), fresh);
+		return EXIT_ENV;
+	}
+	printf("client %s rotated: key %.8s... replaces %.8s...\n", name, z85, old_txt);
+	printf("  secret certificate: %s (mode 0600, new)\n", secret);
+	printf("hand it to the partner over a safe channel; the running hub admits only the new "
+	       "key from now on\n");
+	return rotate_tell_hub(dir, name);
+}
