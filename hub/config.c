@@ -12,7 +12,14 @@
 
 #include <ini.h>
 
-enum opt_type { OPT_STR, OPT_LONG };
+#include "schedule.h"
+
+/* OPT_DOUBLE keeps its bounds and default in thousandths in min, max and
+ * def, so every row of the table has the same shape. OPT_SCHEDULE is a
+ * string that schedule_parse must accept. */
+enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_SCHEDULE, OPT_CHOICE };
+
+/* OPT_CHOICE: one word of def_str ("reject|mask"), stored as its index in a long. */
 
 struct opt {
 	const char *section;
@@ -28,6 +35,20 @@ struct opt {
 	{                                                                                          \
 		sec, #key, OPT_LONG, offsetof(struct config, key), lo, hi, dflt, NULL, text        \
 	}
+
+/* A key of [merge] or [pictures] whose field has another name than the key. */
+#define PIC_LONG(sec, key, field, lo, hi, dflt, text)                                              \
+	{                                                                                          \
+		sec, key, OPT_LONG, offsetof(struct config, field), lo, hi, dflt, NULL, text       \
+	}
+#define PIC_DOUBLE(sec, key, field, lo_milli, hi_milli, dflt_milli, text)                          \
+	{                                                                                          \
+		sec, key, OPT_DOUBLE, offsetof(struct config, field), lo_milli, hi_milli,          \
+		    dflt_milli, NULL, text                                                         \
+	}
+#define PIC_WEIGHT(cat, field, dflt_milli)                                                         \
+	PIC_DOUBLE("pictures", "weight_" cat, field, 0, 100000, dflt_milli,                        \
+	           "priority points per incident of category " cat " (0..100)")
 
 static const struct opt opts[] = {
     {"hub", "ingest", OPT_STR, offsetof(struct config, ingest), 0, 0, 0, "tcp://127.0.0.1:7601",
@@ -47,6 +68,55 @@ static const struct opt opts[] = {
     LONG_OPT("feed", cache_entries, 16, 1000000, 8192,
              "recent entries kept in memory for live delivery; older ones are read from "
              "the store"),
+    {"checkpoints", "interval_seconds", OPT_LONG, offsetof(struct config, checkpoint_interval_s), 0,
+     7L * 86400, 3600, NULL,
+     "how often the hub appends a signed checkpoint of the log (all/checkpoints) when the "
+     "log has grown; 0: never"},
+    /* How pictures are compiled and when: docs/pictures.md explains each with examples. */
+    PIC_DOUBLE("merge", "distance_m", merge_distance_m, 1000, 10000000, 150000,
+               "reports of different organisations at most this many metres apart (or at the "
+               "same place name) may be one incident (1..10000)"),
+    PIC_LONG("merge", "window_seconds", merge_window_seconds, 0, 7L * 86400, 7200,
+             "... and when their times are at most this many seconds apart"),
+    PIC_WEIGHT("gathering", weight_gathering, 1500),
+    PIC_WEIGHT("vandalism", weight_vandalism, 1000),
+    PIC_WEIGHT("unsafe_place", weight_unsafe_place, 1000),
+    PIC_WEIGHT("upcoming_event", weight_upcoming_event, 500),
+    PIC_WEIGHT("disorder", weight_disorder, 1500),
+    PIC_WEIGHT("staff_incident", weight_staff_incident, 2000),
+    PIC_WEIGHT("rumour", weight_rumour, 500),
+    PIC_WEIGHT("other", weight_other, 500),
+    PIC_DOUBLE("pictures", "trend_factor", trend_factor, 0, 10000, 500,
+               "share of a category's weight per report above its 8-week baseline (0..10)"),
+    PIC_DOUBLE("pictures", "confirm_factor", confirm_factor, 0, 10000, 500,
+               "share of a category's weight per incident two or more organisations reported "
+               "(0..10)"),
+    PIC_LONG("pictures", "hotspots_max", hotspots_max, 0, 100, 5, "hotspots listed at most"),
+    PIC_DOUBLE("pictures", "hotspot_cell_m", hotspot_cell_m, 10000, 5000000, 150000,
+               "grid cell in metres that groups incidents without a place name into a hotspot "
+               "(10..5000)"),
+    PIC_LONG("pictures", "upcoming_days", upcoming_days, 0, 365, 14,
+             "upcoming events listed up to this many days after the week"),
+    PIC_LONG("pictures", "upcoming_max", upcoming_max, 0, 1000, 50,
+             "upcoming events listed at most"),
+    PIC_DOUBLE("pictures", "followup_radius_m", followup_radius_m, 1000, 10000000, 250000,
+               "a done measure is followed up by the incidents within this many metres of it "
+               "(1..10000)"),
+    PIC_LONG("pictures", "followup_weeks", followup_weeks, 1, 52, 4,
+             "... in this many weeks (7-day spans) before it started and after it ended"),
+    PIC_LONG("pictures", "flag_weeks", flag_weeks, 0, 11, 3,
+             "a hotspot that also had incidents in each of this many weeks before, with no "
+             "measure near, is flagged; 0: never"),
+    {"pictures", "schedule", OPT_SCHEDULE, offsetof(struct config, schedule), 0, 0, 0, "mon 07:00",
+     "when the hub compiles the week that ended, every area and all: a weekday and "
+     "Europe/Stockholm time (mon tue wed thu fri sat sun, HH:MM), or off"},
+    PIC_LONG("pictures", "live_interval_seconds", live_interval_seconds, 0, 86400, 300,
+             "the live picture of the current week is republished this many seconds after new "
+             "reports arrive, at most that often; 0: no live picture"),
+    {"privacy", "personal_data", OPT_CHOICE, offsetof(struct config, personal_data), 0, 1, 0,
+     "reject|mask",
+     "a free-text field holding a personal identity number, phone number, e-mail address or "
+     "plate: reject the report, or mask it as [personnummer] (docs/personal-data.md)"},
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -56,8 +126,10 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char *field = (char *)c + opts[i].offset;
-		if (opts[i].type == OPT_STR)
+		if (opts[i].type == OPT_STR || opts[i].type == OPT_SCHEDULE)
 			snprintf(field, CONFIG_STR_MAX, "%s", opts[i].def_str);
+		else if (opts[i].type == OPT_DOUBLE)
+			*(double *)(void *)field = (double)opts[i].def / 1000.0;
 		else
 			*(long *)(void *)field = opts[i].def;
 	}
@@ -109,6 +181,55 @@ set_long(struct load_state *st, const struct opt *o, const char *value)
 	}
 }
 
+static void
+set_double(struct load_state *st, const struct opt *o, const char *value)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(value, &end);
+	char why[160];
+	double lo = (double)o->min / 1000.0, hi = (double)o->max / 1000.0;
+	if (errno || end == value || *end != '\0' || v != v) {
+		snprintf(why, sizeof why, "\"%s\" is not a number (use a point: 1.5)", value);
+		problem(st, o->section, o->name, why);
+	} else if (v < lo || v > hi) {
+		snprintf(why, sizeof why, "must be %g..%g, got %g", lo, hi, v);
+		problem(st, o->section, o->name, why);
+	} else {
+		*(double *)(void *)((char *)st->c + o->offset) = v;
+	}
+}
+
+static void
+set_schedule(struct load_state *st, const struct opt *o, const char *value)
+{
+	struct schedule_spec spec;
+	char why[200];
+	if (strlen(value) >= CONFIG_STR_MAX || schedule_parse(value, &spec, why, sizeof why) != 0)
+		problem(st, o->section, o->name,
+		        strlen(value) >= CONFIG_STR_MAX ? "must be 1..255 characters" : why);
+	else
+		snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
+}
+
+static void
+set_choice(struct load_state *st, const struct opt *o, const char *value)
+{
+	const char *c = o->def_str;
+	size_t n = strlen(value);
+	for (long i = 0; *c; i++) {
+		size_t w = strcspn(c, "|");
+		if (w == n && strncmp(c, value, n) == 0) {
+			*(long *)(void *)((char *)st->c + o->offset) = i;
+			return;
+		}
+		c += w + (c[w] == '|');
+	}
+	char why[160];
+	snprintf(why, sizeof why, "must be one of %s", o->def_str);
+	problem(st, o->section, o->name, why);
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -119,6 +240,12 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			continue;
 		if (o->type == OPT_LONG) {
 			set_long(st, o, value);
+		} else if (o->type == OPT_DOUBLE) {
+			set_double(st, o, value);
+		} else if (o->type == OPT_SCHEDULE) {
+			set_schedule(st, o, value);
+		} else if (o->type == OPT_CHOICE) {
+			set_choice(st, o, value);
 		} else if (strlen(value) == 0 || strlen(value) >= CONFIG_STR_MAX) {
 			problem(st, section, name, "must be 1..255 characters");
 		} else {
@@ -177,6 +304,13 @@ config_write_default(const char *path, const char *ingest, const char *feed, cha
 		fprintf(f, "# %s", o->help);
 		if (o->type == OPT_LONG)
 			fprintf(f, " (%ld..%ld)\n%s = %ld\n", o->min, o->max, o->name, o->def);
+		else if (o->type == OPT_DOUBLE)
+			fprintf(f, "\n%s = %g\n", o->name, (double)o->def / 1000.0);
+		else if (o->type == OPT_SCHEDULE)
+			fprintf(f, "\n%s = %s\n", o->name, o->def_str);
+		else if (o->type == OPT_CHOICE)
+			fprintf(f, " (%s)\n%s = %.*s\n", o->def_str, o->name,
+			        (int)strcspn(o->def_str, "|"), o->def_str);
 		else if (strcmp(o->name, "ingest") == 0)
 			fprintf(f, "\n%s = %s\n", o->name, ingest ? ingest : o->def_str);
 		else if (strcmp(o->name, "feed") == 0)

@@ -22,6 +22,30 @@ struct config {
 	long subscriber_timeout_seconds; /* [feed] */
 	long max_credit;                 /* [feed] */
 	long cache_entries;              /* [feed] recent entries kept in memory */
+	long checkpoint_interval_s;      /* [checkpoints] interval_seconds; 0: none */
+	/* [merge] and [pictures]: how pictures are compiled and when (docs/pictures.md) */
+	double merge_distance_m;   /* [merge] distance_m */
+	long merge_window_seconds; /* [merge] window_seconds */
+	double weight_gathering;   /* [pictures] weight_gathering, ... per category */
+	double weight_vandalism;
+	double weight_unsafe_place;
+	double weight_upcoming_event;
+	double weight_disorder;
+	double weight_staff_incident;
+	double weight_rumour;
+	double weight_other;
+	double trend_factor;
+	double confirm_factor;
+	long hotspots_max;
+	double hotspot_cell_m;
+	long upcoming_days;
+	long upcoming_max;
+	double followup_radius_m;
+	long followup_weeks;
+	long flag_weeks;               /* 0: no hotspot flags */
+	char schedule[CONFIG_STR_MAX]; /* "mon 07:00", "off" (schedule.h) */
+	long live_interval_seconds;    /* 0: no live picture */
+	long personal_data; /* [privacy] enum personal_mode: 0 reject, 1 mask (personal.h) */
 };
 
 /* Fills c with the defaults of the table. */

@@ -20,13 +20,17 @@
 
 #include "areas.h"
 #include "auth.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "control.h"
 #include "feed.h"
 #include "ingest.h"
 #include "instance.h"
 #include "log.h"
+#include "measure.h"
+#include "measure_ctl.h"
 #include "picture.h"
+#include "schedule.h"
 #include "week.h"
 #include "wire/cert.h"
 #include "wire/codec.h"
@@ -70,6 +74,9 @@ struct hub {
 	struct ingest *ingest;
 	struct picture_store *pictures;
 	struct picture_rules rules;
+	struct scheduler sched;
+	struct checkpoints *checkpoints; /* signing key and checkpoint timer */
+	struct measures *measures;
 	int lock_fd;
 	int64_t started_at;
 	char ingest_ep[256];
@@ -165,20 +172,52 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	return h->control ? 0 : -1;
 }
 
-/* What the pictures are compiled from: every current report of the log. */
+/*
+ * What the pictures are compiled from: every current report of the log,
+ * the rules of hub.conf, and when they are made (schedule.h). The store
+ * also learns from the log's pictures whether the last scheduled week is
+ * in the log already.
+ */
 static int
 load_pictures(struct hub *h, char *err, size_t errlen)
 {
-	picture_rules_default(&h->rules);
+	struct schedule_spec spec;
+	if (schedule_configure(&h->cfg, &h->rules, &spec, err, errlen) != 0)
+		return -1;
 	h->pictures = picture_store_new();
 	if (h->pictures == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	return picture_store_load(h->pictures, h->lg, 0, err, errlen);
+	scheduler_init(&h->sched, &spec, h->cfg.live_interval_seconds, timefmt_now());
+	if (picture_store_load(h->pictures, h->lg, 0, err, errlen) != 0)
+		return -1;
+	scheduler_start(&h->sched, picture_store_current(h->pictures) > 0, timefmt_now());
+	return 0;
 }
 
-/* ingest's commit hook: new entries go to the feed and the picture store. */
+/* The measure registry, from every measure entry of the log. */
+static int
+load_measures(struct hub *h, char *err, size_t errlen)
+{
+	h->measures = measures_new();
+	if (h->measures == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return measures_load(h->measures, h->lg, err, errlen);
+}
+
+/* Keeps the measure registry current with a committed measure entry. */
+static void
+take_measure(struct hub *h, const struct log_item *it)
+{
+	char err[256];
+	if (measures_take(h->measures, it->seq, it->body, it->body_len, err, sizeof err) != 0)
+		diag_say("measures: seq %llu not taken: %s", (unsigned long long)it->seq, err);
+}
+
+/* ingest's commit hook: new entries go to the feed, the picture store and the measures. */
 static void
 on_commit(void *arg, const struct log_item *items, size_t n)
 {
@@ -186,15 +225,28 @@ on_commit(void *arg, const struct log_item *items, size_t n)
 	feed_publish(h->feed, items, n);
 	for (size_t i = 0; i < n; i++) {
 		const Est__V1__LogEntry *e = items[i].entry;
+		if (items[i].status == EST__V1__STATUS__STATUS_ACCEPTED &&
+		    e->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE)
+			take_measure(h, &items[i]);
 		if (items[i].status != EST__V1__STATUS__STATUS_ACCEPTED ||
 		    e->body_case != EST__V1__LOG_ENTRY__BODY_REPORT)
 			continue;
+		scheduler_changed(&h->sched, timefmt_now());
 		if (picture_store_add(h->pictures, items[i].seq, e->org, e->report->area,
 		                      e->report) != 0)
 			diag_say(
 			    "pictures: report seq %llu not counted (store full or out of memory)",
 			    (unsigned long long)items[i].seq);
 	}
+}
+
+/* A signed checkpoint of the log when one is due (checkpoint.h), logged and published. */
+static void
+checkpoint_timer(struct hub *h)
+{
+	const struct log_item *item = NULL;
+	if (checkpoints_tick(h->checkpoints, h->lg, timefmt_mono_ms(), timefmt_now(), &item) == 1)
+		feed_publish(h->feed, item, 1);
 }
 
 static int
@@ -218,6 +270,12 @@ start(struct hub *h)
 		goto env;
 	if (load_pictures(h, err, sizeof err) != 0)
 		goto env;
+	h->checkpoints =
+	    checkpoints_new(h->dir, h->lg, h->cfg.checkpoint_interval_s, err, sizeof err);
+	if (h->checkpoints == NULL)
+		goto env;
+	if (load_measures(h, err, sizeof err) != 0)
+		goto env;
 	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
 	h->ingest =
 	    h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, on_commit, h)
@@ -226,7 +284,9 @@ start(struct hub *h)
 		snprintf(err, sizeof err, "out of memory");
 		goto env;
 	}
+	ingest_set_measures(h->ingest, h->measures);
 	h->started_at = timefmt_now();
+	checkpoint_timer(h); /* at start-up, when the log grew since the last one */
 	return EXIT_OK;
 env:
 	diag_say("%s", err);
@@ -348,13 +408,15 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 	struct log_item items[N];
 	char topics[N][IDS_TOPIC_MAX + 1], week[16];
 	const char *area = req ? req->area : "";
-	size_t n_areas = ids_n_areas, n = 0;
+	size_t n_areas = ids_n_areas, n = 0, n_views = 0;
+	const struct measure_view *views =
+	    h->measures != NULL ? measures_views(h->measures, &n_views) : NULL;
 	if (area[0] && !ids_area_valid(area) && strcmp(area, "all") != 0) {
 		snprintf(msg, msglen, "unknown area \"%s\" (an area id or all)", area);
 		return;
 	}
 	if (picture_week(req ? req->week : "", week, sizeof week, msg, msglen) != 0 ||
-	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, NULL, 0,
+	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, views, n_views,
 	                    timefmt_now(), out, msg, msglen) != 0)
 		return;
 	for (size_t i = 0; i <= n_areas; i++) {
@@ -365,6 +427,7 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 		entries[n].org = (char *)"esthub";
 		entries[n].topic = topics[n];
 		entries[n].body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
+		checkpoints_sign_picture(h->checkpoints, out[i]);
 		entries[n].picture = out[i];
 		memset(&items[n], 0, sizeof items[n]);
 		items[n].entry = &entries[n];
@@ -372,8 +435,10 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 	}
 	if (log_append(h->lg, items, n, timefmt_now(), msg, msglen) == 0) {
 		feed_publish(h->feed, items, n);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			seqs[i] = items[i].seq;
+			picture_store_note(h->pictures, entries[i].picture);
+		}
 		reply->ok = true;
 		reply->seqs = seqs;
 		reply->n_seqs = n;
@@ -384,6 +449,34 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 	}
 	for (size_t i = 0; i <= n_areas; i++)
 		picture_free(&out[i]);
+}
+
+/*
+ * The weekly picture and the live one when they are due (schedule.h),
+ * compiled and logged as `estctl picture compile` would. Runs in the loop
+ * between batches, only when something is due; a compile takes tens of
+ * milliseconds even over a million reports (docs/pictures.md, "Speed").
+ */
+static void
+picture_timer(struct hub *h)
+{
+	char week[16], msg[512] = "", empty[1] = "";
+	enum schedule_due due =
+	    scheduler_due(&h->sched, timefmt_now(), picture_store_closed_until(h->pictures),
+	                  picture_store_current(h->pictures) > 0, week, sizeof week);
+	if (due == SCHEDULE_NONE)
+		return;
+	Est__V1__PictureRequest req;
+	Est__V1__ControlReply reply;
+	uint64_t seqs[8];
+	est__v1__picture_request__init(&req);
+	est__v1__control_reply__init(&reply);
+	req.area = empty;
+	req.week = week;
+	compile_pictures(h, &req, &reply, seqs, msg, sizeof msg);
+	if (!reply.ok)
+		diag_say("pictures: the %s picture of %s failed: %s",
+		         due == SCHEDULE_WEEK ? "scheduled" : "live", week, msg);
 }
 
 static void
@@ -406,11 +499,25 @@ serve_control(struct hub *h)
 		reply_status(h, &reply);
 	} else {
 		uint64_t seqs[8];
-		if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES) {
+		struct measure_reply mr = {0};
+		if (req && measure_ctl_handles(req)) {
+			struct measure_ctl mc = {h->measures, h->lg, h->feed, h->pictures,
+			                         &h->rules};
+			measure_ctl_serve(&mc, req, &reply, &mr);
+		} else if (req &&
+		           req->body_case == EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES) {
 			compile_pictures(h, req->compile_pictures, &reply, seqs, err, sizeof err);
 		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
 			reply.ok = auth_revoke(h->auth, req->revoke, err, sizeof err) == 0;
 			if (reply.ok) {
+				diag_say("%s", err);
+				feed_tick(h->feed, timefmt_mono_ms());
+			}
+		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_ROTATED) {
+			reply.ok = auth_reload(h->auth, err, sizeof err) == 0;
+			if (reply.ok) {
+				snprintf(err, sizeof err, "client %.64s has a new key",
+				         req->rotated);
 				diag_say("%s", err);
 				feed_tick(h->feed, timefmt_mono_ms());
 			}
@@ -419,6 +526,7 @@ serve_control(struct hub *h)
 		}
 		reply.head_seq = log_head_seq(h->lg);
 		wire_send(control_socket(h->control), &reply.base, 0);
+		measure_reply_fini(&mr);
 	}
 	if (req)
 		est__v1__control_request__free_unpacked(req, NULL);
@@ -452,6 +560,8 @@ serve(struct hub *h)
 		if (now - last_tick >= HUB_TICK_MS) {
 			auth_refresh(h->auth);
 			feed_tick(h->feed, now);
+			checkpoint_timer(h);
+			picture_timer(h);
 			last_tick = now;
 		}
 	}
@@ -468,6 +578,8 @@ finish(struct hub *h)
 	if (h->feed_sock)
 		zmq_close(h->feed_sock);
 	picture_store_destroy(&h->pictures);
+	checkpoints_destroy(&h->checkpoints);
+	measures_destroy(&h->measures);
 	log_close(&h->lg);
 	auth_destroy(&h->auth);
 	areas_destroy(&h->areas);

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "measure.h"
 #include "validate.h"
 #include "wire/codec.h"
 #include "wire/diag.h"
@@ -39,6 +40,11 @@ struct pending {
 	char org[IDS_ORG_MAX + 1];
 	size_t first; /* index of its first report in the batch arrays */
 	size_t n;     /* its number of reports */
+	/* A measure update: judged and committed after the batch's reports. */
+	bool measure;
+	Est__V1__Result mresult;
+	Est__V1__Result *mresult_ptr;
+	char merror[256];
 };
 
 /* What became of one report of the batch. */
@@ -63,6 +69,7 @@ struct ingest {
 	const struct config *cfg;
 	ingest_commit_fn on_commit;
 	void *commit_arg;
+	const struct measures *measures; /* NULL: measure updates are refused */
 	struct pending *pend;
 	size_t pend_cap;
 	struct verdict *verdicts;
@@ -89,6 +96,12 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->on_commit = on_commit;
 	in->commit_arg = commit_arg;
 	return in;
+}
+
+void
+ingest_set_measures(struct ingest *in, const struct measures *ms)
+{
+	in->measures = ms;
 }
 
 void
@@ -179,6 +192,10 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 		if (validate_report(r, in->areas, now_ms / 1000, in->cfg->max_future_seconds,
 		                    v->error, sizeof v->error) != 0)
 			continue;
+		/* Masks in r when so configured, before the log judges idempotency. */
+		if (validate_report_personal(r, (enum personal_mode)in->cfg->personal_data,
+		                             v->error, sizeof v->error) != 0)
+			continue;
 		snprintf(v->topic, sizeof v->topic, "%s/reports", r->area);
 		Est__V1__LogEntry *e = &in->entries[*n_items];
 		est__v1__log_entry__init(e);
@@ -227,8 +244,12 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 	if (p->env->version != WIRE_VERSION)
 		refuse(p, 0, "version %u is not supported; this hub speaks version %d",
 		       p->env->version, WIRE_VERSION);
+	else if (p->env->body_case == EST__V1__ENVELOPE__BODY_MEASURE && in->measures != NULL)
+		p->measure = true; /* judged after the reports' commit (commit_measure) */
 	else if (p->env->body_case != EST__V1__ENVELOPE__BODY_REPORTS)
-		refuse(p, 0, "envelope body %d is not accepted; this hub takes reports",
+		refuse(p, 0,
+		       "envelope body %d is not accepted; this hub takes reports and measure "
+		       "updates",
 		       (int)p->env->body_case);
 	else if (p->env->reports->n_reports > (size_t)in->cfg->max_reports_per_envelope)
 		refuse(p, 0,
@@ -315,6 +336,10 @@ acknowledge(struct ingest *in, struct pending *p)
 		}
 		ack.n_results = p->n;
 		ack.results = in->result_ptrs + p->first;
+		if (p->measure) {
+			ack.n_results = 1;
+			ack.results = &p->mresult_ptr;
+		}
 	}
 	if (zmq_msg_send(&p->rid, in->sock, ZMQ_SNDMORE) < 0) {
 		zmq_msg_close(&p->rid);
@@ -361,6 +386,52 @@ refuse_all(struct ingest *in, size_t n_pend, const char *why)
 	}
 }
 
+/*
+ * Judges p's measure update against the registry and, when it changes the
+ * measure, appends it in a transaction of its own (updates are rare) and
+ * hands it to the commit hook, which takes it into the registry before the
+ * next update is judged. The org is the certificate's.
+ */
+static void
+commit_measure(struct ingest *in, struct pending *p, int64_t now_ms)
+{
+	Est__V1__Result *r = &p->mresult;
+	const Est__V1__Measure *m = p->env->measure;
+	est__v1__result__init(r);
+	p->mresult_ptr = r;
+	if (ids_utf8_valid(m->measure_id, strlen(m->measure_id)))
+		r->source_id = m->measure_id;
+	struct measure_draft d;
+	const struct measure_view *cur;
+	int v = measures_judge_set(in->measures, m, p->org, &d, &cur, p->merror, sizeof p->merror);
+	if (v != MEASURE_CHANGED) {
+		r->status = v == MEASURE_UNCHANGED ? EST__V1__STATUS__STATUS_DUPLICATE
+		                                   : EST__V1__STATUS__STATUS_REJECTED;
+		r->seq = v == MEASURE_UNCHANGED ? cur->last_seq : 0;
+		r->error = v == MEASURE_UNCHANGED ? (char *)"" : p->merror;
+		return;
+	}
+	const char *from = measure_status_word(cur->m->status);
+	struct measure_entry me;
+	struct log_item item = {0};
+	char err[256];
+	measure_entry_init(&me, &d, p->org);
+	item.entry = &me.entry;
+	if (log_append(in->lg, &item, 1, now_ms / 1000, err, sizeof err) != 0) {
+		diag_say("ingest: measure update of %s refused: %s", p->org, err);
+		refuse(p, INGEST_RETRY_MS,
+		       "store unavailable (%s); nothing of this envelope was stored, send it again",
+		       err);
+		return;
+	}
+	char what[160];
+	measure_change_text(what, sizeof what, d.id, from, d.m.status, item.seq);
+	diag_say("%s (by %s)", what, p->org);
+	in->on_commit(in->commit_arg, &item, 1);
+	r->status = EST__V1__STATUS__STATUS_ACCEPTED;
+	r->seq = item.seq;
+}
+
 size_t
 ingest_batch(struct ingest *in, int64_t now_ms)
 {
@@ -384,6 +455,9 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 			in->on_commit(in->commit_arg, in->items, n_items);
 		}
 	}
+	for (size_t i = 0; i < n_pend; i++)
+		if (in->pend[i].measure && in->pend[i].error[0] == '\0')
+			commit_measure(in, &in->pend[i], now_ms);
 	for (size_t i = 0; i < n_pend; i++) {
 		acknowledge(in, &in->pend[i]);
 		if (in->pend[i].env)

@@ -36,6 +36,14 @@ struct ingest *ingest_new(void *sock, struct log *lg, struct auth *auth, const s
 void ingest_destroy(struct ingest **in);
 
 /*
+ * Lets in take measure updates (Envelope.measure), judged against ms
+ * (measure.h; borrowed, kept current by the commit hook). Without it they
+ * are refused.
+ */
+struct measures;
+void ingest_set_measures(struct ingest *in, const struct measures *ms);
+
+/*
  * Handles one group commit: everything waiting on the socket, up to
  * limits.max_batch_envelopes. Returns the number of envelopes handled
  * (0: nothing was waiting).

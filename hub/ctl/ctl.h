@@ -9,6 +9,7 @@
  * status.c  status (the running hub through control.h, the store beside it)
  * store.c   what estctl reads from the store: verify and counts (log.h)
  * picture.c picture compile (through the running hub)
+ * measure.c measure add / set / show / list (through the running hub)
  */
 #ifndef ESTHUB_CTL_H
 #define ESTHUB_CTL_H
@@ -24,9 +25,14 @@ typedef int (*ctl_command_fn)(const char *dir, int argc, char **argv);
 int ctl_client_add(const char *dir, int argc, char **argv);
 int ctl_client_list(const char *dir, int argc, char **argv);
 int ctl_client_revoke(const char *dir, int argc, char **argv);
+int ctl_client_rotate(const char *dir, int argc, char **argv);
 int ctl_status(const char *dir, int argc, char **argv);
 int ctl_verify(const char *dir, int argc, char **argv);
 int ctl_picture_compile(const char *dir, int argc, char **argv);
+int ctl_measure_add(const char *dir, int argc, char **argv);
+int ctl_measure_set(const char *dir, int argc, char **argv);
+int ctl_measure_show(const char *dir, int argc, char **argv);
+int ctl_measure_list(const char *dir, int argc, char **argv);
 
 /*
  * Prints the store's figures (head seq, reports per organisation) to out.

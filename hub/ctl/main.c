@@ -36,6 +36,12 @@ static const struct command {
     {"client", "revoke", ctl_client_revoke,
      "client revoke NAME\n"
      "      the running hub refuses NAME's key from now on and ends its feeds"},
+    {"client", "rotate", ctl_client_rotate,
+     "client rotate NAME [--public-key FILE]\n"
+     "      a new key for NAME (same role, org and groups); without --public-key a new\n"
+     "      secret certificate replaces DIR/clients/NAME_secret. The running hub admits\n"
+     "      only the new key from then on, without a restart; the old public certificate\n"
+     "      is kept in DIR/revoked/NAME-oldN"},
     {"status", NULL, ctl_status,
      "status\n"
      "      the store's head and reports per organisation; the running hub's uptime\n"
@@ -45,10 +51,31 @@ static const struct command {
      "      the running hub compiles the situational pictures (lägesbilder) of a week\n"
      "      (default: the current one, Europe/Stockholm) for every area and the\n"
      "      overview (all), logs them and publishes them; --area publishes one"},
+    {"measure", "add", ctl_measure_add,
+     "measure add --area A --kind K --org ORG [--place P] [--lat X --lon Y]\n"
+     "      [--reports SEQ,...] [--starts T] [--ends T] [--description TEXT]\n"
+     "      [--status decided]\n"
+     "      the running hub logs a new measure (insats) on AREA/measures and prints\n"
+     "      its id; K: presence, lighting, vegetation, wifi, cleanup, outreach,\n"
+     "      skills_training, leisure, parental_support, other; T: ISO 8601,\n"
+     "      Europe/Stockholm when no offset (2026-11-28T18:00)"},
+    {"measure", "set", ctl_measure_set,
+     "measure set ID [--status S] [--outcome TEXT]\n"
+     "      changes a measure's status (proposed, decided, in_progress, done,\n"
+     "      cancelled) or outcome; refused transitions are named"},
+    {"measure", "show", ctl_measure_show,
+     "measure show ID\n"
+     "      every field of a measure, with its follow-up once it is done"},
+    {"measure", "list", ctl_measure_list,
+     "measure list [--area A]\n"
+     "      one line a measure: id, area, kind, group, org, status, time, place"},
     {"verify", NULL, ctl_verify,
-     "verify\n"
-     "      recomputes the log's hash chain: \"log OK: N entries, head HEX\", or the\n"
-     "      first seq that does not hold (exit 1)"},
+     "verify [--against FILE]\n"
+     "      recomputes the log's hash chain and checks every signed checkpoint in it\n"
+     "      with DIR/keys/sign.pem: \"log OK: N entries, head HEX\", or the first seq\n"
+     "      that does not hold (exit 1). --against FILE: checkpoints a partner saved\n"
+     "      (est-feed --topic all/checkpoints --json, one a line) must verify and the\n"
+     "      log must still extend each of them (catches truncation and rewriting)"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
