@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "personal.h"
 #include "wire/ids.h"
 
 #define STATUS(x) EST__V1__MEASURE_STATUS__MEASURE_STATUS_##x
@@ -359,7 +360,10 @@ check_text(const char *field, const char *s, size_t max, char *err, size_t errle
 		snprintf(err, errlen, "%s: not valid UTF-8", field);
 		return -1;
 	}
-	return 0;
+	/* Measures' texts are written by people who can rewrite them: personal
+	 * data is refused, never masked, whatever privacy.personal_data says. */
+	char *masked = NULL;
+	return personal_check_field(field, s, PERSONAL_REJECT, &masked, err, errlen) == 0 ? 0 : -1;
 }
 
 struct seq_probe {

@@ -261,6 +261,24 @@ class Measures(h.HubTestCase):
         self.assertIn("may not send", ack.error)
         self.assertEqual(len(ack.results), 0)
 
+    def test_personal_data_in_texts_refused(self):
+        """Measures' texts are checked like reports' (docs/personal-data.md) and refused, never
+        masked; the refusal names the field and the kind without echoing the number."""
+        P = h.pb()
+        r = self.refused(["add", "--area", "hageby", "--kind", "outreach", "--org", "municipality",
+                          "--description", "Samtal med 19811218-9876 om läget"],
+                         "description: contains what looks like a Swedish personal identity number")
+        self.assertNotIn("9876", r.stderr)
+        mid = self.add("--area", "hageby", "--kind", "lighting", "--org", "housing", "--status", "decided")
+        self.refused(["set", mid, "--status", "in_progress", "--outcome", "Ring 070-123 45 67"],
+                     "outcome: contains what looks like a")
+        res = self.update(self.inst.housing, 1, measure_id=mid, status=P.MEASURE_STATUS_IN_PROGRESS,
+                          outcome="Kontakt: ansvarig@example.se")
+        self.assertEqual(res.status, P.STATUS_REJECTED)
+        self.assertIn("outcome: contains what looks like", res.error)
+        self.assertNotIn("example.se", res.error)
+        self.assertEqual([m.measure.measure_id for m in self.measure_entries()], [mid])
+
     def test_restart_keeps_the_registry(self):
         self.add("--area", "marielund", "--kind", "wifi", "--org", "municipality")
         self.set_ok("m1", "--status", "cancelled", "--outcome", "Nätet stängdes av ägaren")
