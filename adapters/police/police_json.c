@@ -10,10 +10,12 @@
  * partner's mapping table, after summaries ("Sammanfattning natt", in
  * `type` or `name`), which are not events, have been skipped; `datetime`
  * ("2026-11-23 21:34:07 +01:00") must carry its UTC offset; `summary` is the
- * description and `location.name` the place; `location.gps` ("lat,lon") is
- * the position. The hub assigns the area from the position unless
- * `location.name` is an EST area name (geo.h). `url` and `name` are not
- * carried over.
+ * description; `location.gps` ("lat,lon") is the position. The hub assigns
+ * the area from the position unless `location.name` is an EST area name
+ * (geo.h). `location.name` names a municipality, town or district
+ * ("Norrköping"), never a place: as a place name it would make every event
+ * of the town one hotspot and merge unrelated events (merge.h matches place
+ * names), so it only finds the area. `url` and `name` are not carried over.
  */
 #include <errno.h>
 #include <math.h>
@@ -273,12 +275,11 @@ event_location(struct event *ev, struct geo *geo, const json_t *o)
 			return -1;
 	}
 	if (name != NULL) {
-		char *place = event_keep(ev, name);
-		if (place == NULL)
+		char *town = event_keep(ev, name);
+		if (town == NULL)
 			return -1;
-		partner_text_one_line(place);
-		ev->r.place = place;
-		const char *area = geo_area_id(geo, place);
+		partner_text_one_line(town);
+		const char *area = geo_area_id(geo, town);
 		if (area != NULL) {
 			snprintf(ev->area, sizeof ev->area, "%s", area);
 			ev->r.area = ev->area;
