@@ -2,8 +2,10 @@
 /*
  * format: the translator interface and the registry of partner formats.
  * A translator reads one input stream in its partner's own format and calls
- * back once per record with a translated est.v1.Report, an error naming the
- * record and field, or a "skipped by a mapping rule". It knows nothing of
+ * back once per record with a translated est.v1.Report, a measure update
+ * (est.v1.Measure: measure_id with a new status and/or outcome, for a
+ * format that can carry one), an error naming the record and field, or a
+ * "skipped by a mapping rule". It knows nothing of
  * the outbox or the hub: intake.c feeds what it emits into the outbox.
  *
  * Adding a partner format: one translator file that defines
@@ -28,6 +30,7 @@ enum format_kind {
 	FORMAT_REPORT = 0, /* translated: report is set */
 	FORMAT_ERROR,      /* could not be translated: field (may be NULL) and reason */
 	FORMAT_SKIPPED,    /* not EST's business by a mapping rule: reason */
+	FORMAT_MEASURE,    /* a measure update: measure is set */
 };
 
 struct format_record {
@@ -36,6 +39,8 @@ struct format_record {
 	uint64_t record;
 	/* FORMAT_REPORT: the report, borrowed for the call; the callee may change it. */
 	Est__V1__Report *report;
+	/* FORMAT_MEASURE: the update (measure_id, status, outcome), borrowed for the call. */
+	Est__V1__Measure *measure;
 	/* FORMAT_ERROR, FORMAT_SKIPPED: the partner's id if known, or NULL. */
 	const char *source_id;
 	/* FORMAT_ERROR: the proto field or source column at fault, or NULL. */

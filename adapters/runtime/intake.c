@@ -60,6 +60,34 @@ report_problem(const Est__V1__Report *r, char *why, size_t whylen)
 	return NULL;
 }
 
+/* Why a translated measure update cannot be queued, or NULL when it can. */
+static const char *
+measure_problem(const Est__V1__Measure *m, char *why, size_t whylen)
+{
+	if (m->measure_id == NULL || m->measure_id[0] == '\0')
+		return "measure_id: required";
+	if (!ids_utf8_valid(m->measure_id, strlen(m->measure_id)))
+		return "measure_id: not valid UTF-8";
+	size_t len = est__v1__measure__get_packed_size(m);
+	if (len > INTAKE_MAX_REPORT_BYTES) {
+		snprintf(why, whylen, "measure: %zu bytes packed, more than the limit of %d", len,
+		         INTAKE_MAX_REPORT_BYTES);
+		return why;
+	}
+	return NULL;
+}
+
+/* The id a record is known by: the report's source id, the measure's id, or the translator's. */
+static const char *
+record_id(const struct format_record *rec)
+{
+	if (rec->kind == FORMAT_REPORT)
+		return rec->report->source_id;
+	if (rec->kind == FORMAT_MEASURE)
+		return rec->measure->measure_id;
+	return rec->source_id;
+}
+
 /* Tells hear->added of a row just added. */
 static void
 intake_heard(const struct intake_run *in, const struct format_record *rec, int64_t id)
@@ -71,7 +99,7 @@ intake_heard(const struct intake_run *in, const struct format_record *rec, int64
 	    .id = id,
 	    .file = in->path,
 	    .record = (int64_t)rec->record,
-	    .source_id = r ? r->source_id : rec->source_id,
+	    .source_id = record_id(rec),
 	    .has_revision = r && (in->ctx->fmt->own_revision || r->revision != REVISION_UNKNOWN),
 	    .revision = r ? r->revision : 0,
 	    .status = OUTBOX_PENDING,
@@ -97,6 +125,13 @@ intake_add(struct intake_run *in, const struct format_record *rec, int64_t *id)
 		if (!own)
 			rec->report->revision = REVISION_UNKNOWN;
 		return outbox_add_report(in->ob, in->path, record, rec->report, own, id);
+	case FORMAT_MEASURE:
+		/* No revision rules: the hub judges every update, a repeat is a duplicate. */
+		problem = measure_problem(rec->measure, why, sizeof why);
+		if (problem != NULL)
+			return outbox_add_done(in->ob, in->path, record, NULL, OUTBOX_REJECTED,
+			                       problem, id);
+		return outbox_add_measure(in->ob, in->path, record, rec->measure, id);
 	case FORMAT_SKIPPED:
 		return outbox_add_done(in->ob, in->path, record, rec->source_id, OUTBOX_SKIPPED,
 		                       rec->reason, id);

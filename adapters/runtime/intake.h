@@ -24,7 +24,7 @@
 struct mapping;
 struct geo;
 
-/* The largest packed Report the adapter queues: several fit one envelope. */
+/* The largest packed Report (or measure update) the adapter queues: several fit one envelope. */
 #define INTAKE_MAX_REPORT_BYTES (256 * 1024)
 
 enum intake_rc {

@@ -16,36 +16,64 @@
 #include "wire/crypto.h"
 #include "wire/timefmt.h"
 
-#define OUTBOX_SCHEMA_VERSION 1
+/*
+ * Version 2 added measure updates (kind 'measure'); version 1 files are
+ * migrated when opened (open_migrate_1).
+ */
+#define OUTBOX_SCHEMA_VERSION 2
 #define OUTBOX_BUSY_MS        1000
 
 /*
- * kind: report (goes to the hub), same (takes the outcome of the row
+ * kind: report (goes to the hub), measure (a measure update, goes to the
+ * hub in an envelope of its own), same (takes the outcome of the row
  * same_as), skipped (an older revision or a mapping rule), invalid (could
- * not be translated). state: 0 pending, 1 done.
+ * not be translated). state: 0 pending, 1 done. The table's form is a macro
+ * so that the migration builds the same table under another name.
  */
+#define RECORD_TABLE(name)                                                                         \
+	"CREATE TABLE " name " ("                                                                  \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" file TEXT NOT NULL,"                                                                     \
+	" record INTEGER NOT NULL,"                                                                \
+	" kind TEXT NOT NULL CHECK (kind IN ('report', 'measure', 'same', 'skipped', 'invalid'))," \
+	" source_id TEXT,"                                                                         \
+	" revision INTEGER,"                                                                       \
+	" payload BLOB,"                                                                           \
+	" digest BLOB,"                                                                            \
+	" same_as INTEGER REFERENCES record(id),"                                                  \
+	" state INTEGER NOT NULL CHECK (state IN (0, 1)),"                                         \
+	" status TEXT CHECK (status IN ('accepted', 'duplicate', 'rejected', 'skipped')),"         \
+	" seq INTEGER,"                                                                            \
+	" error TEXT,"                                                                             \
+	" refused INTEGER NOT NULL DEFAULT 0,"                                                     \
+	" queued_at INTEGER NOT NULL,"                                                             \
+	" done_at INTEGER);"
+
+#define RECORD_INDEXES                                                                             \
+	"CREATE INDEX record_pending ON record(state, id);"                                        \
+	"CREATE INDEX record_source ON record(source_id, revision) WHERE kind = 'report';"         \
+	"CREATE INDEX record_same_as ON record(same_as) WHERE same_as IS NOT NULL;"
+
 static const char schema_sql[] =
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "CREATE TABLE record ("
-    " id INTEGER PRIMARY KEY,"
-    " file TEXT NOT NULL,"
-    " record INTEGER NOT NULL,"
-    " kind TEXT NOT NULL CHECK (kind IN ('report', 'same', 'skipped', 'invalid')),"
-    " source_id TEXT,"
-    " revision INTEGER,"
-    " payload BLOB,"
-    " digest BLOB,"
-    " same_as INTEGER REFERENCES record(id),"
-    " state INTEGER NOT NULL CHECK (state IN (0, 1)),"
-    " status TEXT CHECK (status IN ('accepted', 'duplicate', 'rejected', 'skipped')),"
-    " seq INTEGER,"
-    " error TEXT,"
-    " refused INTEGER NOT NULL DEFAULT 0,"
-    " queued_at INTEGER NOT NULL,"
-    " done_at INTEGER);"
-    "CREATE INDEX record_pending ON record(state, id);"
-    "CREATE INDEX record_source ON record(source_id, revision) WHERE kind = 'report';"
-    "CREATE INDEX record_same_as ON record(same_as) WHERE same_as IS NOT NULL;";
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);" RECORD_TABLE("record")
+        RECORD_INDEXES;
+
+/*
+ * Version 1 to 2: only the CHECK on kind changed, and SQLite cannot change a
+ * CHECK in place, so the rows are copied into a table of the new form that
+ * then takes the old one's name. It runs inside the opening transaction:
+ * an outbox holds records not yet delivered, so it is migrated whole or
+ * not at all. (The indexes go with the dropped table and are made again.)
+ */
+static const char migrate_1_sql[] =
+    RECORD_TABLE("record_v2") "INSERT INTO record_v2 (id, file, record, kind, source_id,"
+                              " revision, payload, digest, same_as, state, status, seq, error,"
+                              " refused, queued_at, done_at)"
+                              " SELECT id, file, record, kind, source_id, revision, payload,"
+                              " digest, same_as, state, status, seq, error, refused, queued_at,"
+                              " done_at FROM record;"
+                              "DROP TABLE record;"
+                              "ALTER TABLE record_v2 RENAME TO record;" RECORD_INDEXES;
 
 /*
  * The unary + in "+state" keeps the planner off record_pending where one row
@@ -88,8 +116,9 @@ static const char *const stmt_sql[ST_N] = {
                  " AND refused = 0 ORDER BY id DESC LIMIT 1",
     [ST_DONE_RANGE] = "SELECT id, file, record, source_id, revision, status, seq, error"
                       " FROM record WHERE id BETWEEN ?1 AND ?2 AND state = 1 ORDER BY id",
-    [ST_TO_SEND] = "SELECT id, payload FROM record"
-                   " WHERE state = 0 AND id > ?1 AND kind = 'report' ORDER BY id LIMIT ?2",
+    [ST_TO_SEND] = "SELECT id, kind, payload FROM record"
+                   " WHERE state = 0 AND id > ?1 AND kind IN ('report', 'measure')"
+                   " ORDER BY id LIMIT ?2",
     [ST_NOTIFY] = "SELECT id, file, record, source_id, revision FROM record"
                   " WHERE (id = ?1 OR same_as = ?1) AND +state = 0 ORDER BY id",
     [ST_FINISH] = "UPDATE record SET state = 1, status = ?2, seq = ?3, error = ?4, refused = ?5,"
@@ -241,7 +270,20 @@ open_exec(struct outbox *ob, const char *sql)
 	return OUTBOX_OK;
 }
 
-/* Creates the schema of a new outbox, or checks the version of an existing one. */
+/* Moves a version 1 outbox to the current form, keeping every row. */
+static int
+open_migrate_1(struct outbox *ob)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
+	if (sqlite3_exec(ob->db, migrate_1_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ob_fail(ob,
+		               "cannot migrate the outbox from schema version 1 (the file is "
+		               "left as it was; an est-adapter of version 1 can still deliver it)");
+	return open_exec(ob, sql);
+}
+
+/* Creates the schema of a new outbox, migrates an old one, or refuses one it does not know. */
 static int
 open_schema(struct outbox *ob)
 {
@@ -253,10 +295,15 @@ open_schema(struct outbox *ob)
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", OUTBOX_SCHEMA_VERSION);
 		if (open_exec(ob, schema_sql) || open_exec(ob, sql))
 			return OUTBOX_ERROR;
+	} else if (version == 1) {
+		return open_migrate_1(ob);
 	} else if (version != OUTBOX_SCHEMA_VERSION) {
-		snprintf(ob->err, sizeof ob->err,
-		         "outbox %s has schema version %lld; this est-adapter knows version %d",
-		         ob->path, (long long)version, OUTBOX_SCHEMA_VERSION);
+		snprintf(
+		    ob->err, sizeof ob->err,
+		    "outbox %s has schema version %lld; this est-adapter knows versions 1 to %d. "
+		    "Run the newer est-adapter that made it until its records are delivered, "
+		    "or give this one another --outbox",
+		    ob->path, (long long)version, OUTBOX_SCHEMA_VERSION);
 		return OUTBOX_ERROR;
 	}
 	return OUTBOX_OK;
@@ -647,6 +694,29 @@ outbox_add_done(struct outbox *ob, const char *file, int64_t record, const char 
 	return add_row(ob, &in, id);
 }
 
+int
+outbox_add_measure(struct outbox *ob, const char *file, int64_t record, const Est__V1__Measure *m,
+                   int64_t *id)
+{
+	size_t len = est__v1__measure__get_packed_size(m);
+	uint8_t *payload = malloc(len ? len : 1);
+	if (payload == NULL) {
+		snprintf(ob->err, sizeof ob->err, "out of memory");
+		return OUTBOX_ERROR;
+	}
+	est__v1__measure__pack(m, payload);
+	struct row_in in = {.file = file,
+	                    .record = record,
+	                    .kind = "measure",
+	                    .source_id = m->measure_id,
+	                    .payload = payload,
+	                    .payload_len = len,
+	                    .status = OUTBOX_PENDING};
+	int rc = add_row(ob, &in, id);
+	free(payload);
+	return rc;
+}
+
 /* ---- reading ---- */
 
 /* Reads the columns id, file, record, source_id, revision[, status, seq, error] of st. */
@@ -697,9 +767,13 @@ outbox_each_to_send(struct outbox *ob, int64_t after_id, size_t limit, outbox_pa
 	bound |= sqlite3_bind_int64(st, 1, after_id);
 	bound |= sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 	while ((rc = bound == SQLITE_OK ? sqlite3_step(st) : bound) == SQLITE_ROW) {
-		const uint8_t *payload = sqlite3_column_blob(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-		if (fn(arg, sqlite3_column_int64(st, 0), payload ? payload : (const uint8_t *)"",
+		const unsigned char *kind = sqlite3_column_text(st, 1);
+		enum outbox_kind k = kind && strcmp((const char *)kind, "measure") == 0
+		                         ? OUTBOX_KIND_MEASURE
+		                         : OUTBOX_KIND_REPORT;
+		const uint8_t *payload = sqlite3_column_blob(st, 2);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+		if (fn(arg, sqlite3_column_int64(st, 0), k, payload ? payload : (const uint8_t *)"",
 		       len) != 0) {
 			rc = SQLITE_DONE;
 			break;

@@ -14,7 +14,12 @@
  * revisions of its own, changed content goes out as the next revision; for
  * a format with its own, a record older than the last one sent is skipped.
  *
+ * Measure updates (docs/measures.md) are rows of their own kind: no
+ * revision rules apply to them, every one is sent (the hub answers a repeat
+ * with a duplicate), each in an envelope of its own.
+ *
  * One process at a time: the database is opened in exclusive locking mode.
+ * An outbox of schema version 1 (reports only) is migrated on opening.
  */
 #ifndef ESTHUB_ADAPTER_OUTBOX_H
 #define ESTHUB_ADAPTER_OUTBOX_H
@@ -43,6 +48,12 @@ enum outbox_status {
 	OUTBOX_DUPLICATE,
 	OUTBOX_REJECTED,
 	OUTBOX_SKIPPED,
+};
+
+/* What a pending row sends. */
+enum outbox_kind {
+	OUTBOX_KIND_REPORT = 0, /* a packed Report, in a ReportBatch with others */
+	OUTBOX_KIND_MEASURE,    /* a packed Measure update, in an envelope of its own */
 };
 
 /* One row as handed to callbacks; every pointer is borrowed for the call. */
@@ -116,6 +127,15 @@ int outbox_add_report(struct outbox *ob, const char *file, int64_t record, Est__
 int outbox_add_done(struct outbox *ob, const char *file, int64_t record, const char *source_id,
                     enum outbox_status status, const char *reason, int64_t *id);
 
+/*
+ * Adds a measure update (measure_id and the new status and/or outcome) of
+ * file at record, to be sent as it is: no revision, no digest, no
+ * same-content shortcut. Returns OUTBOX_OK with the new row's id in *id,
+ * OUTBOX_FULL or OUTBOX_ERROR. Must run inside outbox_begin.
+ */
+int outbox_add_measure(struct outbox *ob, const char *file, int64_t record,
+                       const Est__V1__Measure *m, int64_t *id);
+
 /* Calls fn for every row with an id in [first, last] that is done, in id order. */
 int outbox_each_done(struct outbox *ob, int64_t first, int64_t last, outbox_row_fn fn, void *arg);
 
@@ -123,11 +143,13 @@ int outbox_each_done(struct outbox *ob, int64_t first, int64_t last, outbox_row_
 size_t outbox_pending(const struct outbox *ob);
 
 /*
- * The rows to send: fn is called with each pending report row with an id
- * above after_id, in id order, with its packed Report (borrowed). fn returns
- * 0 when it took the row, nonzero to stop before it. At most limit rows.
+ * The rows to send: fn is called with each pending report or measure row
+ * with an id above after_id, in id order, with its kind and its packed
+ * Report or Measure (borrowed). fn returns 0 when it took the row, nonzero
+ * to stop before it. At most limit rows.
  */
-typedef int (*outbox_payload_fn)(void *arg, int64_t id, const uint8_t *payload, size_t len);
+typedef int (*outbox_payload_fn)(void *arg, int64_t id, enum outbox_kind kind,
+                                 const uint8_t *payload, size_t len);
 int outbox_each_to_send(struct outbox *ob, int64_t after_id, size_t limit, outbox_payload_fn fn,
                         void *arg);
 

@@ -9,6 +9,9 @@
  * status and its reason in error ("skipped: ..."), one that could not be
  * translated has its locator in error ("FILE:RECORD: field: reason").
  *
+ * A measure update's line has the measure id as SOURCE_ID and `-` as
+ * REVISION (its Result: source_id = the measure id, revision 0).
+ *
  * A record told twice in a row (a file given again while its earlier copy
  * was still queued: the earlier row and the new one are answered together)
  * is printed and counted once.

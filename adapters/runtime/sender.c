@@ -46,10 +46,16 @@ struct envelope {
 	size_t n;
 	int64_t *ids;              /* outbox rows, in the order of reports */
 	Est__V1__Report **reports; /* owned, unpacked from the outbox */
-	size_t bytes;              /* packed reports */
-	unsigned attempt;          /* times sent */
-	int64_t due_ms;            /* send (again) at this time; 0 while waiting for the Ack */
-	int64_t deadline_ms;       /* the Ack is overdue after this */
+	/*
+	 * A measure update travels alone (the hub answers it with one Result):
+	 * then is_measure is set, n is 1 and measure (owned) holds it.
+	 */
+	bool is_measure;
+	Est__V1__Measure *measure;
+	size_t bytes;        /* packed reports */
+	unsigned attempt;    /* times sent */
+	int64_t due_ms;      /* send (again) at this time; 0 while waiting for the Ack */
+	int64_t deadline_ms; /* the Ack is overdue after this */
 };
 
 struct sender {
@@ -115,8 +121,14 @@ static void
 envelope_clear(struct envelope *e)
 {
 	for (size_t i = 0; i < e->n; i++)
-		if (e->reports[i])
+		if (e->reports[i]) {
 			protobuf_c_message_free_unpacked(&e->reports[i]->base, NULL);
+			e->reports[i] = NULL;
+		}
+	if (e->measure)
+		protobuf_c_message_free_unpacked(&e->measure->base, NULL);
+	e->measure = NULL;
+	e->is_measure = false;
 	e->used = false;
 	e->n = 0;
 	e->bytes = 0;
@@ -137,18 +149,27 @@ sender_finish(struct sender *s, const struct outbox_result *res, size_t n)
 
 /* The outbox's callback while filling: takes one row into s->filling. */
 static int
-take_row(void *arg, int64_t id, const uint8_t *payload, size_t len)
+take_row(void *arg, int64_t id, enum outbox_kind kind, const uint8_t *payload, size_t len)
 {
 	struct sender *s = arg;
 	struct envelope *e = s->filling;
 	char why[128];
+	bool measure = kind == OUTBOX_KIND_MEASURE;
+	/* A measure update goes in an envelope of its own: the next one takes it. */
+	if (e->n > 0 && (measure || e->is_measure))
+		return 1;
 	if (e->n > 0 && e->bytes + len > SENDER_MAX_ENVELOPE_BYTES)
 		return 1;
 	/* A row that does not decode stays in with NULL and is rejected below. */
-	ProtobufCMessage *m = wire_unpack(&est__v1__report__descriptor, payload, len,
-	                                  WIRE_MAX_FRAME_BYTES, why, sizeof why);
+	ProtobufCMessage *m =
+	    wire_unpack(measure ? &est__v1__measure__descriptor : &est__v1__report__descriptor,
+	                payload, len, WIRE_MAX_FRAME_BYTES, why, sizeof why);
 	e->ids[e->n] = id;
-	e->reports[e->n] = (Est__V1__Report *)m;
+	e->is_measure = measure;
+	if (measure)
+		e->measure = (Est__V1__Measure *)m;
+	else
+		e->reports[e->n] = (Est__V1__Report *)m;
 	e->n++;
 	e->bytes += len;
 	s->cursor = id;
@@ -161,15 +182,18 @@ envelope_drop_broken(struct sender *s, struct envelope *e)
 {
 	size_t kept = 0;
 	for (size_t i = 0; i < e->n; i++) {
-		if (e->reports[i]) {
+		if (e->is_measure ? e->measure != NULL : e->reports[i] != NULL) {
 			e->ids[kept] = e->ids[i];
 			e->reports[kept++] = e->reports[i];
 			continue;
 		}
 		struct outbox_result res = {.id = e->ids[i],
 		                            .status = OUTBOX_REJECTED,
-		                            .error =
-		                                "the outbox's copy of this report does not decode"};
+		                            .error = e->is_measure
+		                                         ? "the outbox's copy of this measure "
+		                                           "update does not decode"
+		                                         : "the outbox's copy of this report does "
+		                                           "not decode"};
 		diag_say("outbox %s: row %" PRId64 " does not decode; rejected", outbox_path(s->ob),
 		         e->ids[i]);
 		sender_finish(s, &res, 1);
@@ -215,8 +239,13 @@ envelope_send(struct sender *s, struct envelope *e, int64_t now)
 	batch.reports = e->reports;
 	env.version = WIRE_VERSION;
 	env.request_id = e->request_id;
-	env.body_case = EST__V1__ENVELOPE__BODY_REPORTS;
-	env.reports = &batch;
+	if (e->is_measure) {
+		env.body_case = EST__V1__ENVELOPE__BODY_MEASURE;
+		env.measure = e->measure;
+	} else {
+		env.body_case = EST__V1__ENVELOPE__BODY_REPORTS;
+		env.reports = &batch;
+	}
 	if (wire_send(client_socket(s->client), &env.base, ZMQ_DONTWAIT) != 0) {
 		/* The socket's queue is full or the peer is gone: try again shortly. */
 		diag_debug("cannot send request %" PRIu64 " yet: %s", e->request_id,
@@ -262,12 +291,17 @@ envelope_retry(struct sender *s, struct envelope *e, int64_t now)
 	e->due_ms = now + backoff_ms(s, e->attempt);
 }
 
-/* Whether ack has one sensible result for each report of e, in order. */
+/* Whether ack has one sensible result for each report of e, in order (a measure's: its id). */
 static bool
 ack_matches(const struct envelope *e, const Est__V1__Ack *ack)
 {
 	if (ack->n_results != e->n)
 		return false;
+	if (e->is_measure) {
+		const Est__V1__Result *r = ack->results[0];
+		return wire_enum_known(&est__v1__status__descriptor, (int)r->status) &&
+		       r->source_id != NULL && strcmp(r->source_id, e->measure->measure_id) == 0;
+	}
 	for (size_t i = 0; i < e->n; i++) {
 		const Est__V1__Result *r = ack->results[i];
 		if (!wire_enum_known(&est__v1__status__descriptor, (int)r->status) ||

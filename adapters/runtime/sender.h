@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sender: the adapter's event loop. Takes pending rows from the outbox into
- * envelopes (at most `batch` reports and SENDER_MAX_ENVELOPE_BYTES each),
+ * envelopes (at most `batch` reports and SENDER_MAX_ENVELOPE_BYTES each; a
+ * measure update alone in an envelope with body `measure`),
  * keeps up to `window` of them in flight over the CURVE DEALER connection
  * (wire/client.h), and marks rows done in the outbox as the hub's Acks
  * arrive. Unanswered envelopes are sent again (the hub is idempotent) after

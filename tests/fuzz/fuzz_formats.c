@@ -8,7 +8,8 @@
  * table and the default geography. Whatever a translator says must be well
  * formed: an error or a skip with a UTF-8 reason; a report that packs, with
  * UTF-8 texts and, from a partner format, a source id, category, time, an
- * area id or a position in Sweden; anything else aborts. Seeds in
+ * area id or a position in Sweden; a measure update (json only) with a
+ * measure id, a known status or an outcome, that packs; anything else aborts. Seeds in
  * corpus/formats/ (their first character picks the format).
  */
 #include <stdbool.h>
@@ -101,6 +102,29 @@ fuzz_report(const Est__V1__Report *r, bool partner)
 	free(buf);
 }
 
+/* What the json format promises of a measure update: enough to send, and it packs. */
+static void
+fuzz_measure(const Est__V1__Measure *m)
+{
+	fuzz_text("measure_id", m->measure_id);
+	fuzz_text("outcome", m->outcome);
+	if (m->measure_id[0] == '\0' ||
+	    (m->status == EST__V1__MEASURE_STATUS__MEASURE_STATUS_UNSPECIFIED &&
+	     m->outcome[0] == '\0') ||
+	    (m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_UNSPECIFIED &&
+	     !protobuf_c_enum_descriptor_get_value(&est__v1__measure_status__descriptor,
+	                                           (int)m->status))) {
+		fprintf(stderr,
+		        "a measure update without an id, or with nothing or no known status\n");
+		abort();
+	}
+	size_t len = est__v1__measure__get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL || est__v1__measure__pack(m, buf) != len)
+		abort();
+	free(buf);
+}
+
 struct fuzz_run {
 	bool partner;
 	uint64_t last;
@@ -120,6 +144,11 @@ fuzz_emit(void *arg, const struct format_record *rec)
 		if (rec->report == NULL)
 			abort();
 		fuzz_report(rec->report, run->partner);
+		return 0;
+	case FORMAT_MEASURE:
+		if (rec->measure == NULL || run->partner)
+			abort();
+		fuzz_measure(rec->measure);
 		return 0;
 	case FORMAT_ERROR:
 	case FORMAT_SKIPPED:

@@ -149,9 +149,10 @@ struct hub {
 };
 
 static int
-take(void *arg, int64_t id, const uint8_t *payload, size_t len)
+take(void *arg, int64_t id, enum outbox_kind kind, const uint8_t *payload, size_t len)
 {
 	struct hub *h = arg;
+	(void)kind;
 	(void)payload;
 	(void)len;
 	if (h->n == 64)

@@ -138,6 +138,8 @@ remember(void *arg, const struct format_record *rec)
 		snprintf(out, outlen, "%llu skipped %s %s", (unsigned long long)rec->record, id,
 		         rec->reason);
 		break;
+	case FORMAT_MEASURE: /* this format carries no measure updates */
+		fail_msg("record %llu: a measure update", (unsigned long long)rec->record);
 	}
 	s->n++;
 	return s->stop_at != 0 && (int)s->n == s->stop_at ? 7 : 0;

@@ -3,7 +3,9 @@
  * Unit tests of the adapter's outbox (adapters/runtime/outbox.c): queuing,
  * the revision rules of partner-formats.md (same content is not sent again,
  * changed content is the next revision, an older own revision is skipped),
- * durability over a reopen, the pending cap, and marking rows done.
+ * durability over a reopen, the pending cap, and marking rows done;
+ * measure updates (sent every time, without revisions); the migration of a
+ * schema version 1 outbox and the refusal of a newer one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "runtime/outbox.h"
 
@@ -29,6 +32,7 @@ struct fixture {
 	char told_error[MAX_TOLD][128];
 	size_t n_told;
 	int64_t sendable[MAX_TOLD];
+	enum outbox_kind sendable_kind[MAX_TOLD];
 	size_t n_sendable;
 };
 
@@ -78,12 +82,19 @@ remember(void *arg, const struct outbox_row *row)
 }
 
 static int
-take(void *arg, int64_t id, const uint8_t *payload, size_t len)
+take(void *arg, int64_t id, enum outbox_kind kind, const uint8_t *payload, size_t len)
 {
 	struct fixture *f = arg;
-	Est__V1__Report *r = est__v1__report__unpack(NULL, len, payload);
-	assert_non_null(r);
-	est__v1__report__free_unpacked(r, NULL);
+	if (kind == OUTBOX_KIND_MEASURE) {
+		Est__V1__Measure *m = est__v1__measure__unpack(NULL, len, payload);
+		assert_non_null(m);
+		est__v1__measure__free_unpacked(m, NULL);
+	} else {
+		Est__V1__Report *r = est__v1__report__unpack(NULL, len, payload);
+		assert_non_null(r);
+		est__v1__report__free_unpacked(r, NULL);
+	}
+	f->sendable_kind[f->n_sendable] = kind;
 	f->sendable[f->n_sendable++] = id;
 	return 0;
 }
@@ -381,6 +392,183 @@ test_not_an_outbox(void **state)
 	unlink(path);
 }
 
+/* Adds a measure update of id with status and outcome in its own transaction. */
+static int64_t
+add_measure(struct fixture *f, const char *measure_id, Est__V1__MeasureStatus status,
+            const char *outcome, int64_t record)
+{
+	Est__V1__Measure m;
+	char mid[16], text[64];
+	est__v1__measure__init(&m);
+	snprintf(mid, sizeof mid, "%s", measure_id);
+	snprintf(text, sizeof text, "%s", outcome);
+	m.measure_id = mid;
+	m.status = status;
+	m.outcome = text;
+	int64_t id = 0;
+	assert_int_equal(outbox_begin(f->ob), OUTBOX_OK);
+	assert_int_equal(outbox_add_measure(f->ob, "in.jsonl", record, &m, &id), OUTBOX_OK);
+	assert_int_equal(outbox_commit(f->ob), OUTBOX_OK);
+	return id;
+}
+
+static void
+test_measure_updates_are_sent_every_time(void **state)
+{
+	struct fixture *f = *state;
+	int64_t r, m1, m2;
+	assert_int_equal(add(f, "a", 0, "x", true, &r, NULL), OUTBOX_OK);
+	m1 = add_measure(f, "m3", EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE, "Klart", 2);
+	/* The same update again is no shortcut to the first one's outcome: the hub judges it. */
+	m2 = add_measure(f, "m3", EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE, "Klart", 3);
+	assert_int_equal(outbox_pending(f->ob), 3);
+	assert_int_equal(to_send(f), 3);
+	assert_int_equal(f->sendable[1], m1);
+	assert_int_equal(f->sendable[2], m2);
+	assert_int_equal(f->sendable_kind[0], OUTBOX_KIND_REPORT);
+	assert_int_equal(f->sendable_kind[1], OUTBOX_KIND_MEASURE);
+	assert_int_equal(f->sendable_kind[2], OUTBOX_KIND_MEASURE);
+	f->n_told = 0;
+	finish(f, m1, OUTBOX_ACCEPTED, 41, false);
+	assert_int_equal(f->n_told, 1); /* only the row answered, not its twin */
+	finish(f, m2, OUTBOX_DUPLICATE, 41, false);
+	const struct outbox_row *row = done_row(f, m2);
+	assert_false(row->has_revision);
+	assert_int_equal(row->status, OUTBOX_DUPLICATE);
+	assert_int_equal(row->seq, 41);
+	/* A report of the same id as a measure is its own thing. */
+	int64_t again;
+	assert_int_equal(add(f, "m3", 0, "x", true, &again, NULL), OUTBOX_OK);
+	assert_int_equal(to_send(f), 2);
+}
+
+/* The schema est-adapter 1 wrote, frozen here: the migration must read exactly this. */
+static const char v1_schema[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE record (id INTEGER PRIMARY KEY, file TEXT NOT NULL, record INTEGER NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('report', 'same', 'skipped', 'invalid')),"
+    " source_id TEXT, revision INTEGER, payload BLOB, digest BLOB,"
+    " same_as INTEGER REFERENCES record(id), state INTEGER NOT NULL CHECK (state IN (0, 1)),"
+    " status TEXT CHECK (status IN ('accepted', 'duplicate', 'rejected', 'skipped')),"
+    " seq INTEGER, error TEXT, refused INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,"
+    " done_at INTEGER);"
+    "CREATE INDEX record_pending ON record(state, id);"
+    "CREATE INDEX record_source ON record(source_id, revision) WHERE kind = 'report';"
+    "CREATE INDEX record_same_as ON record(same_as) WHERE same_as IS NOT NULL;"
+    "INSERT INTO meta VALUES ('runs', 4);"
+    "PRAGMA user_version = %d;";
+
+/* Writes an outbox of schema version `version` at path with one pending and one done report. */
+static void
+write_old_outbox(const char *path, int version)
+{
+	Est__V1__Report r = EST__V1__REPORT__INIT;
+	uint8_t buf[128];
+	char sql[2048];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	r.source_id = (char *)"old-1";
+	r.category = EST__V1__CATEGORY__CATEGORY_VANDALISM;
+	r.observed_at = 1794854400;
+	size_t len = est__v1__report__pack(&r, buf);
+	snprintf(sql, sizeof sql, v1_schema, version);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	                       "INSERT INTO record (file, record, kind, source_id,"
+	                       " revision, payload, state, queued_at)"
+	                       " VALUES ('old.jsonl', 1, 'report', 'old-1', 0, ?1, 0, 1)",
+	                       -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_bind_blob(st, 1, buf, (int)len, SQLITE_STATIC), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(
+	    sqlite3_exec(db,
+	                 "INSERT INTO record (file, record, kind, source_id, state,"
+	                 " status, error, queued_at, done_at) VALUES ('old.jsonl', 2,"
+	                 " 'invalid', NULL, 1, 'rejected', 'category: required', 1, 1)",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Removes a database file of a test with its WAL companions. */
+static void
+unlink_db(const char *path)
+{
+	char p[200];
+	const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+}
+
+static int64_t
+user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_version_1_is_migrated(void **state)
+{
+	struct fixture *f = *state;
+	char path[160], err[512] = "";
+	outbox_destroy(&f->ob);
+	snprintf(path, sizeof path, "%s/v1", f->dir);
+	write_old_outbox(path, 1);
+	f->ob = outbox_open(path, 100, err, sizeof err);
+	assert_non_null(f->ob);
+	/* Nothing lost: the pending report is still to send, the done row still says why. */
+	assert_int_equal(outbox_pending(f->ob), 1);
+	assert_int_equal(outbox_run(f->ob), 5);
+	assert_int_equal(to_send(f), 1);
+	assert_int_equal(f->sendable_kind[0], OUTBOX_KIND_REPORT);
+	assert_string_equal(done_row(f, 2)->error, "category: required");
+	/* The revision rules still know the old rows (the index was made again). */
+	int64_t id;
+	uint32_t rev;
+	assert_int_equal(add(f, "old-1", 0, "", false, &id, &rev), OUTBOX_OK);
+	assert_int_equal(rev, 1);
+	add_measure(f, "m1", EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE, "", 3);
+	assert_int_equal(to_send(f), 3);
+	outbox_destroy(&f->ob);
+	assert_int_equal(user_version(path), 2);
+	f->ob = outbox_open(path, 100, err, sizeof err);
+	assert_non_null(f->ob);
+	assert_int_equal(outbox_pending(f->ob), 3);
+	outbox_destroy(&f->ob);
+	unlink_db(path);
+	f->ob = outbox_open(f->path, 100, err, sizeof err); /* for the teardown */
+	assert_non_null(f->ob);
+}
+
+static void
+test_newer_version_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char path[160], err[512] = "";
+	snprintf(path, sizeof path, "%s/v9", f->dir);
+	write_old_outbox(path, 9);
+	assert_null(outbox_open(path, 100, err, sizeof err));
+	assert_non_null(
+	    strstr(err, "has schema version 9; this est-adapter knows versions 1 to 2"));
+	assert_non_null(strstr(err, "another --outbox"));
+	assert_int_equal(user_version(path), 9); /* left as it was */
+	unlink_db(path);
+}
+
 int
 main(void)
 {
@@ -398,6 +586,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_refused_is_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_process_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_an_outbox, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_measure_updates_are_sent_every_time, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_version_1_is_migrated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_version_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
