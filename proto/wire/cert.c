@@ -135,6 +135,9 @@ load_config(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:0: not a certificate in the zcert text format",
 			         path);
 	}
+	/* The text may hold a secret key: it never lingers in freed memory. */
+	if (text != NULL)
+		crypto_wipe(text, n > CERT_FILE_MAX ? CERT_FILE_MAX + 1 : n);
 	free(text);
 	return root;
 }
@@ -335,18 +338,41 @@ cert_load_secret(const char *path, char *err, size_t errlen)
 		         path, (unsigned)(st.st_mode & 07777), path);
 		return NULL;
 	}
-	zcert_t *cert = zcert_load(path);
-	if (cert == NULL) {
-		snprintf(err, errlen, "%s: not a certificate (zcert text format)", path);
+	/* Read once, from memory, and every copy of the secret wiped after use
+	 * (czmq's zcert_load would leave the file's text in freed memory). */
+	zconfig_t *root = load_config(path, err, errlen);
+	if (root == NULL)
 		return NULL;
+	uint8_t pub[32], sec[32];
+	zcert_t *cert = NULL;
+	char *sec_txt = zconfig_get(root, "/curve/secret-key", NULL);
+	if (public_key_of(root, path, pub, err, errlen) != 0) {
+		/* err says which line */
+	} else if (sec_txt == NULL || strlen(sec_txt) != CERT_Z85_LEN ||
+	           zmq_z85_decode(sec, sec_txt) == NULL) {
+		snprintf(err, errlen, "%s:%d: secret-key: %s (is it a public certificate?)", path,
+		         key_line(path, "secret-key"),
+		         sec_txt == NULL ? "missing" : "not a 40-character Z85 key");
+	} else {
+		static const uint8_t zero[32];
+		char derived[CERT_Z85_LEN + 1];
+		uint8_t derived_key[32];
+		if (memcmp(sec, zero, sizeof zero) == 0)
+			snprintf(err, errlen,
+			         "%s: holds no secret key (is it a public certificate?)", path);
+		else if (zmq_curve_public(derived, sec_txt) != 0 ||
+		         zmq_z85_decode(derived_key, derived) == NULL ||
+		         memcmp(derived_key, pub, sizeof pub) != 0)
+			snprintf(err, errlen,
+			         "%s:%d: secret-key: does not belong to the public-key", path,
+			         key_line(path, "secret-key"));
+		else if ((cert = zcert_new_from(pub, sec)) == NULL)
+			snprintf(err, errlen, "%s: out of memory", path);
 	}
-	static const uint8_t zero[32];
-	if (memcmp(zcert_secret_key(cert), zero, sizeof zero) == 0) {
-		snprintf(err, errlen, "%s: holds no secret key (is it a public certificate?)",
-		         path);
-		zcert_destroy(&cert);
-		return NULL;
-	}
+	crypto_wipe(sec, sizeof sec);
+	if (sec_txt != NULL)
+		crypto_wipe(sec_txt, strlen(sec_txt));
+	zconfig_destroy(&root);
 	return cert;
 }
 
