@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Fuzz target: files an administrator edits or hands over. The input is
- * written to a file and read as hub.conf, as areas.geojson and as a
- * client certificate, the way esthub check and esthub run read them.
+ * written to a file and read as hub.conf, as areas.geojson, as a client
+ * certificate and as a secret certificate, the way esthub check and
+ * esthub run read them, and as the areas file est-feed draws its maps from
+ * (--areas).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "areamap.h"
 #include "areas.h"
 #include "config.h"
 #include "wire/cert.h"
@@ -40,6 +43,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cert_info info;
 	char err[600];
 	(void)cert_read_client(path, &info, err, sizeof err);
+	zcert_t *secret = cert_load_secret(path, err, sizeof err); /* mkstemp made it 0600 */
+	cert_destroy(&secret);
+	struct areamap *m = areamap_load(path, err, sizeof err);
+	if (m)
+		(void)areamap_find(m, "hageby");
+	areamap_destroy(&m);
 	fclose(null);
 	unlink(path);
 	return 0;
