@@ -162,11 +162,16 @@ keys_fill(struct key *keys, const struct merge_report *reps, size_t n)
 	qsort(keys, n, sizeof *keys, key_cmp);
 }
 
-/* Compares each report with the later-starting ones of its bucket that are close in time. */
+/*
+ * Compares each report with the later-starting ones of its bucket that are
+ * close in time, at most MERGE_MAX_COMPARISONS pairs in all (the keys are in
+ * a fixed order, so where a run stops depends only on the reports).
+ */
 static void
 sweep(const struct key *keys, size_t n, const struct merge_report *reps,
-      const struct merge_rules *rules, uint32_t *parent)
+      const struct merge_rules *rules, uint32_t *parent, struct merge_result *res)
 {
+	uint64_t left = MERGE_MAX_COMPARISONS;
 	for (size_t i = 0; i < n; i++) {
 		const struct key *a = &keys[i];
 		int64_t reach = a->hi + rules->window_s;
@@ -174,11 +179,17 @@ sweep(const struct key *keys, size_t n, const struct merge_report *reps,
 			const struct key *b = &keys[j];
 			if (b->area != a->area || b->category != a->category || b->lo > reach)
 				break;
+			if (left-- == 0) {
+				res->truncated = 1;
+				res->comparisons = MERGE_MAX_COMPARISONS;
+				return;
+			}
 			const struct merge_report *ra = &reps[a->idx], *rb = &reps[b->idx];
 			if (ra->org != rb->org && same_place(ra, rb, rules->distance_m))
 				uf_union(parent, reps, a->idx, b->idx);
 		}
 	}
+	res->comparisons = MERGE_MAX_COMPARISONS - left;
 }
 
 static int
@@ -276,7 +287,7 @@ merge_run(const struct merge_report *reps, size_t n, const struct merge_rules *r
 	for (size_t i = 0; i < n; i++)
 		parent[i] = (uint32_t)i;
 	keys_fill(keys, reps, n);
-	sweep(keys, n, reps, rules, parent);
+	sweep(keys, n, reps, rules, parent, res);
 	qsort(keys, n, sizeof *keys, seq_cmp);
 	number_incidents(keys, n, reps, parent, res);
 	group_members(keys, n, reps, org_seen, res);

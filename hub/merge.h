@@ -26,6 +26,14 @@
 #define MERGE_PLACE_MAX 128
 /* Reports one merge_run takes at most. */
 #define MERGE_MAX_REPORTS (16u * 1024 * 1024)
+/*
+ * Pairs one merge_run compares at most (a few tenths of a second). Real
+ * weeks compare a few thousand; only a flood of reports at one place and
+ * time (a bulk import, a misbehaving partner) comes near it, and then the
+ * hub must stay responsive: past the budget the remaining reports stay
+ * incidents of their own and the result says so (truncated).
+ */
+#define MERGE_MAX_COMPARISONS (50u * 1000 * 1000)
 
 struct merge_rules {
 	double distance_m; /* positions at most this far apart are one place */
@@ -61,6 +69,8 @@ struct merge_result {
 	uint32_t *members;     /* input indexes grouped by incident */
 	size_t n_incidents;
 	struct merge_incident *incidents; /* ordered by their lowest seq */
+	uint64_t comparisons;             /* pairs compared */
+	int truncated;                    /* the budget ran out: some links may be missing */
 };
 
 /* The defaults: 150 m, 2 hours. */

@@ -3,23 +3,26 @@
  * picture: the store of current reports and the compiler of situational
  * pictures (see picture.h, docs/pictures.md).
  *
- * The store keeps one compact struct merge_report per (org, source_id),
- * with strings interned once (organisations, areas, normalized place
- * names) in one string pool. Compiling a week reads the store once: it
- * counts the reports of the ten weeks around the week (the eight of the
- * baseline, the week, the one after for merging), merges only the reports
- * of the week and its neighbours, and then builds each picture from those
- * tallies. No per-report time zone work is done: the week boundaries are
- * computed once and compared as plain integers.
+ * The store keeps one 40-byte struct rec per (org, source_id), with
+ * strings interned once (organisations, areas, normalized place names) in
+ * one string pool; spans and upcoming events' text sit in a side table.
+ * Compiling a week reads the store once: it counts the reports of the ten
+ * weeks around the week (the eight of the baseline, the week, the one
+ * after for merging), merges only the reports of the week and its
+ * neighbours, and then builds each picture from those tallies. No
+ * per-report time zone work is done: the week boundaries are computed once
+ * and compared as plain integers.
  */
 #include "picture.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "week.h"
+#include "wire/diag.h"
 
 #define STORE_AREAS 256
 #define POOL_MAX    (1024u * 1024 * 1024)
@@ -144,13 +147,40 @@ index_reserve(struct index *ix)
 
 /* --- the store ------------------------------------------------------------ */
 
-/* Per stored report, beside its merge_report. */
-struct meta {
-	uint32_t source; /* source_id in the pool */
+/*
+ * One stored report: what counting and merging read, 40 bytes. The rest
+ * lives beside it only where needed: the identity (struct key) for
+ * revisions, and an ext row for the few reports with a span or an
+ * upcoming event's text. With its key, source id and index slot a report
+ * takes about 75-90 bytes (a million: 70-85 MiB) rather than about 125.
+ */
+struct rec {
+	uint64_t seq;
+	int64_t observed_at;
+	double lat, lon; /* valid with REC_POS; exact, since a hotspot shows their mean */
+	uint32_t place;  /* place id, 0 = none */
+	uint16_t org;
+	uint8_t area;  /* < STORE_AREAS */
+	uint8_t flags; /* category (REC_CATEGORY) and the bits below */
+};
+#define REC_CATEGORY  0x0fu
+#define REC_POS       0x10u
+#define REC_WITHDRAWN 0x20u
+#define REC_EXT       0x40u /* has an ext row */
+#define REC_DEAD      0x80u /* replaced by a later revision at a higher index; with WITHDRAWN */
+
+/* Per stored report: its source_id in the pool and its revision. */
+struct key {
+	uint32_t source;
 	uint32_t revision;
+};
+
+/* starts_at/ends_at when given, and an upcoming event's text; sorted by idx. */
+struct ext {
+	uint32_t idx;
 	uint32_t desc;  /* upcoming events only: description in the pool */
 	uint32_t place; /* upcoming events only: the place as written */
-	uint8_t withdrawn;
+	int64_t starts_at, ends_at;
 };
 
 struct place {
@@ -159,11 +189,16 @@ struct place {
 };
 
 struct picture_store {
-	struct merge_report *reps;
-	struct meta *meta;
+	struct rec *reps; /* in the order stored (a revision moves to the end) */
+	struct key *keys;
 	size_t n, cap, current;
+	size_t dead; /* records with REC_DEAD, dropped by store_compact */
+	struct ext *ext;
+	size_t n_ext, cap_ext;
 	struct pool pool;
-	struct index sources; /* (org, source_id) -> report */
+	/* (org, source_id) -> report: open addressing, see source_slot */
+	uint32_t *src_slots;
+	size_t src_mask, src_n;
 	struct index names;   /* normalized place -> place id */
 	struct place *places; /* id 0 = no place */
 	size_t n_places, cap_places;
@@ -189,7 +224,9 @@ picture_store_new(void)
 	/* Offset 0 of the pool is the empty string; place id 0 is "no place". */
 	ps->places = calloc(1, sizeof *ps->places);
 	ps->pool.buf = calloc(1, 4096);
-	if (ps->places == NULL || ps->pool.buf == NULL || index_grow(&ps->sources) != 0 ||
+	ps->src_slots = calloc(1024, sizeof *ps->src_slots);
+	ps->src_mask = 1023;
+	if (ps->places == NULL || ps->pool.buf == NULL || ps->src_slots == NULL ||
 	    index_grow(&ps->names) != 0) {
 		picture_store_destroy(&ps);
 		return NULL;
@@ -206,9 +243,10 @@ picture_store_destroy(struct picture_store **ps)
 	if (ps == NULL || *ps == NULL)
 		return;
 	free((*ps)->reps);
-	free((*ps)->meta);
+	free((*ps)->keys);
+	free((*ps)->ext);
 	free((*ps)->pool.buf);
-	free((*ps)->sources.slots);
+	free((*ps)->src_slots);
 	free((*ps)->names.slots);
 	free((*ps)->places);
 	free(*ps);
@@ -252,14 +290,6 @@ intern_small(struct picture_store *ps, uint32_t *table, size_t *n, size_t cap, c
 	if (*n >= cap || pool_put(&ps->pool, name, strlen(name), &table[*n]) != 0)
 		return -1;
 	return (int)(*n)++;
-}
-
-static int
-source_eq(const struct picture_store *ps, uint32_t val, const void *key)
-{
-	const struct source_key *k = key;
-	return ps->reps[val].org == k->org &&
-	       strcmp(pool_get(&ps->pool, ps->meta[val].source), k->id) == 0;
 }
 
 static int
@@ -316,40 +346,218 @@ reports_reserve(struct picture_store *ps)
 		return 0;
 	if (ps->n >= PICTURE_MAX_REPORTS)
 		return -1;
+	/* Doubling: realloc of a large block moves pages rather than copying them. */
 	size_t cap = ps->cap == 0 ? 4096 : ps->cap * 2;
-	struct merge_report *r = realloc(ps->reps, cap * sizeof *r);
+	struct rec *r = realloc(ps->reps, cap * sizeof *r);
 	if (r == NULL)
 		return -1;
 	ps->reps = r;
-	struct meta *m = realloc(ps->meta, cap * sizeof *m);
-	if (m == NULL)
+	struct key *k = realloc(ps->keys, cap * sizeof *k);
+	if (k == NULL)
 		return -1;
-	ps->meta = m;
+	ps->keys = k;
 	ps->cap = cap;
 	return 0;
 }
 
-/* Fills slot i from r (org, area and place already interned). */
+/* --- (org, source_id) -> report --------------------------------------------- */
+
+static uint32_t
+source_hash(uint16_t org, const char *id)
+{
+	return hash_bytes(id, strlen(id), 2166136261u ^ (uint32_t)org);
+}
+
+/*
+ * A slot is 4 bytes: the report index + 1 in the low SRC_IDX_BITS bits and
+ * the top bits of the key's hash above them, so a probe rarely has to look
+ * at a report that is not the one sought (each such look is a cache miss).
+ */
+#define SRC_IDX_BITS 24
+#define SRC_IDX_MASK ((1u << SRC_IDX_BITS) - 1)
+_Static_assert(PICTURE_MAX_REPORTS < SRC_IDX_MASK, "a report index must fit a source slot");
+
+static uint32_t
+source_tag(uint32_t h)
+{
+	return h & ~SRC_IDX_MASK;
+}
+
+/* The report index a slot holds + 1; 0 when empty. */
+static uint32_t
+source_val(uint32_t slot)
+{
+	return slot & SRC_IDX_MASK;
+}
+
+/*
+ * The slot of (org, id): the one holding it, or the empty one to put it in.
+ * The full key is compared whenever the tag matches, so two ids with one
+ * hash are never taken for one report.
+ */
+static size_t
+source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t h)
+{
+	size_t i = h & ps->src_mask;
+	for (; ps->src_slots[i] != 0; i = (i + 1) & ps->src_mask) {
+		if (source_tag(ps->src_slots[i]) != source_tag(h))
+			continue;
+		uint32_t v = source_val(ps->src_slots[i]) - 1;
+		if (ps->reps[v].org == k->org &&
+		    strcmp(pool_get(&ps->pool, ps->keys[v].source), k->id) == 0)
+			break;
+	}
+	return i;
+}
+
+/*
+ * Fills s (cap slots, zeroed) from the live reports in order (every live
+ * report is in the index once), reading them and their source ids front to
+ * back rather than jumping around as a walk over old slots would, and
+ * makes it the index.
+ */
+static void
+source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->reps[i].flags & REC_DEAD)
+			continue;
+		uint32_t h = source_hash(ps->reps[i].org, pool_get(&ps->pool, ps->keys[i].source));
+		size_t j = h & (cap - 1);
+		while (s[j] != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = source_tag(h) | (uint32_t)(i + 1);
+	}
+	free(ps->src_slots);
+	ps->src_slots = s;
+	ps->src_mask = cap - 1;
+}
+
+/* Room for one more key at a load of at most 3/4; may move every slot. */
+static int
+source_reserve(struct picture_store *ps)
+{
+	size_t cap = ps->src_mask + 1;
+	if ((ps->src_n + 1) * 4 <= cap * 3)
+		return 0;
+	uint32_t *s = calloc(cap * 2, sizeof *s);
+	if (s == NULL)
+		return -1;
+	source_rebuild(ps, s, cap * 2);
+	return 0;
+}
+
+/* --- ext rows ------------------------------------------------------------------ */
+
+/* The position of report i's ext row, or where it would go. */
+static size_t
+ext_find(const struct picture_store *ps, uint32_t i)
+{
+	size_t lo = 0, hi = ps->n_ext;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ps->ext[mid].idx < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct ext *
+ext_of(const struct picture_store *ps, uint32_t i)
+{
+	if (!(ps->reps[i].flags & REC_EXT))
+		return NULL;
+	return &ps->ext[ext_find(ps, i)];
+}
+
+/* Report i's ext row, added when missing (new reports come last, so it is mostly an append). */
+static struct ext *
+ext_get(struct picture_store *ps, uint32_t i)
+{
+	size_t at = ext_find(ps, i);
+	if (at < ps->n_ext && ps->ext[at].idx == i)
+		return &ps->ext[at];
+	if (ps->n_ext == ps->cap_ext) {
+		size_t cap = ps->cap_ext == 0 ? 256 : ps->cap_ext * 2;
+		struct ext *e = realloc(ps->ext, cap * sizeof *e);
+		if (e == NULL)
+			return NULL;
+		ps->ext = e;
+		ps->cap_ext = cap;
+	}
+	memmove(&ps->ext[at + 1], &ps->ext[at], (ps->n_ext - at) * sizeof *ps->ext);
+	ps->n_ext++;
+	memset(&ps->ext[at], 0, sizeof ps->ext[at]);
+	ps->ext[at].idx = i;
+	return &ps->ext[at];
+}
+
+static void
+ext_drop(struct picture_store *ps, uint32_t i)
+{
+	size_t at = ext_find(ps, i);
+	if (at < ps->n_ext && ps->ext[at].idx == i) {
+		memmove(&ps->ext[at], &ps->ext[at + 1], (ps->n_ext - at - 1) * sizeof *ps->ext);
+		ps->n_ext--;
+	}
+}
+
+/* Report i of the store as the merge sees it. */
+static void
+rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
+{
+	const struct rec *r = &ps->reps[i];
+	const struct ext *x = ext_of(ps, (uint32_t)i);
+	m->seq = r->seq;
+	m->observed_at = r->observed_at;
+	m->starts_at = x != NULL ? x->starts_at : 0;
+	m->ends_at = x != NULL ? x->ends_at : 0;
+	m->lat = r->lat;
+	m->lon = r->lon;
+	m->place = r->place;
+	m->org = r->org;
+	m->area = r->area;
+	m->category = (uint8_t)(r->flags & REC_CATEGORY);
+	m->has_position = (r->flags & REC_POS) ? 1 : 0;
+}
+
+static int
+rec_withdrawn(const struct picture_store *ps, size_t i)
+{
+	return (ps->reps[i].flags & REC_WITHDRAWN) != 0;
+}
+
+/* Fills report i from r (org, area and place already interned). */
 static int
 report_fill(struct picture_store *ps, size_t i, uint64_t seq, const Est__V1__Report *r,
             uint32_t place)
 {
-	struct merge_report *m = &ps->reps[i];
-	struct meta *x = &ps->meta[i];
+	struct rec *m = &ps->reps[i];
+	uint8_t category =
+	    (uint8_t)(r->category >= 0 && r->category < PICTURE_CATEGORIES ? r->category : 0);
+	int upcoming = category == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
 	m->seq = seq;
 	m->observed_at = r->observed_at;
-	m->starts_at = r->starts_at;
-	m->ends_at = r->ends_at;
-	m->has_position = r->position != NULL;
 	m->lat = r->position != NULL ? r->position->lat : 0.0;
 	m->lon = r->position != NULL ? r->position->lon : 0.0;
 	m->place = place;
-	m->category =
-	    (uint8_t)(r->category >= 0 && r->category < PICTURE_CATEGORIES ? r->category : 0);
-	x->revision = r->revision;
-	x->withdrawn = r->withdrawn ? 1 : 0;
+	m->flags = (uint8_t)(category | (r->position != NULL ? REC_POS : 0) |
+	                     (r->withdrawn ? REC_WITHDRAWN : 0));
+	ps->keys[i].revision = r->revision;
+	if (r->starts_at == 0 && r->ends_at == 0 && !upcoming) {
+		ext_drop(ps, (uint32_t)i);
+		return 0;
+	}
+	struct ext *x = ext_get(ps, (uint32_t)i);
+	if (x == NULL)
+		return -1;
+	m->flags |= REC_EXT;
+	x->starts_at = r->starts_at;
+	x->ends_at = r->ends_at;
 	x->desc = x->place = 0;
-	if (m->category != EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT)
+	if (!upcoming)
 		return 0;
 	/* Only upcoming events are listed with their text; keep the rest small. */
 	const char *d = r->description != NULL ? r->description : "";
@@ -360,24 +568,76 @@ report_fill(struct picture_store *ps, size_t i, uint64_t seq, const Est__V1__Rep
 	return 0;
 }
 
-/* A new slot for (org, source_id) at index slot at; returns its report index or -1. */
+/*
+ * Drops the dead records (see report_move), keeping the order of the rest,
+ * their ext rows with them, and rebuilds the index for the new positions.
+ */
+static int
+store_compact(struct picture_store *ps)
+{
+	size_t w = 0, er = 0, ew = 0;
+	/* The new index first: once records move, the old one is wrong. */
+	uint32_t *slots = calloc(ps->src_mask + 1, sizeof *slots);
+	if (slots == NULL)
+		return -1;
+	for (size_t i = 0; i < ps->n; i++) {
+		while (er < ps->n_ext && ps->ext[er].idx < i)
+			er++; /* the row of a dead record */
+		if (ps->reps[i].flags & REC_DEAD)
+			continue;
+		if ((ps->reps[i].flags & REC_EXT) && er < ps->n_ext && ps->ext[er].idx == i) {
+			ps->ext[ew] = ps->ext[er++];
+			ps->ext[ew++].idx = (uint32_t)w;
+		}
+		ps->reps[w] = ps->reps[i];
+		ps->keys[w++] = ps->keys[i];
+	}
+	ps->n = w;
+	ps->n_ext = ew;
+	ps->dead = 0;
+	source_rebuild(ps, slots, ps->src_mask + 1);
+	return 0;
+}
+
+/*
+ * A later revision of report i goes to a new record at the end rather than
+ * over the old one, which is marked dead: so the records stay in seq order
+ * and a report that gains a span or text only ever appends an ext row
+ * (inserting one in the middle of a big table would move all behind it).
+ * The index slot at `at` is pointed at the new record. Returns its index
+ * (i itself when no record can be added: then ext_get may insert mid-table).
+ */
+static long
+report_move(struct picture_store *ps, size_t i, size_t at)
+{
+	if (reports_reserve(ps) != 0)
+		return (long)i; /* at the cap or out of memory: over the old one after all */
+	size_t j = ps->n++;
+	ps->reps[j] = ps->reps[i];
+	ps->reps[j].flags = ps->reps[i].flags & (uint8_t)~REC_EXT;
+	ps->keys[j] = ps->keys[i];
+	ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
+	ps->dead++;
+	ps->src_slots[at] = (ps->src_slots[at] & ~SRC_IDX_MASK) | (uint32_t)(j + 1);
+	return (long)j;
+}
+
+/* A new report for (org, source_id); returns its index or -1. */
 static long
 report_insert(struct picture_store *ps, const struct source_key *k, uint32_t h)
 {
-	size_t at = 0;
 	uint32_t off;
-	if (reports_reserve(ps) != 0 || index_reserve(&ps->sources) != 0 ||
+	if (reports_reserve(ps) != 0 || source_reserve(ps) != 0 ||
 	    pool_put(&ps->pool, k->id, strlen(k->id), &off) != 0)
 		return -1;
-	(void)index_find(&ps->sources, ps, h, source_eq, k, &at);
+	size_t at = source_slot(ps, k, h);
 	size_t i = ps->n++;
 	memset(&ps->reps[i], 0, sizeof ps->reps[i]);
-	memset(&ps->meta[i], 0, sizeof ps->meta[i]);
 	ps->reps[i].org = k->org;
-	ps->meta[i].source = off;
-	ps->meta[i].withdrawn = 1; /* not current until filled */
-	ps->sources.slots[at] = (struct slot){h, (uint32_t)i + 1};
-	ps->sources.n++;
+	ps->reps[i].flags = REC_WITHDRAWN; /* not current until filled */
+	ps->keys[i] = (struct key){off, 0};
+	ps->src_slots[at] = source_tag(h) | ((uint32_t)i + 1);
+	ps->src_n++;
 	return (long)i;
 }
 
@@ -406,25 +666,145 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	long place = intern_place(ps, r->place != NULL ? r->place : "");
 	if (org_id < 0 || area_id < 0 || place < 0 || r->source_id == NULL)
 		return -1;
-	struct source_key k = {(uint16_t)org_id, r->source_id};
-	uint32_t h = hash_bytes(r->source_id, strlen(r->source_id), 2166136261u ^ (uint32_t)org_id);
-	size_t at = 0;
-	long i = index_find(&ps->sources, ps, h, source_eq, &k, &at);
-	if (i >= 0 && r->revision < ps->meta[i].revision)
-		return 0; /* an older revision never replaces a newer one */
-	if (i < 0 && (i = report_insert(ps, &k, h)) < 0)
+	/* At the cap, dead records make room (compacting moves slots: before the lookup). */
+	if (ps->n >= PICTURE_MAX_REPORTS && ps->dead > 0 && store_compact(ps) != 0)
 		return -1;
-	ps->current -= ps->meta[i].withdrawn ? 0 : 1;
-	ps->reps[i].area = (uint16_t)area_id;
+	struct source_key k = {(uint16_t)org_id, r->source_id};
+	uint32_t h = source_hash(k.org, k.id);
+	size_t at = source_slot(ps, &k, h);
+	long i = ps->src_slots[at] != 0 ? (long)source_val(ps->src_slots[at]) - 1 : -1;
+	if (i >= 0 && r->revision < ps->keys[i].revision)
+		return 0; /* an older revision never replaces a newer one */
+	if (i >= 0) {
+		ps->current -= rec_withdrawn(ps, (size_t)i) ? 0 : 1;
+		i = report_move(ps, (size_t)i, at);
+	} else if ((i = report_insert(ps, &k, h)) < 0) {
+		return -1;
+	}
+	ps->reps[i].area = (uint8_t)area_id;
 	int rc = report_fill(ps, (size_t)i, seq, r, (uint32_t)place);
-	ps->current += ps->meta[i].withdrawn ? 0 : 1;
+	ps->current += rec_withdrawn(ps, (size_t)i) ? 0 : 1;
+	/* Dead records cost their 48 bytes until dropped: at most as many as live ones. */
+	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps) != 0)
+		return -1;
 	return rc;
 }
 
 /* --- loading from the log --------------------------------------------------- */
 
+/*
+ * A bump allocator for unpacking one entry at a time: each entry's strings
+ * and submessages come from one block that is reused for the next, instead
+ * of a dozen malloc/free pairs per entry a million times over. free does
+ * nothing; arena_reset takes everything back at once.
+ */
+struct arena {
+	uint8_t *buf;
+	size_t cap, used;
+	void **big; /* blocks that did not fit, freed at reset */
+	size_t n_big, cap_big;
+	int failed;
+};
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size = (size + 15) & ~(size_t)15;
+	if (a->used + size <= a->cap) {
+		void *p = a->buf + a->used;
+		a->used += size;
+		return p;
+	}
+	if (a->n_big == a->cap_big) {
+		size_t cap = a->cap_big == 0 ? 16 : a->cap_big * 2;
+		void **b = realloc(a->big, cap * sizeof *b);
+		if (b == NULL) {
+			a->failed = 1;
+			return NULL;
+		}
+		a->big = b;
+		a->cap_big = cap;
+	}
+	void *p = malloc(size);
+	if (p == NULL)
+		a->failed = 1;
+	else
+		a->big[a->n_big++] = p;
+	return p;
+}
+
+static void
+arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+static void
+arena_reset(struct arena *a)
+{
+	for (size_t i = 0; i < a->n_big; i++)
+		free(a->big[i]);
+	a->n_big = 0;
+	a->used = 0;
+	a->failed = 0;
+}
+
+/*
+ * Which body a packed LogEntry carries: the field number of its oneof
+ * (10 report, 12 picture, ...), found by walking the top-level fields
+ * without decoding them; 0 when the walk fails (the caller then decodes
+ * it all, and unpacking says what is wrong).
+ */
+static unsigned
+body_field(const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		uint64_t tag = 0, v = 0;
+		int shift = 0;
+		while (i < len && shift < 64) {
+			tag |= (uint64_t)(b[i] & 0x7f) << shift;
+			shift += 7;
+			if ((b[i++] & 0x80) == 0)
+				break;
+		}
+		unsigned field = (unsigned)(tag >> 3), type = (unsigned)(tag & 7);
+		if (field >= 10 && field <= 14)
+			return field;
+		if (type == 0) {
+			while (i < len && (b[i] & 0x80))
+				i++;
+			i++;
+		} else if (type == 1) {
+			i += 8;
+		} else if (type == 5) {
+			i += 4;
+		} else if (type == 2) {
+			shift = 0;
+			while (i < len && shift < 64) {
+				v |= (uint64_t)(b[i] & 0x7f) << shift;
+				shift += 7;
+				if ((b[i++] & 0x80) == 0)
+					break;
+			}
+			if (v > len - (i < len ? i : len))
+				return 0;
+			i += (size_t)v;
+		} else {
+			return 0;
+		}
+	}
+	return 0;
+}
+
 struct load {
 	struct picture_store *ps;
+	struct arena arena;
+	ProtobufCAllocator alloc;
+	log_visit_fn other; /* every other entry, may be NULL */
+	void *other_arg;
 	char *err;
 	size_t errlen;
 };
@@ -437,13 +817,24 @@ load_visit(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size
 	(void)hash;
 	if (body == NULL)
 		return 0; /* purged (gallring): it no longer counts */
-	Est__V1__LogEntry *e = est__v1__log_entry__unpack(NULL, body_len, body);
+	/* Only reports and pictures are decoded here; the rest goes to other as it is. */
+	unsigned field = body_field(body, body_len);
+	if (field != 0 && field != 10 && field != 12)
+		return ld->other != NULL
+		           ? ld->other(ld->other_arg, seq, topic, body, body_len, hash)
+		           : 0;
+	arena_reset(&ld->arena);
+	Est__V1__LogEntry *e = est__v1__log_entry__unpack(&ld->alloc, body_len, body);
 	if (e == NULL) {
-		snprintf(ld->err, ld->errlen, "seq %llu: undecodable entry",
-		         (unsigned long long)seq);
+		snprintf(ld->err, ld->errlen, "seq %llu: %s", (unsigned long long)seq,
+		         ld->arena.failed ? "out of memory" : "undecodable entry");
 		return -1;
 	}
-	int rc = 0;
+	if (e->body_case != EST__V1__LOG_ENTRY__BODY_PICTURE &&
+	    e->body_case != EST__V1__LOG_ENTRY__BODY_REPORT)
+		return ld->other != NULL
+		           ? ld->other(ld->other_arg, seq, topic, body, body_len, hash)
+		           : 0;
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_PICTURE && e->picture != NULL)
 		picture_store_note(ld->ps, e->picture);
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT &&
@@ -451,24 +842,67 @@ load_visit(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size
 		snprintf(ld->err, ld->errlen,
 		         "seq %llu: the picture store is full or out of memory",
 		         (unsigned long long)seq);
-		rc = -1;
+		return -1;
 	}
-	est__v1__log_entry__free_unpacked(e, NULL);
-	return rc;
+	return 0;
+}
+
+/* Gives back what growing by doubling left unused, once the load is done. */
+static void
+store_shrink(struct picture_store *ps)
+{
+	if (ps->dead > 0)
+		(void)store_compact(ps); /* on failure the dead records only cost memory */
+	size_t n = ps->n > 0 ? ps->n : 1;
+	struct rec *r = realloc(ps->reps, n * sizeof *r);
+	struct key *k = realloc(ps->keys, n * sizeof *k);
+	if (r != NULL)
+		ps->reps = r;
+	if (k != NULL)
+		ps->keys = k;
+	if (r != NULL && k != NULL)
+		ps->cap = n;
+	char *b = realloc(ps->pool.buf, ps->pool.len);
+	if (b != NULL) {
+		ps->pool.buf = b;
+		ps->pool.cap = ps->pool.len;
+	}
+	/* The unpacking and the index growth left freed memory behind: hand it back. */
+	malloc_trim(0);
 }
 
 int
 picture_store_load(struct picture_store *ps, struct log *lg, uint64_t through_seq, char *err,
                    size_t errlen)
 {
-	struct load ld = {ps, err, errlen};
+	return picture_store_load_also(ps, lg, through_seq, NULL, NULL, err, errlen);
+}
+
+int
+picture_store_load_also(struct picture_store *ps, struct log *lg, uint64_t through_seq,
+                        log_visit_fn other, void *other_arg, char *err, size_t errlen)
+{
+	struct load ld = {
+	    .ps = ps, .other = other, .other_arg = other_arg, .err = err, .errlen = errlen};
 	uint64_t to = through_seq != 0 ? through_seq : log_head_seq(lg);
 	if (to == 0)
 		return 0;
-	if (log_scan(lg, 1, to, load_visit, &ld, err, errlen) != 0)
+	ld.arena.cap = 64 * 1024;
+	ld.arena.buf = malloc(ld.arena.cap);
+	if (ld.arena.buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ld.alloc = (ProtobufCAllocator){arena_alloc, arena_free, &ld.arena};
+	int rc = log_scan(lg, 1, to, load_visit, &ld, err, errlen);
+	arena_reset(&ld.arena);
+	free(ld.arena.big);
+	free(ld.arena.buf);
+	if (rc != 0)
 		return -1;
 	if (to > ps->through)
 		ps->through = to;
+	store_shrink(ps);
 	return 0;
 }
 
@@ -623,14 +1057,20 @@ scan_reports(struct compile *c)
 {
 	const struct picture_store *ps = c->ps;
 	for (size_t i = 0; i < ps->n; i++) {
-		const struct merge_report *r = &ps->reps[i];
-		if (ps->meta[i].withdrawn)
+		struct merge_report one, *r = &one;
+		const struct rec *x = &ps->reps[i];
+		int upcoming =
+		    (x->flags & REC_CATEGORY) == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
+		if (x->flags & REC_WITHDRAWN)
 			continue;
-		if (r->category == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT &&
-		    upcoming_in_window(c, r))
+		/* Most of a long history lies outside the weeks: judged on the record alone. */
+		int k = week_slot(c, x->observed_at);
+		if (k < 0 && !upcoming)
+			continue;
+		rec_expand(ps, i, &one);
+		if (upcoming && upcoming_in_window(c, r))
 			c->upcoming[c->n_upcoming++] = (struct upcoming){
 			    r->starts_at > 0 ? r->starts_at : r->observed_at, r->seq, (uint32_t)i};
-		int k = week_slot(c, r->observed_at);
 		if (k >= K_FIRST && k <= K_THIS)
 			count_report(c, r, k);
 		if (k >= 0)
@@ -933,12 +1373,14 @@ static int
 upcoming_fill(Est__V1__UpcomingEvent *u, const struct compile *c, uint32_t i)
 {
 	const struct picture_store *ps = c->ps;
-	const struct merge_report *r = &ps->reps[i];
+	struct merge_report one, *r = &one;
+	const struct ext *x = ext_of(ps, i);
+	rec_expand(ps, i, &one);
 	u->seq = r->seq;
 	u->starts_at = r->starts_at > 0 ? r->starts_at : r->observed_at;
 	u->ends_at = r->ends_at;
-	u->place = strdup(pool_get(&ps->pool, ps->meta[i].place));
-	u->description = strdup(pool_get(&ps->pool, ps->meta[i].desc));
+	u->place = strdup(pool_get(&ps->pool, x != NULL ? x->place : 0));
+	u->description = strdup(pool_get(&ps->pool, x != NULL ? x->desc : 0));
 	u->org = strdup(pool_get(&ps->pool, ps->orgs[r->org]));
 	u->area = strdup(pool_get(&ps->pool, ps->areas[r->area]));
 	return u->place && u->description && u->org && u->area ? 0 : -1;
@@ -954,7 +1396,7 @@ add_upcoming(Est__V1__Picture *p, const struct compile *c, size_t slot)
 		return -1;
 	for (size_t k = 0; k < c->n_upcoming && p->n_upcoming < cap; k++) {
 		uint32_t i = c->upcoming[k].idx;
-		if (!slot_has(c, slot, &c->ps->reps[i]))
+		if (slot != slot_all(c) && c->slot_of[c->ps->reps[i].area] != slot)
 			continue;
 		Est__V1__UpcomingEvent *u = calloc(1, sizeof *u);
 		if (u == NULL)
@@ -1270,10 +1712,11 @@ fu_jobs_run(const struct picture_store *ps, const struct merge_rules *mr, struct
 {
 	int rc = 0;
 	for (size_t i = 0; i < ps->n && rc == 0 && n_jobs > 0; i++) {
-		const struct merge_report *r = &ps->reps[i];
-		if (ps->meta[i].withdrawn ||
-		    r->category == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT)
+		struct merge_report one, *r = &one;
+		if (rec_withdrawn(ps, i) || (ps->reps[i].flags & REC_CATEGORY) ==
+		                                EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT)
 			continue;
+		rec_expand(ps, i, &one);
 		for (size_t j = 0; j < n_jobs && rc == 0; j++) {
 			if (fu_job_wants(&jobs[j], mr, r))
 				rc = fu_job_push(&jobs[j], r);
@@ -1818,6 +2261,10 @@ compile_tally(struct compile *c)
 	qsort(c->upcoming, c->n_upcoming, sizeof *c->upcoming, upcoming_cmp);
 	if (merge_run(c->cand, c->n_cand, &c->rules->merge, &c->merged) != 0)
 		return -1;
+	if (c->merged.truncated)
+		diag_say("pictures: more reports at one place and time than the merge compares "
+		         "(%llu pairs); some of them are counted as incidents of their own",
+		         (unsigned long long)c->merged.comparisons);
 	size_t n_inc = c->merged.n_incidents > 0 ? c->merged.n_incidents : 1;
 	c->week_inc = malloc(n_inc * sizeof *c->week_inc);
 	c->inc_k = malloc(n_inc * sizeof *c->inc_k);

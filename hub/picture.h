@@ -78,6 +78,16 @@ int picture_store_load(struct picture_store *ps, struct log *lg, uint64_t throug
                        size_t errlen);
 
 /*
+ * The same, and in the same pass over the log hands every entry that is
+ * neither a report nor a picture (purged ones aside) to other(other_arg,
+ * ...) as log_scan would, so the hub reads a big log once at start-up, not
+ * once per store. A non-zero return of other stops the load with -1; other
+ * writes its own reason into err (it is given the same err).
+ */
+int picture_store_load_also(struct picture_store *ps, struct log *lg, uint64_t through_seq,
+                            log_visit_fn other, void *other_arg, char *err, size_t errlen);
+
+/*
  * Notes a picture of the log (picture_store_load does it for every picture
  * entry; the hub for each it appends). The store remembers the end of the
  * latest week that has an `all` picture compiled after the week was over,

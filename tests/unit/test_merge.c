@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "merge.h"
@@ -220,6 +221,46 @@ test_merge_incident_details(void **state)
 	merge_result_fini(&res);
 }
 
+/*
+ * A flood at one place and time (12,000 reports of two organisations
+ * within the window: 72 million pairs) stops at the comparison budget,
+ * quickly and the same way every time; a real week is far from it.
+ */
+static void
+test_merge_flood_stops_at_budget(void **state)
+{
+	enum { N = 12000 };
+	struct merge_rules rules;
+	struct merge_result res, again;
+	(void)state;
+	merge_rules_default(&rules);
+	struct merge_report *reps = calloc(N, sizeof *reps);
+	assert_non_null(reps);
+	for (uint32_t i = 0; i < N; i++) {
+		reps[i].seq = 1 + i;
+		reps[i].observed_at = 1764000000 + (int64_t)(i % 60);
+		reps[i].lat = 58.5665;
+		reps[i].lon = 16.1890;
+		reps[i].has_position = 1;
+		reps[i].org = (uint16_t)(1 + i % 2);
+		reps[i].area = 1;
+		reps[i].category = 2;
+	}
+	assert_int_equal(merge_run(reps, N, &rules, &res), 0);
+	assert_true(res.truncated);
+	assert_int_equal(res.comparisons, MERGE_MAX_COMPARISONS);
+	assert_int_equal(merge_run(reps, N, &rules, &again), 0);
+	assert_int_equal(res.n_incidents, again.n_incidents);
+	merge_result_fini(&res);
+	merge_result_fini(&again);
+	/* 200 of them are well inside the budget: one incident, nothing cut. */
+	assert_int_equal(merge_run(reps, 200, &rules, &res), 0);
+	assert_false(res.truncated);
+	assert_int_equal(res.n_incidents, 1);
+	merge_result_fini(&res);
+	free(reps);
+}
+
 /* Rules from configuration: 500 m and 10 minutes. */
 static void
 test_merge_other_rules(void **state)
@@ -279,8 +320,11 @@ main(void)
 {
 	timefmt_init();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_merge_cases),       cmocka_unit_test(test_merge_incident_details),
-	    cmocka_unit_test(test_merge_other_rules), cmocka_unit_test(test_merge_place_normalize),
+	    cmocka_unit_test(test_merge_cases),
+	    cmocka_unit_test(test_merge_incident_details),
+	    cmocka_unit_test(test_merge_other_rules),
+	    cmocka_unit_test(test_merge_flood_stops_at_budget),
+	    cmocka_unit_test(test_merge_place_normalize),
 	    cmocka_unit_test(test_merge_distance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

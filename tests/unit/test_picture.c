@@ -469,6 +469,159 @@ test_picture_store_revisions(void **state)
 	picture_store_destroy(&ps);
 }
 
+/*
+ * Two source ids whose 32-bit FNV-1a hashes (the store's index hash, seeded
+ * with the first organisation's id 0) are equal: they must stay two reports.
+ */
+static void
+test_picture_store_hash_collision(void **state)
+{
+	static const struct fx reps[] = {
+	    {"police", "r-593089", 0, "hageby", VAND, "", 0, "2026-11-18T10:00", NULL, NULL, 0},
+	    {"police", "r-1136980", 0, "hageby", GATH, "", 0, "2026-11-18T11:00", NULL, NULL, 0},
+	    {"police", "r-593089", 1, "hageby", VAND, "", 0, "2026-11-18T10:00", NULL, NULL, 1},
+	};
+	static const struct cat_row both[] = {{GATH, 1, 1, 0, 0.0}, {VAND, 1, 1, 0, 0.0}};
+	static const struct cat_row one[] = {{GATH, 1, 1, 0, 0.0}};
+	Est__V1__Picture *out[N_AREAS + 1];
+	(void)state;
+	struct picture_store *ps = store_of(reps, 2);
+	assert_int_equal(picture_store_current(ps), 2);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], both, 2);
+	free_all(out);
+	picture_store_destroy(&ps);
+	/* withdrawing one withdraws only that one */
+	ps = store_of(reps, 3);
+	assert_int_equal(picture_store_current(ps), 1);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], one, 1);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+static uint8_t *pack_content(Est__V1__Picture *p, size_t *len);
+
+/* A small deterministic generator (the test must not depend on rand's implementation). */
+static uint32_t
+lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005u + 1442695040888963407u;
+	return (uint32_t)(*x >> 33);
+}
+
+#define CHURN_KEYS 3000
+#define CHURN_ADDS 12000
+
+/* One report of the churn: key k at revision rev, its fields drawn from x. */
+static void
+churn_report(uint64_t *x, unsigned k, uint32_t rev, struct fx *f, char *sid, size_t sidlen)
+{
+	static const char *const orgs[] = {"police", "municipality", "housing"};
+	static const char *const places[] = {"", "", "Hageby torg", "hageby  Torg", "Kvarngatan 2"};
+	static const char *const days[] = {"2026-11-09T", "2026-11-12T", "2026-11-16T",
+	                                   "2026-11-18T", "2026-11-22T", "2026-11-23T"};
+	static const int cats[] = {GATH, VAND, UPCO, EST__V1__CATEGORY__CATEGORY_DISORDER};
+	static char times[CHURN_ADDS][3][24];
+	static unsigned next;
+	char(*t)[24] = times[next++ % CHURN_ADDS];
+	snprintf(sid, sidlen, "k%u", k);
+	memset(f, 0, sizeof *f);
+	f->org = orgs[k % 3];
+	f->sid = sid;
+	f->rev = rev;
+	f->area = areas[lcg(x) % N_AREAS];
+	f->cat = cats[lcg(x) % 4];
+	f->place = places[lcg(x) % 5];
+	f->north_m = lcg(x) % 3 == 0 ? NP : (double)(lcg(x) % 1500);
+	const char *day = days[lcg(x) % 6];
+	snprintf(t[0], sizeof t[0], "%s%02u:%02u", day, lcg(x) % 24, lcg(x) % 60);
+	f->observed = t[0];
+	if (lcg(x) % 3 == 0) { /* a span around the time seen */
+		snprintf(t[1], sizeof t[1], "%s%02u:00", day, lcg(x) % 24);
+		snprintf(t[2], sizeof t[2], "%s23:30", day);
+		f->starts = t[1];
+		f->ends = lcg(x) % 2 ? t[2] : NULL;
+	}
+	f->withdrawn = lcg(x) % 10 == 0;
+}
+
+/*
+ * Revisions in any mix (spans gained and lost, a report turning into an
+ * upcoming event and back, withdrawals, stale lower revisions) leave the
+ * store exactly as if it had been given only each report's final state:
+ * the pictures of both are the same bytes. Thousands of reports grow the
+ * index several times over.
+ */
+static void
+test_picture_store_churn(void **state)
+{
+	static struct fx last[CHURN_KEYS];
+	static char sids[CHURN_KEYS][16], tmp_sid[16];
+	static uint64_t last_seq[CHURN_KEYS];
+	static uint32_t revs[CHURN_KEYS];
+	static unsigned order[CHURN_KEYS];
+	uint64_t x = 47;
+	unsigned n_order = 0;
+	struct picture_store *a = picture_store_new(), *b = picture_store_new();
+	Est__V1__Picture *pa[N_AREAS + 1], *pb[N_AREAS + 1];
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	for (uint64_t seq = 1; seq <= CHURN_ADDS; seq++) {
+		unsigned k = lcg(&x) % CHURN_KEYS;
+		int stale = revs[k] > 1 && lcg(&x) % 8 == 0;
+		uint32_t rev = stale ? revs[k] - 2 : revs[k];
+		struct fx f;
+		Est__V1__Report r;
+		Est__V1__Position pos;
+		churn_report(&x, k, rev, &f, tmp_sid, sizeof tmp_sid);
+		report_from(&f, &r, &pos);
+		assert_int_equal(picture_store_add(a, seq, f.org, NULL, &r), 0);
+		if (stale)
+			continue; /* an older revision changes nothing */
+		revs[k]++;
+		if (last_seq[k] == 0)
+			order[n_order++] = k;
+		last[k] = f;
+		snprintf(sids[k], sizeof sids[k], "%s", tmp_sid);
+		last[k].sid = sids[k];
+		last_seq[k] = seq;
+	}
+	/* b: each key's final state only, keys in order of their final seq (any order would do) */
+	for (uint64_t seq = 1; seq <= CHURN_ADDS; seq++)
+		for (unsigned i = 0; i < n_order; i++) {
+			unsigned k = order[i];
+			if (last_seq[k] != seq)
+				continue;
+			Est__V1__Report r;
+			Est__V1__Position pos;
+			report_from(&last[k], &r, &pos);
+			assert_int_equal(picture_store_add(b, seq, last[k].org, NULL, &r), 0);
+		}
+	assert_int_equal(picture_store_current(a), picture_store_current(b));
+	assert_true(picture_store_current(a) > CHURN_KEYS / 2);
+	static const char *const weeks[] = {"2026-W46", "2026-W47", "2026-W48"};
+	for (size_t w = 0; w < 3; w++) {
+		compile_week(a, weeks[w], pa);
+		compile_week(b, weeks[w], pb);
+		for (size_t i = 0; i <= N_AREAS; i++) {
+			size_t la, lb;
+			uint8_t *ba = pack_content(pa[i], &la), *bb = pack_content(pb[i], &lb);
+			assert_true(pa[i]->n_categories > 0);
+			assert_int_equal(la, lb);
+			assert_memory_equal(ba, bb, la);
+			free(ba);
+			free(bb);
+		}
+		assert_true(pa[N_AREAS]->n_upcoming > 0);
+		free_all(pa);
+		free_all(pb);
+	}
+	picture_store_destroy(&a);
+	picture_store_destroy(&b);
+}
+
 /* --- from a real log ------------------------------------------------------------ */
 
 static void
@@ -1035,6 +1188,8 @@ main(void)
 	    cmocka_unit_test(test_picture_summer_time),
 	    cmocka_unit_test(test_picture_empty),
 	    cmocka_unit_test(test_picture_store_revisions),
+	    cmocka_unit_test(test_picture_store_hash_collision),
+	    cmocka_unit_test(test_picture_store_churn),
 	    cmocka_unit_test(test_picture_from_log),
 	    cmocka_unit_test(test_picture_trend_and_area_ranks),
 	    cmocka_unit_test(test_picture_trend_year_and_summer),
