@@ -57,6 +57,13 @@ int auth_revoke(struct auth *a, const char *name, char *msg, size_t msglen);
  */
 int auth_reload(struct auth *a, char *msg, size_t msglen);
 
+/*
+ * The client name a key belonged to before it was revoked or rotated away
+ * while this hub ran (for the audit of its refused messages), or "" when
+ * the key is unknown. Never NULL; valid until the next auth call.
+ */
+const char *auth_former_name(const struct auth *a, const char *z85);
+
 /* Number of identities known. */
 size_t auth_count(const struct auth *a);
 

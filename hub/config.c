@@ -12,14 +12,16 @@
 
 #include <ini.h>
 
+#include "retention.h"
 #include "schedule.h"
 
 /* OPT_DOUBLE keeps its bounds and default in thousandths in min, max and
  * def, so every row of the table has the same shape. OPT_SCHEDULE is a
  * string that schedule_parse must accept. */
-enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_SCHEDULE, OPT_CHOICE };
+enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_SCHEDULE, OPT_CHOICE, OPT_CLOCK };
 
-/* OPT_CHOICE: one word of def_str ("reject|mask"), stored as its index in a long. */
+/* OPT_CHOICE: one word of def_str ("reject|mask"), stored as its index in a long.
+ * OPT_CLOCK: a daily time "HH:MM" (retention_clock_parse), kept as the string. */
 
 struct opt {
 	const char *section;
@@ -49,6 +51,16 @@ struct opt {
 #define PIC_WEIGHT(cat, field, dflt_milli)                                                         \
 	PIC_DOUBLE("pictures", "weight_" cat, field, 0, 100000, dflt_milli,                        \
 	           "priority points per incident of category " cat " (0..100)")
+
+/* A [retention] period in days (0: for ever). */
+#define RET_DAYS(key, field, lo, dflt, text)                                                       \
+	{                                                                                          \
+		"retention", key, OPT_LONG, offsetof(struct config, field), lo, 36500, dflt, NULL, \
+		    text                                                                           \
+	}
+#define RET_CATEGORY(cat, index)                                                                   \
+	RET_DAYS("report_" cat "_days", report_category_days[index], -1, -1,                       \
+	         "days a report of category " cat " is kept; -1: as reports_days")
 
 static const struct opt opts[] = {
     {"hub", "ingest", OPT_STR, offsetof(struct config, ingest), 0, 0, 0, "tcp://127.0.0.1:7601",
@@ -117,6 +129,29 @@ static const struct opt opts[] = {
      "reject|mask",
      "a free-text field holding a personal identity number, phone number, e-mail address or "
      "plate: reject the report, or mask it as [personnummer] (docs/personal-data.md)"},
+    /* Gallring: docs/retention.md says why these defaults. */
+    RET_DAYS("reports_days", reports_days, 0, 365,
+             "days a report is kept after it was observed (an event: after it ended); its "
+             "content is then purged, its hash kept; 0: for ever"),
+    RET_CATEGORY("gathering", 1),
+    RET_CATEGORY("vandalism", 2),
+    RET_CATEGORY("unsafe_place", 3),
+    RET_CATEGORY("upcoming_event", 4),
+    RET_CATEGORY("disorder", 5),
+    RET_CATEGORY("staff_incident", 6),
+    RET_CATEGORY("rumour", 7),
+    RET_CATEGORY("other", 8),
+    RET_DAYS("measures_days", measures_days, 0, 730,
+             "days a measure is kept after its last update; 0: for ever"),
+    RET_DAYS("pictures_days", pictures_days, 0, 730,
+             "days a situational picture is kept after it was logged; 0: for ever"),
+    RET_DAYS("audit_days", audit_days, 0, 730,
+             "days an audit entry is kept after it was logged; 0: for ever"),
+    RET_DAYS("checkpoints_days", checkpoints_days, 0, 0,
+             "days a signed checkpoint is kept (the last one always); 0: for ever"),
+    {"retention", "purge_at", OPT_CLOCK, offsetof(struct config, purge_at), 0, 0, 0, "03:30",
+     "when the daily purge runs, HH:MM Europe/Stockholm (and at start-up when one was "
+     "missed)"},
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -126,7 +161,8 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char *field = (char *)c + opts[i].offset;
-		if (opts[i].type == OPT_STR || opts[i].type == OPT_SCHEDULE)
+		if (opts[i].type == OPT_STR || opts[i].type == OPT_SCHEDULE ||
+		    opts[i].type == OPT_CLOCK)
 			snprintf(field, CONFIG_STR_MAX, "%s", opts[i].def_str);
 		else if (opts[i].type == OPT_DOUBLE)
 			*(double *)(void *)field = (double)opts[i].def / 1000.0;
@@ -230,6 +266,17 @@ set_choice(struct load_state *st, const struct opt *o, const char *value)
 	problem(st, o->section, o->name, why);
 }
 
+static void
+set_clock(struct load_state *st, const struct opt *o, const char *value)
+{
+	int minute = 0;
+	char why[200];
+	if (retention_clock_parse(value, &minute, why, sizeof why) != 0)
+		problem(st, o->section, o->name, why);
+	else
+		snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -246,6 +293,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			set_schedule(st, o, value);
 		} else if (o->type == OPT_CHOICE) {
 			set_choice(st, o, value);
+		} else if (o->type == OPT_CLOCK) {
+			set_clock(st, o, value);
 		} else if (strlen(value) == 0 || strlen(value) >= CONFIG_STR_MAX) {
 			problem(st, section, name, "must be 1..255 characters");
 		} else {
@@ -306,7 +355,7 @@ config_write_default(const char *path, const char *ingest, const char *feed, cha
 			fprintf(f, " (%ld..%ld)\n%s = %ld\n", o->min, o->max, o->name, o->def);
 		else if (o->type == OPT_DOUBLE)
 			fprintf(f, "\n%s = %g\n", o->name, (double)o->def / 1000.0);
-		else if (o->type == OPT_SCHEDULE)
+		else if (o->type == OPT_SCHEDULE || o->type == OPT_CLOCK)
 			fprintf(f, "\n%s = %s\n", o->name, o->def_str);
 		else if (o->type == OPT_CHOICE)
 			fprintf(f, " (%s)\n%s = %.*s\n", o->def_str, o->name,

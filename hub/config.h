@@ -46,6 +46,14 @@ struct config {
 	char schedule[CONFIG_STR_MAX]; /* "mon 07:00", "off" (schedule.h) */
 	long live_interval_seconds;    /* 0: no live picture */
 	long personal_data; /* [privacy] enum personal_mode: 0 reject, 1 mask (personal.h) */
+	/* [retention]: gallring, in days, 0 keeps for ever (retention.h, docs/retention.md) */
+	long reports_days;
+	long report_category_days[9]; /* by Est__V1__Category; -1: as reports_days */
+	long measures_days;
+	long pictures_days;
+	long checkpoints_days;
+	long audit_days;
+	char purge_at[CONFIG_STR_MAX]; /* "03:30", Europe/Stockholm */
 };
 
 /* Fills c with the defaults of the table. */

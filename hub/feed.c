@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "access.h"
+#include "audit.h"
 #include "auth.h"
 #include "config.h"
 #include "wire/codec.h"
@@ -288,6 +289,7 @@ subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_
 	char refused[1024] = "", message[1400];
 	char why[160];
 	if (!access_may_subscribe(who, why, sizeof why)) {
+		audit_refusal(AUDIT_SUBSCRIBE_REFUSED, who->name, "%s", why);
 		TAILQ_INSERT_TAIL(&f->subs, s, link);
 		send_status(f, s, false, why, head, false);
 		remove_sub(f, s);
@@ -302,6 +304,7 @@ subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_
 	if (s->n_patterns == 0) {
 		snprintf(message, sizeof message, "no topic to serve%s%s", refused[0] ? ": " : "",
 		         refused);
+		audit_refusal(AUDIT_SUBSCRIBE_REFUSED, who->name, "%s", message);
 		send_status(f, s, false, message, head, false);
 		remove_sub(f, s);
 		return;
@@ -309,6 +312,7 @@ subscribe(struct feed *f, const uint8_t *rid, size_t rid_len, const struct cert_
 	snprintf(message, sizeof message, "subscribed from seq %llu%s%s",
 	         (unsigned long long)s->next_seq, refused[0] ? "; refused: " : "", refused);
 	send_status(f, s, refused[0] == '\0', message, head, false);
+	audit_subscription(who->name, s->patterns, s->n_patterns, s->next_seq, refused);
 	diag_debug("feed: %s subscribed from seq %llu", who->name, (unsigned long long)s->next_seq);
 }
 
@@ -346,6 +350,9 @@ handle_request(struct feed *f, zmq_msg_t *rid, zmq_msg_t *body, int64_t now_ms)
 		if (s)
 			remove_sub(f, s);
 		send_status(f, &tmp, false, "certificate revoked", log_head_seq(f->lg), false);
+		audit_refusal(AUDIT_REVOKED_KEY,
+		              auth_former_name(f->auth, zmq_msg_gets(body, "User-Id")),
+		              "feed request refused: certificate revoked or replaced");
 		return;
 	}
 	char err[256];
@@ -415,6 +422,18 @@ feed_publish(struct feed *f, const struct log_item *items, size_t n)
 		               ? (int)it->entry->measure->group
 		               : 0;
 	}
+}
+
+void
+feed_forget(struct feed *f, uint64_t seq)
+{
+	struct cached *c = &f->ring[seq % f->ring_cap];
+	if (c->seq != seq)
+		return;
+	free(c->frame);
+	c->frame = NULL;
+	c->seq = 0;
+	c->len = 0;
 }
 
 struct scan_state {

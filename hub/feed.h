@@ -31,6 +31,9 @@ void feed_receive(struct feed *f, int64_t now_ms);
 /* Keeps the entries just appended (the ACCEPTED items) in the cache. */
 void feed_publish(struct feed *f, const struct log_item *items, size_t n);
 
+/* Drops seq from the cache of recent entries (gallring purged its body: only the store answers). */
+void feed_forget(struct feed *f, uint64_t seq);
+
 /*
  * Sends what subscribers may receive now, a bounded amount per subscriber
  * per call. Returns true when there is more to send (call again soon).

@@ -19,6 +19,7 @@
 #include <czmq.h>
 
 #include "areas.h"
+#include "audit.h"
 #include "auth.h"
 #include "checkpoint.h"
 #include "config.h"
@@ -30,6 +31,7 @@
 #include "measure.h"
 #include "measure_ctl.h"
 #include "picture.h"
+#include "retention.h"
 #include "schedule.h"
 #include "week.h"
 #include "wire/cert.h"
@@ -77,6 +79,8 @@ struct hub {
 	struct scheduler sched;
 	struct checkpoints *checkpoints; /* signing key and checkpoint timer */
 	struct measures *measures;
+	struct retention_rules retention; /* gallring (retention.h) */
+	int64_t purge_next;               /* when the daily purge is due next */
 	int lock_fd;
 	int64_t started_at;
 	char ingest_ep[256];
@@ -172,11 +176,32 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	return h->control ? 0 : -1;
 }
 
+/* Where load_pictures hands the measure entries it passes over. */
+struct load_measure_ctx {
+	struct measures *ms;
+	char *err;
+	size_t errlen;
+};
+
+/* A measure entry (topic AREA/measures, as measures_load picks them) into the registry. */
+static int
+load_measure(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t body_len,
+             const uint8_t *hash)
+{
+	struct load_measure_ctx *lm = arg;
+	const char *slash = strchr(topic, '/');
+	(void)hash;
+	if (slash == NULL || strcmp(slash + 1, "measures") != 0)
+		return 0;
+	return measures_take(lm->ms, seq, body, body_len, lm->err, lm->errlen) == 0 ? 0 : -1;
+}
+
 /*
  * What the pictures are compiled from: every current report of the log,
  * the rules of hub.conf, and when they are made (schedule.h). The store
  * also learns from the log's pictures whether the last scheduled week is
- * in the log already.
+ * in the log already. The measure registry is filled in the same pass:
+ * reading a million entries once rather than twice is most of start-up.
  */
 static int
 load_pictures(struct hub *h, char *err, size_t errlen)
@@ -185,27 +210,17 @@ load_pictures(struct hub *h, char *err, size_t errlen)
 	if (schedule_configure(&h->cfg, &h->rules, &spec, err, errlen) != 0)
 		return -1;
 	h->pictures = picture_store_new();
-	if (h->pictures == NULL) {
+	h->measures = measures_new();
+	if (h->pictures == NULL || h->measures == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	scheduler_init(&h->sched, &spec, h->cfg.live_interval_seconds, timefmt_now());
-	if (picture_store_load(h->pictures, h->lg, 0, err, errlen) != 0)
+	struct load_measure_ctx lm = {h->measures, err, errlen};
+	if (picture_store_load_also(h->pictures, h->lg, 0, load_measure, &lm, err, errlen) != 0)
 		return -1;
 	scheduler_start(&h->sched, picture_store_current(h->pictures) > 0, timefmt_now());
 	return 0;
-}
-
-/* The measure registry, from every measure entry of the log. */
-static int
-load_measures(struct hub *h, char *err, size_t errlen)
-{
-	h->measures = measures_new();
-	if (h->measures == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return measures_load(h->measures, h->lg, err, errlen);
 }
 
 /* Keeps the measure registry current with a committed measure entry. */
@@ -240,6 +255,81 @@ on_commit(void *arg, const struct log_item *items, size_t n)
 	}
 }
 
+/*
+ * The stores in memory again from the log after a purge, so the running hub
+ * counts what a restart would count: purged reports no longer add to the
+ * pictures, purged measures are gone. The old stores stay when this fails.
+ */
+static int
+reload_stores(struct hub *h, char *err, size_t errlen)
+{
+	struct picture_store *ps = picture_store_new();
+	struct measures *ms = measures_new();
+	if (ps == NULL || ms == NULL) {
+		snprintf(err, errlen, "out of memory");
+	} else if (picture_store_load(ps, h->lg, 0, err, errlen) == 0 &&
+	           measures_load(ms, h->lg, err, errlen) == 0) {
+		picture_store_destroy(&h->pictures);
+		measures_destroy(&h->measures);
+		h->pictures = ps;
+		h->measures = ms;
+		if (h->ingest != NULL)
+			ingest_set_measures(h->ingest, ms);
+		return 0;
+	}
+	picture_store_destroy(&ps);
+	measures_destroy(&ms);
+	return -1;
+}
+
+/*
+ * Gallring (retention.h): removes the content of what expired, drops it
+ * from the feed's cache (subscribers get purged entries from no one) and
+ * reloads the stores. text gets what went, per kind and category. client:
+ * who asked ("estctl"), or NULL for the daily timer and start-up.
+ */
+static int
+purge_run(struct hub *h, const char *client, char *text, size_t textlen)
+{
+	char err[512];
+	struct retention_plan *plan = NULL;
+	int64_t now = timefmt_now();
+	if (retention_purge(h->lg, &h->retention, now, 0, &plan, err, sizeof err) != 0) {
+		snprintf(text, textlen, "purge failed: %s", err);
+		diag_say("%s", text);
+		return -1;
+	}
+	size_t n = 0;
+	const uint64_t *seqs = retention_plan_seqs(plan, &n);
+	for (size_t i = 0; h->feed != NULL && i < n; i++)
+		feed_forget(h->feed, seqs[i]);
+	uint64_t total = retention_plan_format(plan, text, textlen);
+	retention_plan_destroy(&plan);
+	/* At start-up the stores are not loaded yet: they will load what remains. */
+	if (total > 0 && h->pictures != NULL && reload_stores(h, err, sizeof err) != 0)
+		diag_say("purge: the stores in memory were not reloaded: %s", err);
+	if (retention_mark_run(h->dir, now, err, sizeof err) != 0)
+		diag_say("purge: %s", err);
+	diag_say("purge: %llu entr%s purged", (unsigned long long)total, total == 1 ? "y" : "ies");
+	/* A timer's purge that found nothing is no administrative change: no entry for it. */
+	if (total > 0 || client != NULL)
+		audit_note(AUDIT_PURGE, client, "%llu entries purged%s%.200s",
+		           (unsigned long long)total, total ? ": " : "", total ? text : "");
+	return 0;
+}
+
+/* The daily purge at purge_at (Europe/Stockholm). */
+static void
+purge_timer(struct hub *h)
+{
+	int64_t now = timefmt_now();
+	if (now < h->purge_next)
+		return;
+	char text[2048];
+	(void)purge_run(h, NULL, text, sizeof text);
+	h->purge_next = retention_next_due(h->retention.purge_minute, now);
+}
+
 /* A signed checkpoint of the log when one is due (checkpoint.h), logged and published. */
 static void
 checkpoint_timer(struct hub *h)
@@ -247,6 +337,24 @@ checkpoint_timer(struct hub *h)
 	const struct log_item *item = NULL;
 	if (checkpoints_tick(h->checkpoints, h->lg, timefmt_mono_ms(), timefmt_now(), &item) == 1)
 		feed_publish(h->feed, item, 1);
+}
+
+/*
+ * Gallring at start-up when the daily purge was missed while the hub was
+ * down, before the stores load, so they load what remains. The next one is
+ * at the next purge_at.
+ */
+static void
+purge_at_start(struct hub *h)
+{
+	int64_t now = timefmt_now();
+	retention_configure(&h->cfg, &h->retention);
+	int minute = h->retention.purge_minute;
+	if (retention_last_run(h->dir) < retention_last_due(minute, now)) {
+		char text[2048];
+		(void)purge_run(h, NULL, text, sizeof text);
+	}
+	h->purge_next = retention_next_due(minute, now);
 }
 
 static int
@@ -268,13 +376,12 @@ start(struct hub *h)
 		goto env;
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
+	purge_at_start(h);
 	if (load_pictures(h, err, sizeof err) != 0)
 		goto env;
 	h->checkpoints =
 	    checkpoints_new(h->dir, h->lg, h->cfg.checkpoint_interval_s, err, sizeof err);
 	if (h->checkpoints == NULL)
-		goto env;
-	if (load_measures(h, err, sizeof err) != 0)
 		goto env;
 	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
 	h->ingest =
@@ -500,6 +607,7 @@ serve_control(struct hub *h)
 	} else {
 		uint64_t seqs[8];
 		struct measure_reply mr = {0};
+		char purge_text[4096] = "";
 		if (req && measure_ctl_handles(req)) {
 			struct measure_ctl mc = {h->measures, h->lg, h->feed, h->pictures,
 			                         &h->rules};
@@ -507,12 +615,18 @@ serve_control(struct hub *h)
 		} else if (req &&
 		           req->body_case == EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES) {
 			compile_pictures(h, req->compile_pictures, &reply, seqs, err, sizeof err);
+			if (reply.ok)
+				audit_note(AUDIT_PICTURES_COMPILED, AUDIT_BY_ESTCTL, "%s", err);
 		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
 			reply.ok = auth_revoke(h->auth, req->revoke, err, sizeof err) == 0;
 			if (reply.ok) {
 				diag_say("%s", err);
 				feed_tick(h->feed, timefmt_mono_ms());
 			}
+		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_PURGE) {
+			reply.ok =
+			    purge_run(h, AUDIT_BY_ESTCTL, purge_text, sizeof purge_text) == 0;
+			reply.message = purge_text;
 		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_ROTATED) {
 			reply.ok = auth_reload(h->auth, err, sizeof err) == 0;
 			if (reply.ok) {
@@ -556,12 +670,14 @@ serve(struct hub *h)
 			feed_receive(h->feed, now);
 		if (items[2].revents & ZMQ_POLLIN)
 			serve_control(h);
+		audit_flush(h->lg, h->feed, false); /* at most every AUDIT_FLUSH_MS */
 		more = feed_pump(h->feed);
 		if (now - last_tick >= HUB_TICK_MS) {
 			auth_refresh(h->auth);
 			feed_tick(h->feed, now);
 			checkpoint_timer(h);
 			picture_timer(h);
+			purge_timer(h);
 			last_tick = now;
 		}
 	}
@@ -571,6 +687,8 @@ static void
 finish(struct hub *h)
 {
 	ingest_destroy(&h->ingest);
+	if (h->lg != NULL)
+		audit_flush(h->lg, h->feed, true); /* what is queued, open windows too */
 	feed_destroy(&h->feed);
 	control_destroy(&h->control);
 	if (h->ingest_sock)

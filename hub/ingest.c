@@ -18,7 +18,9 @@
 
 #include "access.h"
 #include "areas.h"
+#include "audit.h"
 #include "auth.h"
+#include "committer.h"
 #include "config.h"
 #include "log.h"
 #include "measure.h"
@@ -26,10 +28,16 @@
 #include "wire/codec.h"
 #include "wire/diag.h"
 #include "wire/ids.h"
+#include "wire/timefmt.h"
 
 #define INGEST_MAX_BATCH_REPORTS 65536
 #define INGEST_SEEN_MAX          256
 #define INGEST_RETRY_MS          1000
+/*
+ * How long one ingest_batch call keeps the pipeline going before it drains
+ * and gives the main loop back to the feed and the control socket.
+ */
+#define INGEST_PIPELINE_MS 20
 
 struct pending {
 	zmq_msg_t rid;
@@ -38,8 +46,9 @@ struct pending {
 	char error[512];
 	uint32_t retry_after_ms;
 	char org[IDS_ORG_MAX + 1];
-	size_t first; /* index of its first report in the batch arrays */
-	size_t n;     /* its number of reports */
+	char client[IDS_NAME_MAX + 1]; /* the sender's certificate name, for the audit */
+	size_t first;                  /* index of its first report in the batch arrays */
+	size_t n;                      /* its number of reports */
 	/* A measure update: judged and committed after the batch's reports. */
 	bool measure;
 	Est__V1__Result mresult;
@@ -52,6 +61,10 @@ struct verdict {
 	long item; /* index into items, or -1 when rejected before the log */
 	char error[160];
 	char topic[IDS_TOPIC_MAX + 1];
+	/* the report packed once, here, for its digest and its entry (log_report_prepack) */
+	bool packed;
+	size_t pack_off, pack_len;
+	uint8_t digest[CRYPTO_HASH_BYTES];
 };
 
 struct seen {
@@ -77,8 +90,31 @@ struct ingest {
 	Est__V1__Result **result_ptrs;
 	struct log_item *items;
 	Est__V1__LogEntry *entries;
-	size_t cap; /* of verdicts, results, result_ptrs, items, entries */
+	size_t cap;       /* of verdicts, results, result_ptrs, items, entries */
+	uint8_t *packbuf; /* the batch's reports, packed (verdict.pack_off) */
+	size_t pack_len, pack_cap;
 	struct seen seen[INGEST_SEEN_MAX];
+	/*
+	 * The pipeline: the fields above hold the batch being received; the
+	 * batch whose commit is in flight on the committer's thread is parked
+	 * here (its arrays swapped out, so they do not move while it runs).
+	 */
+	struct committer *committer;
+	struct flight {
+		struct pending *pend;
+		size_t pend_cap;
+		struct verdict *verdicts;
+		Est__V1__Result *results;
+		Est__V1__Result **result_ptrs;
+		struct log_item *items;
+		Est__V1__LogEntry *entries;
+		size_t cap;
+		uint8_t *packbuf;
+		size_t pack_len, pack_cap;
+		size_t n_pend;
+		size_t n_items;
+		int64_t now_ms;
+	} flight;
 };
 
 struct ingest *
@@ -95,6 +131,13 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->cfg = cfg;
 	in->on_commit = on_commit;
 	in->commit_arg = commit_arg;
+	char err[256];
+	in->committer = committer_new(lg, err, sizeof err);
+	if (in->committer == NULL) {
+		diag_say("ingest: %s", err);
+		free(in);
+		return NULL;
+	}
 	return in;
 }
 
@@ -110,6 +153,16 @@ ingest_destroy(struct ingest **ip)
 	if (ip == NULL || *ip == NULL)
 		return;
 	struct ingest *in = *ip;
+	/* Joins the thread; ingest_batch never leaves a commit in flight. */
+	committer_destroy(&in->committer);
+	free(in->flight.pend);
+	free(in->flight.verdicts);
+	free(in->flight.results);
+	free(in->flight.result_ptrs);
+	free(in->flight.items);
+	free(in->flight.entries);
+	free(in->flight.packbuf);
+	free(in->packbuf);
 	free(in->pend);
 	free(in->verdicts);
 	free(in->results);
@@ -175,6 +228,33 @@ refuse(struct pending *p, uint32_t retry_ms, const char *fmt, ...)
 	p->retry_after_ms = retry_ms;
 }
 
+/*
+ * Packs and hashes an accepted report here, while the last batch commits,
+ * so the commit does neither (and packs its entry around these bytes). Out
+ * of memory or unknown fields: the log does it in the commit, as before.
+ */
+static void
+prepack(struct ingest *in, struct verdict *v, const Est__V1__Report *r)
+{
+	v->packed = false;
+	size_t need = est__v1__report__get_packed_size(r);
+	if (in->pack_cap - in->pack_len < need) {
+		size_t cap = in->pack_cap ? in->pack_cap : 65536;
+		while (cap - in->pack_len < need)
+			cap *= 2;
+		uint8_t *p = realloc(in->packbuf, cap);
+		if (p == NULL)
+			return;
+		in->packbuf = p;
+		in->pack_cap = cap;
+	}
+	if (log_report_prepack(r, in->packbuf + in->pack_len, need, &v->pack_len, v->digest) == 1) {
+		v->pack_off = in->pack_len;
+		v->packed = true;
+		in->pack_len += v->pack_len;
+	}
+}
+
 /* Judges every report of p's envelope; accepted ones become log items. */
 static int
 judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n_items,
@@ -194,14 +274,17 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 			continue;
 		/* Masks in r when so configured, before the log judges idempotency. */
 		if (validate_report_personal(r, (enum personal_mode)in->cfg->personal_data,
-		                             v->error, sizeof v->error) != 0)
+		                             v->error, sizeof v->error) != 0) {
+			audit_refusal(AUDIT_REPORT_REFUSED, p->client, "%s", v->error);
 			continue;
+		}
 		snprintf(v->topic, sizeof v->topic, "%s/reports", r->area);
 		Est__V1__LogEntry *e = &in->entries[*n_items];
 		est__v1__log_entry__init(e);
 		e->body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
 		e->report = r;
 		v->item = (long)(*n_items)++;
+		prepack(in, v, r);
 	}
 	*n_reports += p->n;
 	return 0;
@@ -218,15 +301,20 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 	p->request_id = wire_peek_request_id(zmq_msg_data(body), len);
 	const struct cert_info *who = auth_lookup(in->auth, zmq_msg_gets(body, "User-Id"));
 	if (who == NULL) {
+		audit_refusal(AUDIT_REVOKED_KEY,
+		              auth_former_name(in->auth, zmq_msg_gets(body, "User-Id")),
+		              "message refused: certificate revoked or replaced");
 		refuse(p, 0, "certificate revoked");
 		return;
 	}
 	note_seen(in, who, now_ms);
 	if (!access_may_send(who, err, sizeof err)) {
+		audit_refusal(AUDIT_SEND_REFUSED, who->name, "%s", err);
 		refuse(p, 0, "%s", err);
 		return;
 	}
 	snprintf(p->org, sizeof p->org, "%s", who->org);
+	snprintf(p->client, sizeof p->client, "%s", who->name);
 	if (len > (size_t)in->cfg->max_frame_bytes) {
 		refuse(p, 0,
 		       "frame of %zu bytes exceeds the limit of %ld bytes "
@@ -300,6 +388,8 @@ receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items
 		refuse(p, 0, "multi-part message: one frame holding one Envelope expected");
 	else
 		judge_envelope(in, p, &body, n_reports, n_items, now_ms);
+	if (p->error[0] && p->client[0]) /* refused whole after the sender was known */
+		audit_refusal(AUDIT_ENVELOPE_REFUSED, p->client, "%s", p->error);
 	zmq_msg_close(&body);
 	return 1;
 }
@@ -366,6 +456,11 @@ link_items(struct ingest *in, size_t n_pend)
 			it->entry = &in->entries[v->item];
 			it->entry->org = p->org;
 			it->entry->topic = v->topic;
+			if (v->packed) {
+				it->packed = in->packbuf + v->pack_off;
+				it->packed_len = v->pack_len;
+				it->digest = v->digest;
+			}
 		}
 	}
 }
@@ -409,6 +504,8 @@ commit_measure(struct ingest *in, struct pending *p, int64_t now_ms)
 		                                   : EST__V1__STATUS__STATUS_REJECTED;
 		r->seq = v == MEASURE_UNCHANGED ? cur->last_seq : 0;
 		r->error = v == MEASURE_UNCHANGED ? (char *)"" : p->merror;
+		if (v == MEASURE_REFUSED)
+			audit_refusal(AUDIT_MEASURE_REFUSED, p->client, "%s", p->merror);
 		return;
 	}
 	const char *from = measure_status_word(cur->m->status);
@@ -427,28 +524,81 @@ commit_measure(struct ingest *in, struct pending *p, int64_t now_ms)
 	char what[160];
 	measure_change_text(what, sizeof what, d.id, from, d.m.status, item.seq);
 	diag_say("%s (by %s)", what, p->org);
+	audit_note(AUDIT_MEASURE_CHANGED, p->client, "%s", what);
 	in->on_commit(in->commit_arg, &item, 1);
 	r->status = EST__V1__STATUS__STATUS_ACCEPTED;
 	r->seq = item.seq;
 }
 
-size_t
-ingest_batch(struct ingest *in, int64_t now_ms)
+/* Exchanges the receiving batch's arrays with the parked (in flight) batch's. */
+static void
+swap_flight(struct ingest *in)
 {
-	size_t n_pend = 0, n_reports = 0, n_items = 0;
-	while (n_pend < (size_t)in->cfg->max_batch_envelopes &&
-	       n_reports < INGEST_MAX_BATCH_REPORTS) {
-		int rc = receive_one(in, n_pend, &n_reports, &n_items, now_ms);
-		if (rc <= 0)
-			break;
-		n_pend++;
-	}
-	if (n_pend == 0)
-		return 0;
+	struct flight *f = &in->flight;
+#define SWAP(field)                                                                                \
+	do {                                                                                       \
+		__typeof__(in->field) t = in->field;                                               \
+		in->field = f->field;                                                              \
+		f->field = t;                                                                      \
+	} while (0)
+	SWAP(pend);
+	SWAP(pend_cap);
+	SWAP(verdicts);
+	SWAP(results);
+	SWAP(result_ptrs);
+	SWAP(items);
+	SWAP(entries);
+	SWAP(cap);
+	SWAP(packbuf);
+	SWAP(pack_len);
+	SWAP(pack_cap);
+#undef SWAP
+}
+
+/*
+ * Parks the received batch and hands its items to the committer's thread,
+ * which judges, chains, writes and fsyncs them (log_append) while this
+ * thread receives the next batch. A batch with nothing to append (every
+ * envelope refused, or measure updates only) is parked without a commit.
+ */
+static void
+launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms)
+{
 	link_items(in, n_pend);
-	char err[256];
+	swap_flight(in);
+	in->pack_len = 0; /* the next batch packs from the start of its buffer */
+	in->flight.n_pend = n_pend;
+	in->flight.n_items = n_items;
+	in->flight.now_ms = now_ms;
+	if (n_items == 0)
+		return;
+	/* Nothing waiting to be received: no overlap to win, commit right here. */
+	int events = 0;
+	size_t sz = sizeof events;
+	if (zmq_getsockopt(in->sock, ZMQ_EVENTS, &events, &sz) == 0 && !(events & ZMQ_POLLIN))
+		committer_run_here(in->committer, in->flight.items, n_items, now_ms / 1000);
+	else
+		committer_start(in->committer, in->flight.items, n_items, now_ms / 1000);
+}
+
+/*
+ * The parked batch once its commit is durable (or failed): the commit hook,
+ * the measure updates and the acks, all on this thread (the hook's feed,
+ * pictures and measures are not thread-safe). The log is this thread's
+ * again until the next launch.
+ */
+static void
+land(struct ingest *in)
+{
+	char err[256] = "";
+	int rc = 0;
+	if (in->flight.n_items > 0)
+		rc = committer_finish(in->committer, err, sizeof err);
+	swap_flight(in);
+	size_t n_pend = in->flight.n_pend, n_items = in->flight.n_items;
+	int64_t now_ms = in->flight.now_ms;
 	if (n_items > 0) {
-		if (log_append(in->lg, in->items, n_items, now_ms / 1000, err, sizeof err) != 0) {
+		if (rc != 0) {
 			diag_say("ingest: batch of %zu reports refused: %s", n_items, err);
 			refuse_all(in, n_pend, err);
 		} else {
@@ -463,7 +613,69 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 		if (in->pend[i].env)
 			est__v1__envelope__free_unpacked(in->pend[i].env, NULL);
 	}
-	return n_pend;
+	in->flight.n_pend = 0;
+	in->flight.n_items = 0;
+	swap_flight(in);
+}
+
+/*
+ * Waits for the commit in flight; while it runs, receives what arrives
+ * (when recv is set). Returns true once the commit has ended.
+ */
+static bool
+wait_flight(struct ingest *in, bool recv)
+{
+	if (!committer_busy(in->committer))
+		return true;
+	zmq_pollitem_t items[] = {
+	    {NULL, committer_fd(in->committer), ZMQ_POLLIN, 0},
+	    {in->sock, 0, ZMQ_POLLIN, 0},
+	};
+	if (zmq_poll(items, recv ? 2 : 1, -1) < 0)
+		/* EINTR: the caller comes back; anything else: block in committer_finish. */
+		return zmq_errno() != EINTR;
+	return (items[0].revents & ZMQ_POLLIN) != 0;
+}
+
+/*
+ * The pipeline: receive batch k+1 (decode, validate) while batch k commits
+ * on the committer's thread; when k is durable, its hook and acks run here
+ * and k+1 is launched. Judging k+1 against the store sees k, because
+ * log_append of k+1 starts only after k has committed. Keeps going for
+ * INGEST_PIPELINE_MS while envelopes keep coming, then drains: it never
+ * returns with a commit in flight.
+ */
+size_t
+ingest_batch(struct ingest *in, int64_t now_ms)
+{
+	int64_t until = timefmt_mono_ms() + INGEST_PIPELINE_MS;
+	size_t handled = 0, n_pend = 0, n_reports = 0, n_items = 0;
+	bool first = true;
+	for (;;) {
+		bool open = first || timefmt_mono_ms() < until;
+		/* Take what is waiting, up to the batch limits. */
+		while (open && n_pend < (size_t)in->cfg->max_batch_envelopes &&
+		       n_reports < INGEST_MAX_BATCH_REPORTS) {
+			int rc = receive_one(in, n_pend, &n_reports, &n_items, now_ms);
+			if (rc <= 0)
+				break;
+			n_pend++;
+		}
+		first = false;
+		bool full = n_pend >= (size_t)in->cfg->max_batch_envelopes ||
+		            n_reports >= INGEST_MAX_BATCH_REPORTS;
+		if (committer_busy(in->committer) || in->flight.n_pend > 0) {
+			if (!wait_flight(in, open && !full))
+				continue;
+			land(in);
+		}
+		if (n_pend == 0)
+			return handled;
+		launch(in, n_pend, n_items, now_ms);
+		handled += n_pend;
+		n_pend = n_reports = n_items = 0;
+		now_ms = timefmt_now_ms();
+	}
 }
 
 void

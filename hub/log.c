@@ -136,6 +136,13 @@ struct checkpointer {
 	bool wake;
 	bool failing; /* the last checkpoint failed */
 	int wake_pages;
+	/*
+	 * The writer's side (only whichever thread commits touches these): the
+	 * WAL size that wakes the checkpointer next, and the size at the last
+	 * commit (a smaller one means the WAL started over).
+	 */
+	int wake_at;
+	int last_pages;
 };
 
 /* A message whose unknown fields are hidden while it is packed. */
@@ -343,6 +350,49 @@ unknown_restore(struct log *lg, size_t mark)
 
 /* --- judging and storing one item --------------------------------------- */
 
+/* True when m or any message inside it carries unknown fields. */
+static bool
+has_unknown(const ProtobufCMessage *m)
+{
+	if (m->n_unknown_fields > 0)
+		return true;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		size_t n = 1;
+		ProtobufCMessage *const *subs = (ProtobufCMessage *const *)(base + f->offset);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(const size_t *)(base + f->quantifier_offset);
+			subs = *(ProtobufCMessage *const *const *)(base + f->offset);
+		} else if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		           *(const uint32_t *)(base + f->quantifier_offset) != f->id) {
+			continue;
+		}
+		for (size_t k = 0; subs != NULL && k < n; k++)
+			if (subs[k] != NULL && has_unknown(subs[k]))
+				return true;
+	}
+	return false;
+}
+
+int
+log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len,
+                   uint8_t digest[HASH])
+{
+	/* Rare (a newer partner's fields); log_append hides them and packs itself. */
+	if (has_unknown(&r->base))
+		return 0;
+	size_t need = est__v1__report__get_packed_size(r);
+	if (need > cap)
+		return 0;
+	*len = est__v1__report__pack(r, out);
+	crypto_sha256(out, *len, digest);
+	return 1;
+}
+
 /* SHA-256 of the packed report (unknown fields hidden), packed in the arena's spare room. */
 static int
 report_digest(struct log *lg, const Est__V1__Report *r, uint8_t digest[HASH], char *err,
@@ -434,6 +484,68 @@ report_judge(struct log *lg, const char *org, const Est__V1__Report *r, const ui
 }
 
 /*
+ * A report entry whose report the caller packed already (log_item.packed)
+ * is packed as its head (every field but the body; protobuf-c writes fields
+ * in number order, and the report, field 10, is the last) followed by the
+ * report as a length-delimited field 10: the very bytes
+ * est__v1__log_entry__pack writes, without packing the report a second time.
+ */
+#define ENTRY_REPORT_TAG 0x52 /* field 10, wire type 2 (length-delimited) */
+
+static bool
+entry_spliced(const struct log_item *it)
+{
+	return it->packed != NULL && it->entry->body_case == EST__V1__LOG_ENTRY__BODY_REPORT;
+}
+
+static size_t
+varint_size(size_t v)
+{
+	size_t n = 1;
+	for (; v >= 0x80; v >>= 7)
+		n++;
+	return n;
+}
+
+/* The entry's head: the entry packed with its body unset (restored before returning). */
+static size_t
+entry_head(Est__V1__LogEntry *e, uint8_t *out)
+{
+	Est__V1__LogEntry__BodyCase body_case = e->body_case;
+	Est__V1__Report *report = e->report;
+	e->body_case = EST__V1__LOG_ENTRY__BODY__NOT_SET;
+	e->report = NULL;
+	size_t n = out ? est__v1__log_entry__pack(e, out) : est__v1__log_entry__get_packed_size(e);
+	e->body_case = body_case;
+	e->report = report;
+	return n;
+}
+
+static size_t
+entry_packed_size(const struct log_item *it)
+{
+	if (!entry_spliced(it))
+		return est__v1__log_entry__get_packed_size(it->entry);
+	return entry_head(it->entry, NULL) + 1 + varint_size(it->packed_len) + it->packed_len;
+}
+
+static size_t
+entry_pack(const struct log_item *it, uint8_t *out)
+{
+	if (!entry_spliced(it))
+		return est__v1__log_entry__pack(it->entry, out);
+	size_t n = entry_head(it->entry, out);
+	out[n++] = ENTRY_REPORT_TAG;
+	for (size_t v = it->packed_len;; v >>= 7) {
+		out[n++] = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+		if (v < 0x80)
+			break;
+	}
+	memcpy(out + n, it->packed, it->packed_len);
+	return n + it->packed_len;
+}
+
+/*
  * Packs the entry as seq b->seq + 1 into the arena, chains it and inserts
  * the row. The arena and b advance only when the row is in.
  */
@@ -445,13 +557,13 @@ entry_store(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	ProtobufCBinaryData caller_hash = e->hash;
 	e->seq = seq;
 	e->hash = (ProtobufCBinaryData){0, NULL};
-	size_t len = est__v1__log_entry__get_packed_size(e);
+	size_t len = entry_packed_size(it);
 	if (arena_reserve(lg, len + HASH, err, errlen) != 0) {
 		e->hash = caller_hash;
 		return -1;
 	}
 	uint8_t *body = lg->arena + lg->arena_len, *hash = body + len, body_sha[HASH];
-	len = est__v1__log_entry__pack(e, body);
+	len = entry_pack(it, body);
 	e->hash = caller_hash;
 	crypto_sha256(body, len, body_sha);
 	crypto_chain(b->hash, seq, body_sha, hash);
@@ -498,9 +610,15 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT;
 	uint8_t digest[HASH];
 	size_t mark = lg->n_hidden;
-	int rc = unknown_hide(lg, &e->base, err, errlen);
+	/* A prepacked report has no unknown fields (log_report_prepack checked): skip its walk. */
+	int rc = !entry_spliced(it)             ? unknown_hide(lg, &e->base, err, errlen)
+	         : e->base.n_unknown_fields > 0 ? hidden_push(lg, &e->base, err, errlen)
+	                                        : 0;
 	if (rc == 0 && is_report) {
-		rc = report_digest(lg, e->report, digest, err, errlen);
+		if (it->digest != NULL)
+			memcpy(digest, it->digest, HASH);
+		else
+			rc = report_digest(lg, e->report, digest, err, errlen);
 		if (rc == 0)
 			rc = report_judge(lg, e->org, e->report, digest, it, err, errlen);
 	}
@@ -836,6 +954,78 @@ log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t e
 	return ret;
 }
 
+/* --- gallring ------------------------------------------------------------- */
+
+/* Sets secure_delete (0 or 1) on the writer; the previous value into *was when not NULL. */
+static int
+secure_delete_set(struct log *lg, int64_t on, int64_t *was, char *err, size_t errlen)
+{
+	char sql[48];
+	int64_t now = -1;
+	if (was != NULL && query_int(lg->db, "PRAGMA secure_delete", was, err, errlen) != 0)
+		return -1;
+	snprintf(sql, sizeof sql, "PRAGMA secure_delete=%d", on ? 1 : 0);
+	return query_int(lg->db, sql, &now, err, errlen);
+}
+
+/* The UPDATEs of log_purge inside the open transaction. */
+static int
+purge_rows(struct log *lg, sqlite3_stmt *st, const uint64_t *seqs, size_t n, uint64_t *purged,
+           char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (seqs[i] == 0 || seqs[i] > lg->head_seq)
+			continue;
+		if (bind_ok(lg, sqlite3_bind_int64(st, 1, (int64_t)seqs[i]), err, errlen) != 0)
+			return -1;
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return say_sql(lg->db, err, errlen, "cannot purge seq %" PRIu64, seqs[i]);
+		*purged += (uint64_t)sqlite3_changes(lg->db);
+	}
+	return 0;
+}
+
+int
+log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char *err,
+          size_t errlen)
+{
+	*purged = 0;
+	if (lg == NULL || lg->readonly)
+		return say(err, errlen, "log_purge: the log is open read-only");
+	if (lg->busy)
+		return say(err, errlen, "log_purge: called from inside a scan");
+	if (n == 0)
+		return 0;
+	/* Prepared here, not at open: it runs once a day. */
+	sqlite3_stmt *st = NULL;
+	int64_t was = 0;
+	if (sqlite3_prepare_v2(lg->db,
+	                       "UPDATE entries SET body = NULL WHERE seq = ?1 AND body IS NOT NULL",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return say_sql(lg->db, err, errlen, "cannot prepare the purge");
+	int rc = secure_delete_set(lg, 1, &was, err, errlen);
+	if (rc == 0)
+		rc = stmt_run(lg, ST_BEGIN, err, errlen, "cannot begin the purge");
+	if (rc == 0)
+		rc = purge_rows(lg, st, seqs, n, purged, err, errlen);
+	if (rc == 0)
+		rc = stmt_run(lg, ST_COMMIT, err, errlen, "cannot commit the purge");
+	if (rc != 0) {
+		*purged = 0;
+		if (!sqlite3_get_autocommit(lg->db)) {
+			char why[256];
+			(void)stmt_run(lg, ST_ROLLBACK, why, sizeof why, "rollback failed");
+		}
+	}
+	sqlite3_finalize(st);
+	char why[256];
+	if (secure_delete_set(lg, was, NULL, why, sizeof why) != 0)
+		diag_say("log: cannot reset secure_delete: %s", why);
+	return rc;
+}
+
 /* --- the checkpointer ----------------------------------------------------- */
 
 /* One PASSIVE checkpoint (never waits for the writer); a failure is said once, not every second. */
@@ -896,7 +1086,18 @@ ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	(void)db;
 	(void)name;
 	struct checkpointer *c = arg;
-	if (pages >= c->wake_pages) {
+	if (pages < c->last_pages || c->wake_at == 0)
+		c->wake_at = c->wake_pages; /* the WAL started over */
+	c->last_pages = pages;
+	/*
+	 * Hysteresis: under steady writes a PASSIVE checkpoint rarely completes,
+	 * the WAL stays past the threshold, and waking on every commit ran
+	 * checkpoints (each with an fsync of the database) back to back beside
+	 * the commits' own. Wake again only once the WAL has grown by another
+	 * CKPT_WAL_BYTES; the timer still checkpoints every CKPT_INTERVAL_MS.
+	 */
+	if (pages >= c->wake_at) {
+		c->wake_at = pages + c->wake_pages;
 		pthread_mutex_lock(&c->mu);
 		c->wake = true;
 		pthread_cond_signal(&c->cv);

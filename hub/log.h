@@ -68,6 +68,14 @@ const uint8_t *log_head_hash(const struct log *lg);
  */
 struct log_item {
 	Est__V1__LogEntry *entry; /* in; caller owns */
+	/*
+	 * in, optional, for a report: entry->report as log_report_prepack
+	 * packed and hashed it, ahead of the commit (the ingest thread does this
+	 * while the last batch commits). NULL: log_append packs and hashes.
+	 */
+	const uint8_t *packed;
+	size_t packed_len;
+	const uint8_t *digest;
 	/* out */
 	Est__V1__Status status;
 	uint64_t seq;
@@ -76,6 +84,17 @@ struct log_item {
 	size_t body_len;
 	const uint8_t *hash;
 };
+
+/*
+ * Packs r (at most cap bytes into out) and its SHA-256 into digest exactly
+ * as log_append would for the idempotency digest and the stored entry, for
+ * a caller that wants this work out of the commit: 1 done (*len set), 0 not
+ * done (r carries unknown fields, which log_append drops; or it does not fit
+ * in cap: est__v1__report__get_packed_size says what is needed). Touches no
+ * log: any thread may call it.
+ */
+int log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len,
+                       uint8_t digest[CRYPTO_HASH_BYTES]);
 
 /*
  * Appends items in one transaction (BEGIN IMMEDIATE ... COMMIT) with
@@ -120,6 +139,21 @@ int log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *er
  */
 typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);
 int log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t errlen);
+
+/*
+ * Gallring: removes the content of the entries seqs[0..n) (ascending) in one
+ * transaction. Each row keeps its seq, topic, org, logged_at, body_sha and
+ * chain hash, so log_verify still proves the whole chain; the body becomes
+ * NULL, which log_scan hands on as a purged entry. The freed pages are
+ * overwritten (secure_delete), so the content is not left in the file. The
+ * `reports` index keeps its rows (digests only, no content): a resent
+ * report that was purged is still a DUPLICATE with the original seq.
+ * Entries already purged and seqs past the head are skipped. Returns 0 with
+ * the number of bodies removed in *purged, or -1 with the reason in err
+ * (rolled back: nothing purged). Refused on a read-only log.
+ */
+int log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char *err,
+              size_t errlen);
 
 /*
  * For tests only (the disk-full test): sets SQLite's max_page_count on the

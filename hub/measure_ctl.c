@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "feed.h"
 #include "picture.h"
 #include "wire/diag.h"
@@ -85,6 +86,9 @@ serve_add(const struct measure_ctl *mc, const Est__V1__Measure *req, Est__V1__Co
 	diag_say("measure %s added (%s, %s, %s), seq %llu", d.id, d.m.area,
 	         measure_kind_word(d.m.kind), measure_status_word(d.m.status),
 	         (unsigned long long)mr->seq);
+	audit_note(AUDIT_MEASURE_ADDED, AUDIT_BY_ESTCTL, "measure %s added (%s, %s, %s), seq %llu",
+	           d.id, d.m.area, measure_kind_word(d.m.kind), measure_status_word(d.m.status),
+	           (unsigned long long)mr->seq);
 	reply_one(reply, mr, mc->ms, d.id);
 }
 
@@ -111,6 +115,7 @@ serve_set(const struct measure_ctl *mc, const Est__V1__Measure *req, Est__V1__Co
 	reply->ok = true;
 	measure_change_text(mr->message, sizeof mr->message, d.id, from, d.m.status, mr->seq);
 	diag_say("%s", mr->message);
+	audit_note(AUDIT_MEASURE_CHANGED, AUDIT_BY_ESTCTL, "%s", mr->message);
 	reply_one(reply, mr, mc->ms, d.id);
 }
 

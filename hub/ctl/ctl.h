@@ -10,6 +10,7 @@
  * store.c   what estctl reads from the store: verify and counts (log.h)
  * picture.c picture compile (through the running hub)
  * measure.c measure add / set / show / list (through the running hub)
+ * purge.c   purge [--dry-run]: gallring (plan read-only; purge through the running hub)
  */
 #ifndef ESTHUB_CTL_H
 #define ESTHUB_CTL_H
@@ -33,6 +34,7 @@ int ctl_measure_add(const char *dir, int argc, char **argv);
 int ctl_measure_set(const char *dir, int argc, char **argv);
 int ctl_measure_show(const char *dir, int argc, char **argv);
 int ctl_measure_list(const char *dir, int argc, char **argv);
+int ctl_purge(const char *dir, int argc, char **argv);
 
 /*
  * Prints the store's figures (head seq, reports per organisation) to out.

@@ -69,6 +69,12 @@ static const struct command {
     {"measure", "list", ctl_measure_list,
      "measure list [--area A]\n"
      "      one line a measure: id, area, kind, group, org, status, time, place"},
+    {"purge", NULL, ctl_purge,
+     "purge [--dry-run [--at T]]\n"
+     "      gallring: the running hub removes the content of entries older than the\n"
+     "      [retention] periods of hub.conf, keeping their hashes (verify still holds);\n"
+     "      --dry-run lists what would go (per kind and category, counts and seqs)\n"
+     "      without the hub and changes nothing; --at: as if it were then"},
     {"verify", NULL, ctl_verify,
      "verify [--against FILE]\n"
      "      recomputes the log's hash chain and checks every signed checkpoint in it\n"

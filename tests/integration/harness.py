@@ -550,6 +550,16 @@ class Instance:
         self._procs.append(p)
         return p
 
+    def store_rows(self):
+        """[(seq, topic)] of the store, read with SQLite directly: unlike a subscription, reading
+        so leaves no audit entry behind (every subscription is audited on all/audit)."""
+        import sqlite3
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.dir, "data", "log.db"), uri=True)
+        try:
+            return db.execute("SELECT seq, topic FROM entries ORDER BY seq").fetchall()
+        finally:
+            db.close()
+
     def read_log(self, client=None, from_seq=1):
         """Every entry from from_seq to the head, read with est-feed as admin ('*/*')."""
         c = client or self.admin
@@ -577,6 +587,12 @@ class Instance:
             subprocess.run(["umount", "-l", m], capture_output=True)
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def last_data_seq(entries):
+    """The seq of the last entry that is not an audit entry or a checkpoint: what "nothing new
+    in the log" compares, now that reading the log (a subscription) is itself audited."""
+    return max((e.seq for e in entries if e.topic not in ("all/audit", "all/checkpoints")), default=0)
 
 
 def parse_log_entries(text):
@@ -719,8 +735,10 @@ class RawFeed:
             entries.append(ev.entry)
         return None, entries
 
-    def entries(self, n, timeout_s=5):
-        """Collects entries until n have come or timeout_s passes; statuses go to self.statuses."""
+    def entries(self, n, timeout_s=5, skip_audit=False):
+        """Collects entries until n have come or timeout_s passes; statuses go to self.statuses.
+        skip_audit: entries on all/audit (an admin's own subscriptions among them) are passed
+        over and do not count."""
         out = []
         self.statuses = getattr(self, "statuses", [])
         deadline = time.monotonic() + timeout_s * SLOW
@@ -729,7 +747,8 @@ class RawFeed:
             if ev is None:
                 break
             if ev.WhichOneof("body") == "entry":
-                out.append(ev.entry)
+                if not (skip_audit and ev.entry.topic == "all/audit"):
+                    out.append(ev.entry)
             else:
                 self.statuses.append(ev.status)
         return out
