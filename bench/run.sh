@@ -443,6 +443,26 @@ table() {
 	cat "$out"
 }
 
+# --- pictures ----------------------------------------------------------------------
+
+# One week's pictures for every area and the overview over five years of history
+# (bench-pictures: the hub's picture store and compiler, a million reports).
+pictures() {
+	local rep line
+	for rep in $(seq "$REPS"); do
+		sleep "$PAUSE_S"
+		run pictures "$B/bench-pictures" --count "$LOG_ENTRIES" --reps 9
+		line=$(cat "$WORK/pictures.out")
+		if [ "$RC" -ne 0 ] || [ -z "$line" ]; then
+			record pictures.fail "$rep" 1
+			continue
+		fi
+		say "$line"
+		record pictures.ms "$rep" "$(field " $line" compile_ms_p50)"
+		record pictures.store_mib "$rep" "$(field " $line" store_mib)"
+	done
+}
+
 main() {
 	prepare
 	machine
@@ -450,6 +470,7 @@ main() {
 	ingest
 	stop_ingest_servers
 	feeds
+	pictures
 	table
 	say "table written to $RESULTS"
 }
