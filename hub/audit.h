@@ -63,6 +63,7 @@
 #define AUDIT_PICTURES_COMPILED "pictures_compiled"
 #define AUDIT_PURGE             "purge"
 #define AUDIT_DROPPED           "audit_dropped"
+#define AUDIT_HANDSHAKE_REFUSED "handshake_refused"
 
 /* The client of an administrator's change made through estctl. */
 #define AUDIT_BY_ESTCTL "estctl"

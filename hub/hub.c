@@ -71,6 +71,7 @@ struct hub {
 	void *ctx;
 	void *ingest_sock;
 	void *feed_sock;
+	void *handshakes[2]; /* monitors of the ingest and feed sockets (see monitor_open) */
 	struct control *control;
 	struct feed *feed;
 	struct ingest *ingest;
@@ -174,6 +175,65 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	set_int(h->feed_sock, ZMQ_SNDHWM, 10000);
 	h->control = control_new(h->ctx, h->dir, err, errlen);
 	return h->control ? 0 : -1;
+}
+
+/* --- handshakes zauth refused ------------------------------------------ */
+
+static const char *const handshake_names[2] = {"ingest", "feed"};
+
+/*
+ * A key without a certificate never reaches the hub's code: zauth refuses
+ * it in the CURVE handshake. A socket monitor tells the hub that it
+ * happened (not who: the key is no client's, and keys are never logged),
+ * so the administrators see it on all/audit, coalesced like every refusal.
+ */
+static void *
+monitor_open(struct hub *h, void *sock, const char *name)
+{
+	char ep[64];
+	snprintf(ep, sizeof ep, "inproc://esthub-handshakes-%s", name);
+	void *m = NULL;
+	if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0 &&
+	    (m = zmq_socket(h->ctx, ZMQ_PAIR)) != NULL &&
+	    (set_int(m, ZMQ_LINGER, 0) != 0 || zmq_connect(m, ep) != 0)) {
+		zmq_close(m);
+		m = NULL;
+	}
+	if (m == NULL)
+		diag_say("refused handshakes on the %s endpoint are not audited: %s", name,
+		         zmq_strerror(zmq_errno()));
+	return m;
+}
+
+/* Audits every refused handshake the monitor m reported. */
+static void
+monitor_read(void *m, const char *name)
+{
+	for (;;) {
+		zmq_msg_t ev, addr;
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, m, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		/* Frame 1: event (uint16) and value (uint32); frame 2: the endpoint. */
+		zmq_msg_init(&addr);
+		if (zmq_msg_more(&ev))
+			(void)zmq_msg_recv(&addr, m, 0);
+		uint16_t event = 0;
+		uint32_t value = 0;
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&event, zmq_msg_data(&ev), sizeof event);
+			memcpy(&value, (const uint8_t *)zmq_msg_data(&ev) + 2, sizeof value);
+		}
+		if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+			audit_refusal(AUDIT_HANDSHAKE_REFUSED, "",
+			              "a connection to the %s endpoint was refused in the CURVE "
+			              "handshake (ZAP status %u): its key has no certificate here",
+			              name, (unsigned)value);
+		zmq_msg_close(&addr);
+		zmq_msg_close(&ev);
+	}
 }
 
 /* Where load_pictures hands the measure entries it passes over. */
@@ -376,6 +436,8 @@ start(struct hub *h)
 		goto env;
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
+	h->handshakes[0] = monitor_open(h, h->ingest_sock, handshake_names[0]);
+	h->handshakes[1] = monitor_open(h, h->feed_sock, handshake_names[1]);
 	purge_at_start(h);
 	if (load_pictures(h, err, sizeof err) != 0)
 		goto env;
@@ -654,12 +716,19 @@ serve(struct hub *h)
 	int64_t last_tick = timefmt_mono_ms();
 	bool more = false;
 	while (!stop_requested) {
-		zmq_pollitem_t items[] = {
+		zmq_pollitem_t items[5] = {
 		    {h->ingest_sock, 0, ZMQ_POLLIN, 0},
 		    {h->feed_sock, 0, ZMQ_POLLIN, 0},
 		    {control_socket(h->control), 0, ZMQ_POLLIN, 0},
 		};
-		if (zmq_poll(items, 3, more ? 0 : HUB_IDLE_MS) < 0 && zmq_errno() != EINTR) {
+		int n_items = 3, mon_item[2] = {-1, -1};
+		for (int i = 0; i < 2; i++)
+			if (h->handshakes[i] != NULL) {
+				mon_item[i] = n_items;
+				items[n_items++] =
+				    (zmq_pollitem_t){h->handshakes[i], 0, ZMQ_POLLIN, 0};
+			}
+		if (zmq_poll(items, n_items, more ? 0 : HUB_IDLE_MS) < 0 && zmq_errno() != EINTR) {
 			diag_say("poll: %s", zmq_strerror(zmq_errno()));
 			break;
 		}
@@ -670,6 +739,9 @@ serve(struct hub *h)
 			feed_receive(h->feed, now);
 		if (items[2].revents & ZMQ_POLLIN)
 			serve_control(h);
+		for (int i = 0; i < 2; i++)
+			if (mon_item[i] >= 0 && (items[mon_item[i]].revents & ZMQ_POLLIN))
+				monitor_read(h->handshakes[i], handshake_names[i]);
 		audit_flush(h->lg, h->feed, false); /* at most every AUDIT_FLUSH_MS */
 		more = feed_pump(h->feed);
 		if (now - last_tick >= HUB_TICK_MS) {
@@ -691,6 +763,9 @@ finish(struct hub *h)
 		audit_flush(h->lg, h->feed, true); /* what is queued, open windows too */
 	feed_destroy(&h->feed);
 	control_destroy(&h->control);
+	for (int i = 0; i < 2; i++)
+		if (h->handshakes[i])
+			zmq_close(h->handshakes[i]);
 	if (h->ingest_sock)
 		zmq_close(h->ingest_sock);
 	if (h->feed_sock)

@@ -93,6 +93,29 @@ class AuditTest(h.HubTestCase):
 
     # -- refusals -----------------------------------------------------------------
 
+    def test_unauthenticated_handshakes_are_one_coalesced_entry(self):
+        """A key with no certificate gets nothing at all (zauth refuses the handshake), but the
+        administrators see that it happened, without the key."""
+        sec = self.inst.uncertified_cert()
+        key = self.public_key(sec)
+        c = self.raw(cert=sec)
+        c.send(h.envelope([h.report()], request_id=1))
+        self.assertIsNone(c.recv_ack(2), "an uncertified key got an answer")
+        f = self.raw_feed(cert=sec)
+        f.subscribe(["*/*"])
+        self.assertIsNone(f.recv(1), "an uncertified key got a feed event")
+        c.close()
+        f.close()
+        self.restart()  # logs the open coalescing windows at once
+        got = [a for a in self.audit() if a.action == "handshake_refused"]
+        self.assertEqual(len(got), 1, [(a.action, a.detail) for a in got])
+        self.assertGreaterEqual(got[0].count, 2, "the ingest and the feed attempts, and retries")
+        self.assertEqual(got[0].client, "")
+        self.assertIn("refused in the CURVE handshake", got[0].detail)
+        for x in self.audit():
+            self.assertNotIn(key, x.detail)
+            self.assertNotIn(key[:8], x.detail)
+
     def test_revoked_key_hammering_is_one_coalesced_entry(self):
         police = self.inst.police
         key = self.public_key(police.public)
