@@ -128,8 +128,9 @@ push hyresbostader open311 hyresbostader-v47.json
 feed() {
 	local name="$1"
 	shift
+	# --sign-key: every picture and checkpoint is checked against the hub's signature.
 	"$FEED" --hub "$FEED_EP" --hub-cert "$DIR/keys/hub" --cert "$DIR/clients/${name}_secret" \
-		--from 1 --until-head --timeout 30 "$@"
+		--sign-key "$DIR/keys/sign.pem" --from 1 --until-head --timeout 30 "$@"
 }
 
 say "compiling the situational pictures (lägesbilder) of 2026-W47"

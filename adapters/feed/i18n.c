@@ -86,7 +86,7 @@ static const struct words words_sv = {
     .area = "Område",
     .top_categories = "mest",
     .vs_baseline = "baslinje",
-    .rank = "rank",
+    .rank = "rang",
 };
 
 static const struct words words_en = {

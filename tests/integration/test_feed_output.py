@@ -303,7 +303,7 @@ class FeedOutput(h.HubTestCase):
         self.assertEqual([f.split(",")[0] for f in firsts],
                          [AREA_NAMES[p.area] for p in ranked] + ["Hela kommunen"])
         for f, p in zip(firsts, ranked):
-            self.assertIn("rank %d av %d, prioritetspoäng %s" % (p.rank, p.ranked_areas, sv_number(p.priority_score)), f)
+            self.assertIn("rang %d av %d, prioritetspoäng %s" % (p.rank, p.ranked_areas, sv_number(p.priority_score)), f)
         # English, and an instance's own areas file with another name for Hageby.
         with open(os.path.join(self.inst.dir, "areas.geojson"), encoding="utf-8") as f:
             areas = json.load(f)

@@ -540,7 +540,7 @@ test_summary_and_index(void **state)
 	textbuf_init(&b);
 	render_text_summary(&b, &f.p, m, LANG_SV);
 	assert_non_null(
-	    strstr(b.data, "Hageby, vecka 47, 2026: rank 1 av 5, prioritetspoäng 7,78\n"));
+	    strstr(b.data, "Hageby, vecka 47, 2026: rang 1 av 5, prioritetspoäng 7,78\n"));
 	/* Most incidents first: vandalism (2) before gathering (1). */
 	char *v = strstr(b.data, "Skadegörelse"), *g = strstr(b.data, "Samling");
 	assert_true(v != NULL && g != NULL && v < g);
