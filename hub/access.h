@@ -7,6 +7,8 @@
  *   adapter     yes (as its org)   nothing
  *   subscriber  no                 AREA/reports, AREA/measures, AREA/pictures of the
  *                                  areas of its groups; all/pictures; all/checkpoints
+ *                                  (an organisation's overview: org, no groups: the
+ *                                  all/ topics only)
  *   admin       yes (as its org)   everything, all/audit included
  *
  * Measures of a social working group (Measure.group GROUP_SOCIAL) are

@@ -183,8 +183,10 @@ add_identity(const struct add_request *r, struct cert_info *info)
 		diag_say("--groups is only for subscribers (an admin reads everything)");
 		return EXIT_INPUT;
 	}
-	if (info->role == ROLE_SUBSCRIBER && r->groups == NULL) {
-		diag_say("--groups AREA/GROUP[,...] is required for a subscriber");
+	if (info->role == ROLE_SUBSCRIBER && r->groups == NULL && r->org == NULL) {
+		diag_say(
+		    "a subscriber needs --groups AREA/GROUP[,...] (a working group) or --org ORG "
+		    "(an organisation's overview: the all pictures only)");
 		return EXIT_INPUT;
 	}
 	if (r->groups && cert_parse_groups(r->groups, info, why, sizeof why) != 0) {

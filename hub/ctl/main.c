@@ -27,6 +27,8 @@ static const struct command {
      "client add NAME --role adapter --org ORG [--public-key FILE]\n"
      "  client add NAME --role subscriber --groups AREA/GROUP[,...] [--org ORG] "
      "[--public-key FILE]\n"
+     "  client add NAME --role subscriber --org ORG [--public-key FILE]\n"
+     "      (an organisation's overview: the all pictures and checkpoints only)\n"
      "  client add NAME --role admin [--org ORG] [--public-key FILE]\n"
      "      authorise a client: writes DIR/certs/NAME and, without --public-key,\n"
      "      a new secret certificate DIR/clients/NAME_secret to hand to the partner"},

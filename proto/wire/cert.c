@@ -193,10 +193,13 @@ check_meta(const char *path, zconfig_t *root, struct cert_info *out, char *err, 
 			         why);
 			return -1;
 		}
-	} else if (out->role == ROLE_SUBSCRIBER) {
+	} else if (out->role == ROLE_SUBSCRIBER && out->org[0] == '\0') {
+		/* A subscriber follows working groups, or is an organisation's overview
+		 * (org and no groups: all/pictures and all/checkpoints only). */
 		snprintf(err, errlen,
-		         "%s:%d: groups: missing (a subscriber follows working groups)", path,
-		         key_line(path, "role"));
+		         "%s:%d: groups: missing (a subscriber follows working groups, or is an "
+		         "organisation's overview with org)",
+		         path, key_line(path, "role"));
 		return -1;
 	}
 	return 0;

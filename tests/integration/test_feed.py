@@ -101,6 +101,30 @@ class Feed(h.HubTestCase):
                 self.assertTrue(e.topic.startswith("hageby/") or e.topic in ("all/pictures", "all/checkpoints"),
                                 "%s leaked %s" % (topics, e.topic))
 
+    def test_organisation_overview_reads_only_the_overview(self):
+        """A subscriber with an org and no groups is an organisation's overview: all/pictures
+        and all/checkpoints, nothing of any area; an area topic named is refused by name."""
+        self.push_areas()
+        r = self.inst.estctl("picture", "compile", "--week", "2026-W47")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ov = self.inst.add_client("polisen-oversikt", "subscriber", org="police")
+        f = self.raw_feed(ov)
+        f.subscribe(["*/*"], from_seq=1)
+        st, _ = f.status()
+        self.assertTrue(st.ok, st.message)
+        got = f.entries(100, timeout_s=1.5)
+        self.assertEqual(sorted({e.topic for e in got}), ["all/pictures"], "the overview picture only")
+        f = self.raw_feed(ov)
+        f.subscribe(["hageby/pictures", "all/pictures"], from_seq=1)
+        st, _ = f.status()
+        self.assertIn("hageby/pictures", st.message)
+        self.assertEqual({e.topic for e in f.entries(100, timeout_s=1.5)}, {"all/pictures"})
+        # Without org and groups a subscriber is nobody's: refused with what to give.
+        r = self.inst.estctl("client", "add", "nobody", "--role", "subscriber")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--groups", r.stderr)
+        self.assertIn("--org", r.stderr)
+
     def test_est_feed_json_and_forbidden_topic_exit(self):
         pushed = self.push_areas()
         r, entries = self.inst.run_feed(self.inst.hageby, topics=("hageby/*", "navestad/reports"), from_seq=1)
