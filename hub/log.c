@@ -114,13 +114,15 @@ static const char schema_sql[] = "CREATE TABLE entries ("
 /*
  * The writer's settings: durable commits, no checkpoint inside a commit
  * (this must come before the WAL hook is installed: the pragma replaces
- * whatever hook is set), a 32 MiB page cache, and a WAL cut back to 64 MiB
- * after a complete checkpoint.
+ * whatever hook is set), an 8 MiB page cache (the OS page cache holds the
+ * rest; 32 MiB cost the hub 25 MiB of resident memory with a 1M-entry log,
+ * measured at ready: 117 -> 92 MiB), and a WAL cut back to 64 MiB after a
+ * complete checkpoint.
  */
 static const char *const writer_pragmas[] = {
     "PRAGMA synchronous=FULL",
     "PRAGMA wal_autocheckpoint=0",
-    "PRAGMA cache_size=-32768",
+    "PRAGMA cache_size=-8192",
     "PRAGMA journal_size_limit=67108864",
 };
 
