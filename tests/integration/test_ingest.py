@@ -71,6 +71,31 @@ class Acceptance(h.HubTestCase):
         self.assertEqual(log[a.results[0].seq].org, "municipality")
         self.assertEqual(log[b.results[0].seq].org, "police")
 
+    def test_police_key_cannot_write_as_the_municipality(self):
+        """Nothing in a message can make it another organisation's: the JSON form has no org to
+        give (the adapter refuses the line by name), a raw envelope's extra fields change nothing,
+        and a "correction" of the municipality's report by the police is the police's own report."""
+        P = h.pb()
+        orig = self.raw(self.inst.muni).request([h.report("kommun-17", description="Klotter.")])
+        self.assertAccepted(orig, 1)
+        line = '{"sourceId":"kommun-17","revision":1,"org":"municipality","category":"CATEGORY_VANDALISM",' \
+               '"area":"hageby","observedAt":"%d"}' % (h.now() - 60)
+        r = self.inst.run_adapter(self.inst.police, [self.inst.write_jsonl([line])])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("rejected unknown field \"org\"", r.stdout)
+        # A raw Report with an unknown field 99 = "municipality" appended.
+        rep = h.report("kommun-17", revision=1, description="Rättelse.")
+        blob = rep.SerializeToString() + h.field_bytes(99, b"municipality")
+        ack = self.raw(self.inst.police).request_bytes(h.envelope_bytes([blob], request_id=7), 7)
+        self.assertEqual([x.status for x in ack.results], [P.STATUS_ACCEPTED], ack)
+        log = {e.seq: e for e in self.inst.read_log()}
+        self.assertEqual(log[ack.results[0].seq].org, "police")
+        muni = log[orig.results[0].seq]
+        self.assertEqual((muni.org, muni.report.revision, muni.report.description),
+                         ("municipality", 0, "Klotter."))
+        self.assertEqual([e.seq for e in log.values() if e.org == "municipality"],
+                         [orig.results[0].seq], "the municipality's reports are untouched")
+
     def test_area_from_position(self):
         areas = h.load_areas()
         # One point well inside each area, and one in the sea off Norrköping.
