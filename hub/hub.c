@@ -662,7 +662,8 @@ serve_control(struct hub *h)
 	    &est__v1__control_request__descriptor, zmq_msg_data(&msg), zmq_msg_size(&msg), 65536,
 	    err, sizeof err);
 	zmq_msg_close(&msg);
-	Est__V1__ControlReply reply = EST__V1__CONTROL_REPLY__INIT;
+	Est__V1__ControlReply reply;
+	est__v1__control_reply__init(&reply);
 	reply.message = err;
 	if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_STATUS) {
 		reply_status(h, &reply);

@@ -398,7 +398,8 @@ receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items
 static void
 acknowledge(struct ingest *in, struct pending *p)
 {
-	Est__V1__Ack ack = EST__V1__ACK__INIT;
+	Est__V1__Ack ack;
+	est__v1__ack__init(&ack);
 	ack.request_id = p->request_id;
 	ack.error = p->error;
 	ack.retry_after_ms = p->retry_after_ms;

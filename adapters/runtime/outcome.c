@@ -116,7 +116,8 @@ json_error(const struct outbox_row *row)
 static void
 print_json(struct outcome *o, const struct outbox_row *row)
 {
-	Est__V1__Result res = EST__V1__RESULT__INIT;
+	Est__V1__Result res;
+	est__v1__result__init(&res);
 	char *id = strdup(row->source_id ? row->source_id : "");
 	char *error = json_error(row);
 	char *text = NULL;
