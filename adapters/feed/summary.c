@@ -201,7 +201,7 @@ line_measure(struct line *l, const Est__V1__Measure *m)
 	}
 }
 
-/* lägesbild 2026-W47 hageby rang 2 prioritet 3.40 t.o.m. seq 120 */
+/* lägesbild 2026-W47 hageby rang 2 prioritet 3,40 t.o.m. seq 120 (a Swedish decimal comma) */
 static void
 line_picture(struct line *l, const Est__V1__Picture *p)
 {
@@ -211,8 +211,12 @@ line_picture(struct line *l, const Est__V1__Picture *p)
 	line_text(l, set(p->area) ? p->area : "-", 32);
 	if (p->rank > 0)
 		line_printf(l, " rang %u", (unsigned)p->rank);
-	line_printf(l, " prioritet %.2f t.o.m. seq %llu", p->priority_score,
-	            (unsigned long long)p->through_seq);
+	char score[32];
+	snprintf(score, sizeof score, "%.2f", p->priority_score);
+	char *dot = strchr(score, '.');
+	if (dot != NULL)
+		*dot = ',';
+	line_printf(l, " prioritet %s t.o.m. seq %llu", score, (unsigned long long)p->through_seq);
 }
 
 /* kontrollpunkt 120 poster, huvud 1a2b3c4d */

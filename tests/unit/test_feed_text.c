@@ -73,6 +73,31 @@ test_summary_cuts_on_utf8_and_hides_controls(void **state)
 	}
 }
 
+/* A picture's line: week, area, rank and the score with a Swedish decimal comma. */
+static void
+test_summary_picture(void **state)
+{
+	Est__V1__LogEntry e;
+	Est__V1__Picture p;
+	est__v1__log_entry__init(&e);
+	est__v1__picture__init(&p);
+	e.seq = 53;
+	e.logged_at = 1795637475;
+	e.org = (char *)"esthub";
+	e.topic = (char *)"hageby/pictures";
+	e.body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
+	e.picture = &p;
+	p.week = (char *)"2026-W47";
+	p.area = (char *)"hageby";
+	p.rank = 1;
+	p.priority_score = 23.25;
+	p.through_seq = 51;
+	char line[SUMMARY_LINE_MAX];
+	summary_line(&e, line, sizeof line);
+	assert_non_null(
+	    strstr(line, "lägesbild 2026-W47 hageby rang 1 prioritet 23,25 t.o.m. seq 51"));
+}
+
 static void
 test_state_roundtrip(void **state)
 {
@@ -105,6 +130,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_summary_report),
 	    cmocka_unit_test(test_summary_cuts_on_utf8_and_hides_controls),
+	    cmocka_unit_test(test_summary_picture),
 	    cmocka_unit_test(test_state_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
