@@ -371,6 +371,15 @@ static const recogniser_fn recognisers[] = {
 static enum personal_kind
 scan_from(const unsigned char *s, size_t len, size_t from, struct personal_finding *f)
 {
+	/* Every kind holds a digit (numbers, plates) or an '@' (e-mail): a text
+	 * without either, most of them, is clean without trying a recogniser. */
+	size_t first = from;
+	while (first < len && !(s[first] >= '0' && s[first] <= '9') && s[first] != '@')
+		first++;
+	if (first == len) {
+		*f = (struct personal_finding){PERSONAL_NONE, len, 0};
+		return PERSONAL_NONE;
+	}
 	for (size_t i = from; i < len; i++) {
 		if (i > from && is_word(s, len, i - 1))
 			continue;
