@@ -64,6 +64,7 @@ enum stmt {
 	ST_SCAN,
 	ST_VERIFY,
 	ST_COUNT_BY_ORG,
+	ST_REPORT_AT,
 	ST__COUNT
 };
 
@@ -87,6 +88,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                 "WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
     [ST_VERIFY] = "SELECT seq, body, body_sha, hash FROM entries ORDER BY seq",
     [ST_COUNT_BY_ORG] = "SELECT org, count(*) FROM reports GROUP BY org ORDER BY org",
+    [ST_REPORT_AT] = "SELECT 1 FROM reports WHERE org = ?1 AND source_id = ?2 AND seq = ?3",
 };
 
 /*
@@ -954,6 +956,26 @@ log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t e
 		ret = say_sql(lg->db, err, errlen, "cannot count reports");
 	sqlite3_reset(st);
 	return ret;
+}
+
+int
+log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_id, char *err,
+              size_t errlen)
+{
+	/* The primary key's prefix (org, source_id) finds the key's few revisions. */
+	sqlite3_stmt *st = lg->st[ST_REPORT_AT];
+	if (bind_ok(lg, sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_int64(st, 3, (int64_t)seq), err, errlen)) {
+		sqlite3_reset(st);
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		say_sql(lg->db, err, errlen, "cannot look up the report at seq %llu",
+		        (unsigned long long)seq);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* --- gallring ------------------------------------------------------------- */

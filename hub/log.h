@@ -135,6 +135,15 @@ int log_verify(struct log *lg, uint64_t *bad_seq, char *why, size_t whylen);
  */
 int log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *err, size_t errlen);
 
+/*
+ * Whether the report entry at seq is the one of (org, source_id): 1 yes, 0
+ * no (another key, or no report at seq), -1 with the reason in err. The
+ * picture store keeps only a hash of each report's key and asks this when
+ * a new report's hash matches a stored one's.
+ */
+int log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_id, char *err,
+                  size_t errlen);
+
 /* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err.
  */
 typedef void (*log_count_fn)(void *arg, const char *org, uint64_t reports);

@@ -169,9 +169,19 @@ struct rec {
 #define REC_EXT       0x40u /* has an ext row */
 #define REC_DEAD      0x80u /* replaced by a later revision at a higher index; with WITHDRAWN */
 
-/* Per stored report: its source_id in the pool and its revision. */
+/*
+ * Per stored report: the hash of its (org, source_id) and its revision. The
+ * source id itself is not kept when the store was loaded from a log (a
+ * million of them took about 20 MiB): a hash that matches is confirmed
+ * against the log's `reports` table (log_report_at), so two ids with one
+ * hash stay two reports. That read happens for a revision, almost never
+ * otherwise (a new id matches some stored hash with a chance of about
+ * n / 2^32). A store filled by hand (tests, benchmarks) has no log: there
+ * id is the source id's offset in the pool instead, and the hash is
+ * computed from it when needed.
+ */
 struct key {
-	uint32_t source;
+	uint32_t id; /* with a log: source_hash; without: source_id in the pool */
 	uint32_t revision;
 };
 
@@ -191,6 +201,7 @@ struct place {
 struct picture_store {
 	struct rec *reps; /* in the order stored (a revision moves to the end) */
 	struct key *keys;
+	struct log *lg; /* the log the store was loaded from (see struct key), or NULL */
 	size_t n, cap, current;
 	size_t dead; /* records with REC_DEAD, dropped by store_compact */
 	struct ext *ext;
@@ -212,6 +223,7 @@ struct picture_store {
 
 struct source_key {
 	uint16_t org;
+	const char *org_name;
 	const char *id;
 };
 
@@ -368,6 +380,15 @@ source_hash(uint16_t org, const char *id)
 	return hash_bytes(id, strlen(id), 2166136261u ^ (uint32_t)org);
 }
 
+/* The source_hash of stored report i (see struct key). */
+static uint32_t
+key_hash(const struct picture_store *ps, size_t i)
+{
+	if (ps->lg != NULL)
+		return ps->keys[i].id;
+	return source_hash(ps->reps[i].org, pool_get(&ps->pool, ps->keys[i].id));
+}
+
 /*
  * A slot is 4 bytes: the report index + 1 in the low SRC_IDX_BITS bits and
  * the top bits of the key's hash above them, so a probe rarely has to look
@@ -391,23 +412,48 @@ source_val(uint32_t slot)
 }
 
 /*
- * The slot of (org, id): the one holding it, or the empty one to put it in.
- * The full key is compared whenever the tag matches, so two ids with one
- * hash are never taken for one report.
+ * Whether stored report v (same org, same hash) is k: by its source id
+ * when the store keeps them, else by asking the log whether the entry at
+ * v's seq is k's. 1 yes, 0 no, -1 when the log cannot be read.
  */
-static size_t
-source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t h)
+static int
+source_same(const struct picture_store *ps, uint32_t v, const struct source_key *k)
+{
+	char err[256];
+	if (ps->lg == NULL)
+		return strcmp(pool_get(&ps->pool, ps->keys[v].id), k->id) == 0;
+	int rc = log_report_at(ps->lg, ps->reps[v].seq, k->org_name, k->id, err, sizeof err);
+	if (rc < 0)
+		diag_say(
+		    "picture store: cannot tell report %s of %s from another with its hash: %s",
+		    k->id, k->org_name, err);
+	return rc;
+}
+
+/*
+ * The slot of (org, id) into *at: the one holding it, or the empty one to
+ * put it in. The full key is compared whenever the hash matches, so two ids
+ * with one hash are never taken for one report. 0, or -1 when that
+ * comparison could not be made (the log could not be read).
+ */
+static int
+source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t h, size_t *at)
 {
 	size_t i = h & ps->src_mask;
 	for (; ps->src_slots[i] != 0; i = (i + 1) & ps->src_mask) {
 		if (source_tag(ps->src_slots[i]) != source_tag(h))
 			continue;
 		uint32_t v = source_val(ps->src_slots[i]) - 1;
-		if (ps->reps[v].org == k->org &&
-		    strcmp(pool_get(&ps->pool, ps->keys[v].source), k->id) == 0)
+		if ((ps->lg != NULL && ps->keys[v].id != h) || ps->reps[v].org != k->org)
+			continue;
+		int same = source_same(ps, v, k);
+		if (same < 0)
+			return -1;
+		if (same)
 			break;
 	}
-	return i;
+	*at = i;
+	return 0;
 }
 
 /*
@@ -422,7 +468,7 @@ source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->reps[i].flags & REC_DEAD)
 			continue;
-		uint32_t h = source_hash(ps->reps[i].org, pool_get(&ps->pool, ps->keys[i].source));
+		uint32_t h = key_hash(ps, i);
 		size_t j = h & (cap - 1);
 		while (s[j] != 0)
 			j = (j + 1) & (cap - 1);
@@ -622,20 +668,26 @@ report_move(struct picture_store *ps, size_t i, size_t at)
 	return (long)j;
 }
 
-/* A new report for (org, source_id); returns its index or -1. */
+/*
+ * A new report for (org, source_id), known not to be stored; returns its
+ * index or -1. Its slot is the first empty one of its probe (source_slot
+ * would find the same, but might ask the log again).
+ */
 static long
 report_insert(struct picture_store *ps, const struct source_key *k, uint32_t h)
 {
-	uint32_t off;
+	uint32_t off = 0;
 	if (reports_reserve(ps) != 0 || source_reserve(ps) != 0 ||
-	    pool_put(&ps->pool, k->id, strlen(k->id), &off) != 0)
+	    (ps->lg == NULL && pool_put(&ps->pool, k->id, strlen(k->id), &off) != 0))
 		return -1;
-	size_t at = source_slot(ps, k, h);
+	size_t at = h & ps->src_mask;
+	while (ps->src_slots[at] != 0)
+		at = (at + 1) & ps->src_mask;
 	size_t i = ps->n++;
 	memset(&ps->reps[i], 0, sizeof ps->reps[i]);
 	ps->reps[i].org = k->org;
 	ps->reps[i].flags = REC_WITHDRAWN; /* not current until filled */
-	ps->keys[i] = (struct key){off, 0};
+	ps->keys[i] = (struct key){ps->lg != NULL ? h : off, 0};
 	ps->src_slots[at] = source_tag(h) | ((uint32_t)i + 1);
 	ps->src_n++;
 	return (long)i;
@@ -669,9 +721,11 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	/* At the cap, dead records make room (compacting moves slots: before the lookup). */
 	if (ps->n >= PICTURE_MAX_REPORTS && ps->dead > 0 && store_compact(ps) != 0)
 		return -1;
-	struct source_key k = {(uint16_t)org_id, r->source_id};
+	struct source_key k = {(uint16_t)org_id, org, r->source_id};
 	uint32_t h = source_hash(k.org, k.id);
-	size_t at = source_slot(ps, &k, h);
+	size_t at = 0;
+	if (source_slot(ps, &k, h, &at) != 0)
+		return -1;
 	long i = ps->src_slots[at] != 0 ? (long)source_val(ps->src_slots[at]) - 1 : -1;
 	if (i >= 0 && r->revision < ps->keys[i].revision)
 		return 0; /* an older revision never replaces a newer one */
@@ -839,9 +893,10 @@ load_visit(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size
 		picture_store_note(ld->ps, e->picture);
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT &&
 	    picture_store_add(ld->ps, seq, e->org != NULL ? e->org : "", topic, e->report) != 0) {
-		snprintf(ld->err, ld->errlen,
-		         "seq %llu: the picture store is full or out of memory",
-		         (unsigned long long)seq);
+		snprintf(
+		    ld->err, ld->errlen,
+		    "seq %llu: the picture store is full, out of memory, or cannot read the log",
+		    (unsigned long long)seq);
 		return -1;
 	}
 	return 0;
@@ -884,6 +939,9 @@ picture_store_load_also(struct picture_store *ps, struct log *lg, uint64_t throu
 {
 	struct load ld = {
 	    .ps = ps, .other = other, .other_arg = other_arg, .err = err, .errlen = errlen};
+	/* An empty store keeps hashes only and asks lg when one matches (see struct key). */
+	if (ps->n == 0)
+		ps->lg = lg;
 	uint64_t to = through_seq != 0 ? through_seq : log_head_seq(lg);
 	if (to == 0)
 		return 0;

@@ -72,7 +72,11 @@ int picture_store_add(struct picture_store *ps, uint64_t seq, const char *org,
 /*
  * Adds every report entry of the log with seq in 1..through_seq (0: up to
  * the head) and sets through_seq to that seq. Returns 0, or -1 with the
- * reason in err (log error, undecodable body, a cap).
+ * reason in err (log error, undecodable body, a cap). An empty store loaded
+ * from lg keeps a hash of each report's (org, source_id) instead of the id
+ * and reads lg's `reports` table to confirm a matching hash: lg must then
+ * outlive the store, and picture_store_add be given only reports logged in
+ * lg at their seq, on the thread that uses lg between commits.
  */
 int picture_store_load(struct picture_store *ps, struct log *lg, uint64_t through_seq, char *err,
                        size_t errlen);

@@ -718,6 +718,100 @@ test_picture_from_log(void **state)
 	rmdir(dir);
 }
 
+/* Logs fx[0..n) as report entries; they get seqs first_seq, first_seq + 1, ... */
+static void
+append_reports(struct log *lg, const struct fx *fx, size_t n, uint64_t first_seq)
+{
+	char err[256];
+	for (size_t i = 0; i < n; i++) {
+		Est__V1__LogEntry entry;
+		Est__V1__Report report;
+		Est__V1__Position pos;
+		struct log_item item;
+		char topic[64];
+		est__v1__log_entry__init(&entry);
+		report_from(&fx[i], &report, &pos);
+		snprintf(topic, sizeof topic, "%s/reports", fx[i].area);
+		entry.org = (char *)(uintptr_t)fx[i].org;
+		entry.topic = topic;
+		entry.body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
+		entry.report = &report;
+		memset(&item, 0, sizeof item);
+		item.entry = &entry;
+		if (log_append(lg, &item, 1, NOW, err, sizeof err) != 0)
+			fail_msg("log_append: %s", err);
+		assert_int_equal(item.seq, first_seq + i);
+	}
+}
+
+/*
+ * The same two colliding source ids in a store loaded from a log, which
+ * keeps only their hash and asks the log's reports table whether a report
+ * with a matching hash is the same: they stay two reports, at load and when
+ * added after a commit, and a revision still replaces only its own.
+ */
+static void
+test_picture_store_hash_collision_log(void **state)
+{
+	static const struct fx reps[] = {
+	    {"police", "r-593089", 0, "hageby", VAND, "", 0, "2026-11-18T10:00", NULL, NULL, 0},
+	    {"police", "r-1136980", 0, "hageby", GATH, "", 0, "2026-11-18T11:00", NULL, NULL, 0},
+	    {"police", "r-593089", 1, "hageby", VAND, "", 0, "2026-11-18T10:00", NULL, NULL, 1},
+	    {"police", "r-1136980", 1, "hageby", GATH, "", 0, "2026-11-18T11:00", NULL, NULL, 0},
+	};
+	static const struct cat_row both[] = {{GATH, 1, 1, 0, 0.0}, {VAND, 1, 1, 0, 0.0}};
+	static const struct cat_row one[] = {{GATH, 1, 1, 0, 0.0}};
+	char dir[] = "/tmp/test_picture.XXXXXX", path[128], err[256];
+	struct log *lg = NULL;
+	Est__V1__Picture *out[N_AREAS + 1];
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/collide.db", dir);
+	assert_int_equal(log_open(&lg, path, LOG_CREATE, err, sizeof err), 0);
+	append_reports(lg, reps, 2, 1);
+	struct picture_store *ps = picture_store_new();
+	assert_int_equal(picture_store_load(ps, lg, 0, err, sizeof err), 0);
+	assert_int_equal(picture_store_current(ps), 2);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], both, 2);
+	free_all(out);
+	/* withdrawing one after a commit, as the hub adds it, withdraws only that one */
+	append_reports(lg, &reps[2], 1, 3);
+	Est__V1__Report r;
+	Est__V1__Position pos;
+	report_from(&reps[2], &r, &pos);
+	assert_int_equal(picture_store_add(ps, 3, reps[2].org, NULL, &r), 0);
+	assert_int_equal(picture_store_current(ps), 1);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], one, 1);
+	free_all(out);
+	/* the other's revision replaces it: still one report, not a third */
+	append_reports(lg, &reps[3], 1, 4);
+	report_from(&reps[3], &r, &pos);
+	assert_int_equal(picture_store_add(ps, 4, reps[3].org, NULL, &r), 0);
+	assert_int_equal(picture_store_current(ps), 1);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], one, 1);
+	free_all(out);
+	picture_store_destroy(&ps);
+	/* and a store loaded from all four entries agrees */
+	ps = picture_store_new();
+	assert_int_equal(picture_store_load(ps, lg, 0, err, sizeof err), 0);
+	assert_int_equal(picture_store_current(ps), 1);
+	compile_week(ps, "2026-W47", out);
+	check_categories(out[1], one, 1);
+	free_all(out);
+	picture_store_destroy(&ps);
+	log_close(&lg);
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[160];
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 /* --- trend and area ranks ------------------------------------------------------ */
 
 static void
@@ -1189,6 +1283,7 @@ main(void)
 	    cmocka_unit_test(test_picture_empty),
 	    cmocka_unit_test(test_picture_store_revisions),
 	    cmocka_unit_test(test_picture_store_hash_collision),
+	    cmocka_unit_test(test_picture_store_hash_collision_log),
 	    cmocka_unit_test(test_picture_store_churn),
 	    cmocka_unit_test(test_picture_from_log),
 	    cmocka_unit_test(test_picture_trend_and_area_ranks),
