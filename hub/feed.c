@@ -28,12 +28,19 @@
 #define FEED_PUMP_BUDGET   256 /* entries looked at per subscriber per pump */
 #define FEED_REQUEST_BYTES 65536
 
+/*
+ * A recent entry. Its frame is a zmq message built once when the entry is
+ * appended: each subscriber is sent a zmq_msg_copy of it, which shares the
+ * bytes by reference count instead of copying them (50 subscribers, one
+ * frame). The slot holds one reference of its own; the bytes are freed by
+ * free_frame when the last reference goes, so a copy still queued in libzmq
+ * stays valid after the slot is reused or forgotten.
+ */
 struct cached {
-	uint64_t seq; /* 0: empty slot */
+	uint64_t seq; /* 0: empty slot (msg not initialised) */
 	char topic[IDS_TOPIC_MAX + 1];
-	int group;      /* a measure's working group (access_may_read_entry), else 0 */
-	uint8_t *frame; /* a whole FeedEvent */
-	size_t len;
+	int group;     /* a measure's working group (access_may_read_entry), else 0 */
+	zmq_msg_t msg; /* a whole FeedEvent */
 };
 
 struct sub {
@@ -93,7 +100,8 @@ feed_destroy(struct feed **fp)
 		free(s);
 	}
 	for (size_t i = 0; i < f->ring_cap; i++)
-		free(f->ring[i].frame);
+		if (f->ring[i].seq != 0)
+			zmq_msg_close(&f->ring[i].msg);
 	free(f->ring);
 	free(f);
 	*fp = NULL;
@@ -142,33 +150,57 @@ free_frame(void *data, void *hint)
 }
 
 /*
- * Sends the routing id of s, then frame (taking ownership when own is set,
- * copying otherwise). 0 sent; 1 would block (the peer's queue is full);
- * -1 the peer is gone.
+ * Sends the routing id of s, then msg, which it takes (sent or closed:
+ * the caller must not use it again). 0 sent; 1 would block (the peer's
+ * queue is full); -1 the peer is gone.
  */
 static int
-send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len, bool own)
+send_msg(struct feed *f, struct sub *s, zmq_msg_t *msg)
 {
 	if (zmq_send(f->sock, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-		if (own)
-			free(frame);
+		zmq_msg_close(msg);
 		if (zmq_errno() == EAGAIN)
 			return 1;
 		s->dead = true;
 		return -1;
 	}
-	zmq_msg_t msg;
-	int rc = own ? zmq_msg_init_data(&msg, frame, len, free_frame, NULL)
-	             : zmq_msg_init_size(&msg, len);
-	if (rc == 0 && !own)
-		memcpy(zmq_msg_data(&msg), frame, len);
 	/* After the routing id the message is committed; this part cannot block. */
-	if (rc != 0 || zmq_msg_send(&msg, f->sock, 0) < 0) {
-		zmq_msg_close(&msg);
+	if (zmq_msg_send(msg, f->sock, 0) < 0) {
+		zmq_msg_close(msg);
 		s->dead = true;
 		return -1;
 	}
 	return 0;
+}
+
+/* send_msg for a frame of its own, which it takes (freed when sent or on failure). */
+static int
+send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len)
+{
+	zmq_msg_t msg;
+	if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
+		free(frame);
+		s->dead = true;
+		return -1;
+	}
+	return send_msg(f, s, &msg);
+}
+
+/*
+ * send_msg for a cached entry: a new reference to its bytes, not a copy.
+ * The ring keeps its own reference.
+ */
+static int
+send_cached(struct feed *f, struct sub *s, struct cached *c)
+{
+	zmq_msg_t msg;
+	zmq_msg_init(&msg);
+	if (zmq_msg_copy(&msg, &c->msg) != 0) {
+		zmq_msg_close(&msg);
+		s->dead = true;
+		return -1;
+	}
+	return send_msg(f, s, &msg);
 }
 
 static void
@@ -188,7 +220,7 @@ send_status(struct feed *f, struct sub *s, bool ok, const char *message, uint64_
 	if (buf == NULL)
 		return;
 	est__v1__feed_event__pack(&ev, buf);
-	send_to(f, s, buf, len, true);
+	send_to(f, s, buf, len);
 }
 
 /* --- subscriptions ----------------------------------------------------- */
@@ -413,10 +445,17 @@ feed_publish(struct feed *f, const struct log_item *items, size_t n)
 		uint8_t *frame = entry_frame(it->body, it->body_len, it->hash, &len);
 		if (frame == NULL)
 			continue; /* the store still has it */
-		free(c->frame);
+		zmq_msg_t msg;
+		if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
+			free(frame);
+			continue;
+		}
+		/* Drops the ring's reference only: copies still queued keep the old bytes. */
+		if (c->seq != 0)
+			zmq_msg_close(&c->msg);
 		c->seq = it->seq;
-		c->frame = frame;
-		c->len = len;
+		zmq_msg_init(&c->msg);
+		zmq_msg_move(&c->msg, &msg);
 		snprintf(c->topic, sizeof c->topic, "%s", it->entry->topic);
 		c->group = it->entry->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE
 		               ? (int)it->entry->measure->group
@@ -428,12 +467,11 @@ void
 feed_forget(struct feed *f, uint64_t seq)
 {
 	struct cached *c = &f->ring[seq % f->ring_cap];
-	if (c->seq != seq)
-		return;
-	free(c->frame);
-	c->frame = NULL;
+	if (seq == 0 || c->seq != seq)
+		return; /* seq 0 is no entry, and would match an empty slot */
+	/* Copies still queued in libzmq hold their own references to these bytes. */
+	zmq_msg_close(&c->msg);
 	c->seq = 0;
-	c->len = 0;
 }
 
 struct scan_state {
@@ -456,7 +494,7 @@ scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t
 		uint8_t *frame = entry_frame(body, body_len, hash, &len);
 		if (frame == NULL)
 			return 1;
-		int rc = send_to(st->f, s, frame, len, true);
+		int rc = send_to(st->f, s, frame, len);
 		if (rc != 0) {
 			st->blocked = 1;
 			return 1;
@@ -480,7 +518,7 @@ pump_one(struct feed *f, struct sub *s, uint64_t head)
 		struct cached *c = &f->ring[s->next_seq % f->ring_cap];
 		if (c->seq == s->next_seq) {
 			if (wants(f, s, who, c->topic, c->group)) {
-				if (send_to(f, s, c->frame, c->len, false) != 0)
+				if (send_cached(f, s, c) != 0)
 					break;
 				s->credit--;
 			}
