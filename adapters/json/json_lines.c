@@ -155,8 +155,7 @@ json_emit_line(const struct format_input *input, uint64_t line, const char *s, s
 	json_t *j =
 	    json_loadb(s, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (j == NULL) {
-		snprintf(why, sizeof why, "invalid JSON at line %d, column %d: %s", je.line,
-		         je.column, je.text);
+		wire_json_error(&je, why, sizeof why);
 		return input->emit(input->arg, &rec);
 	}
 	if (json_is_measure(j)) {

@@ -121,8 +121,12 @@ saved_parse(const char *text, size_t len, struct saved *sv, char *err, size_t er
 	json_error_t je;
 	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	memset(sv, 0, sizeof *sv);
-	if (j == NULL || !json_is_object(j)) {
-		snprintf(err, errlen, "not a JSON object%s%s", j ? "" : ": ", j ? "" : je.text);
+	if (j == NULL) {
+		wire_json_error(&je, err, errlen);
+		return -1;
+	}
+	if (!json_is_object(j)) {
+		snprintf(err, errlen, "not a JSON object");
 		json_decref(j);
 		return -1;
 	}

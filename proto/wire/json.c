@@ -1334,6 +1334,21 @@ wire_from_json(const ProtobufCMessageDescriptor *d, const json_t *j, char *err, 
 	return msg_from_json(&r, d, j, 1);
 }
 
+void
+wire_json_error(const json_error_t *je, char *out, size_t outlen)
+{
+	char what[JSON_ERROR_TEXT_LENGTH];
+	size_t n = 0;
+	const char *near = strstr(je->text, " near ");
+	size_t end = near ? (size_t)(near - je->text) : strlen(je->text);
+	for (size_t i = 0; i < end && n + 1 < sizeof what; i++) {
+		unsigned char c = (unsigned char)je->text[i];
+		what[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	what[n] = '\0';
+	snprintf(out, outlen, "invalid JSON at line %d, column %d: %s", je->line, je->column, what);
+}
+
 ProtobufCMessage *
 wire_from_json_text(const ProtobufCMessageDescriptor *d, const char *text, size_t len, char *err,
                     size_t errlen)
@@ -1352,8 +1367,7 @@ wire_from_json_text(const ProtobufCMessageDescriptor *d, const char *text, size_
 	j = json_loadb(text, len, flags, &je);
 	if (j == NULL) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", je.line,
-			         je.column, je.text);
+			wire_json_error(&je, err, errlen);
 		return NULL;
 	}
 	m = wire_from_json(d, j, err, errlen);

@@ -34,6 +34,15 @@ char *wire_to_json_text(const ProtobufCMessage *m);
 ProtobufCMessage *wire_from_json(const ProtobufCMessageDescriptor *d, const json_t *j, char *err,
                                  size_t errlen);
 
+/*
+ * Writes "invalid JSON at line L, column C: WHAT" for a jansson error into
+ * out. jansson quotes the input near the error ("near '...'"): that part
+ * is left out (it is the partner's text, perhaps cut inside a UTF-8
+ * character, perhaps personal data), and anything but printable ASCII in
+ * the rest becomes '?'.
+ */
+void wire_json_error(const json_error_t *je, char *out, size_t outlen);
+
 /* As wire_from_json, from text of len bytes (one JSON object). */
 ProtobufCMessage *wire_from_json_text(const ProtobufCMessageDescriptor *d, const char *text,
                                       size_t len, char *err, size_t errlen);
