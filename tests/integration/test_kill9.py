@@ -18,7 +18,9 @@ import harness as h
 KILLS = int(os.environ.get("ESTHUB_FAULT_KILLS", "6"))  # scripts/faults.sh runs 50
 WINDOW = 4          # envelopes in flight per sender
 RESEND_S = 1.0      # resend what has no Ack after this long
-MAX_PER_SENDER = 50000  # a safety cap: senders keep their window full until the kills end
+# A safety cap: senders keep their window full until the kills end (about a second each),
+# at roughly a thousand reports a second each on this machine.
+MAX_PER_SENDER = max(50000, 10000 * KILLS)
 
 
 class Sender(threading.Thread):
