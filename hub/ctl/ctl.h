@@ -42,6 +42,17 @@ int ctl_purge(const char *dir, int argc, char **argv);
  */
 int ctl_store_figures(const char *dir, FILE *out);
 
+/*
+ * Sends req to the running hub over the control channel and waits at most
+ * timeout_ms. 0 with *reply (caller frees, also a refusal: reply->ok), or
+ * EXIT_ENV after saying "hub not running (...)" followed by hint (may be
+ * "") or what went wrong on the channel.
+ */
+struct Est__V1__ControlRequest;
+struct Est__V1__ControlReply;
+int ctl_ask_hub(const char *dir, const struct Est__V1__ControlRequest *req, int timeout_ms,
+                const char *hint, struct Est__V1__ControlReply **reply);
+
 /* DIR/rel into out; says so and returns -1 when it does not fit. */
 int ctl_path(char *out, size_t outlen, const char *dir, const char *rel);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "control.h"
 #include "ctl.h"
 #include "instance.h"
 #include "wire/diag.h"
@@ -97,6 +98,24 @@ usage(FILE *out)
 		fprintf(out, "  %s\n", commands[i].usage);
 	fprintf(out, "\nExit: 0 ok, 1 usage or input error, 2 environment error (no hub,\n"
 	             "unreadable files or store).\n");
+}
+
+int
+ctl_ask_hub(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms, const char *hint,
+            Est__V1__ControlReply **reply)
+{
+	char err[512];
+	int rc = control_call(dir, req, timeout_ms, reply, err, sizeof err);
+	if (rc == 1) {
+		diag_say("hub not running (nothing answers on the control channel of %s)%s", dir,
+		         hint);
+		return EXIT_ENV;
+	}
+	if (rc != 0) {
+		diag_say("control channel: %s", err);
+		return EXIT_ENV;
+	}
+	return 0;
 }
 
 int

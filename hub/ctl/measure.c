@@ -27,16 +27,9 @@ static int
 ask(const char *dir, const Est__V1__ControlRequest *req, const char *what,
     Est__V1__ControlReply **reply)
 {
-	char err[512];
-	int rc = control_call(dir, req, CTL_CONTROL_TIMEOUT_MS, reply, err, sizeof err);
-	if (rc == 1) {
-		diag_say("hub not running (nothing answers on the control channel of %s)", dir);
-		return EXIT_ENV;
-	}
-	if (rc != 0) {
-		diag_say("control channel: %s", err);
-		return EXIT_ENV;
-	}
+	int rc = ctl_ask_hub(dir, req, CTL_CONTROL_TIMEOUT_MS, "", reply);
+	if (rc != 0)
+		return rc;
 	if (!(*reply)->ok) {
 		diag_say("measure %s: %s", what, (*reply)->message);
 		est__v1__control_reply__free_unpacked(*reply, NULL);

@@ -42,16 +42,9 @@ ctl_picture_compile(const char *dir, int argc, char **argv)
 	req.body_case = EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES;
 	req.compile_pictures = &pr;
 	Est__V1__ControlReply *reply = NULL;
-	char err[512];
-	int rc = control_call(dir, &req, CTL_CONTROL_TIMEOUT_MS, &reply, err, sizeof err);
-	if (rc == 1) {
-		diag_say("hub not running (nothing answers on the control channel of %s)", dir);
-		return EXIT_ENV;
-	}
-	if (rc != 0) {
-		diag_say("control channel: %s", err);
-		return EXIT_ENV;
-	}
+	int rc = ctl_ask_hub(dir, &req, CTL_CONTROL_TIMEOUT_MS, "", &reply);
+	if (rc != 0)
+		return rc;
 	if (reply->ok)
 		printf("%s\n", reply->message);
 	else

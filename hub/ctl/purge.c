@@ -70,19 +70,11 @@ purge_now(const char *dir)
 	req.body_case = EST__V1__CONTROL_REQUEST__BODY_PURGE;
 	req.purge = true;
 	Est__V1__ControlReply *reply = NULL;
-	char err[512];
 	/* A purge scans the whole log: give it longer than a quick request. */
-	int rc = control_call(dir, &req, 10 * CTL_CONTROL_TIMEOUT_MS, &reply, err, sizeof err);
-	if (rc == 1) {
-		diag_say("hub not running (nothing answers on the control channel of %s); "
-		         "--dry-run works without it",
-		         dir);
-		return EXIT_ENV;
-	}
-	if (rc != 0) {
-		diag_say("control channel: %s", err);
-		return EXIT_ENV;
-	}
+	int rc = ctl_ask_hub(dir, &req, 10 * CTL_CONTROL_TIMEOUT_MS, "; --dry-run works without it",
+	                     &reply);
+	if (rc != 0)
+		return rc;
 	if (reply->ok)
 		printf("%s", reply->message);
 	else
