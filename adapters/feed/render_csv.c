@@ -108,19 +108,27 @@ place_position(struct textbuf *b, const Est__V1__Position *pos, enum lang l)
 	}
 }
 
+/* The columns every place row starts with: area, week, what, place, lat, lon. */
 static void
-hotspot_row(struct textbuf *b, const Est__V1__Picture *p, const Est__V1__Hotspot *h,
-            const struct areamap *m, enum lang l)
+place_row_start(struct textbuf *b, const Est__V1__Picture *p, const struct areamap *m, enum lang l,
+                const char *what, const char *place, const Est__V1__Position *pos)
 {
 	render_csv_text(b, render_area_name(m, l, p->area));
 	textbuf_put(b, CSV_SEP);
 	render_csv_text(b, p->week);
 	textbuf_put(b, CSV_SEP);
-	render_csv_text(b, l == LANG_EN ? "hotspot" : "brännpunkt");
+	render_csv_text(b, what);
 	textbuf_put(b, CSV_SEP);
-	render_csv_text(b, h->place);
+	render_csv_text(b, place);
 	textbuf_put(b, CSV_SEP);
-	place_position(b, h->position, l);
+	place_position(b, pos, l);
+}
+
+static void
+hotspot_row(struct textbuf *b, const Est__V1__Picture *p, const Est__V1__Hotspot *h,
+            const struct areamap *m, enum lang l)
+{
+	place_row_start(b, p, m, l, l == LANG_EN ? "hotspot" : "brännpunkt", h->place, h->position);
 	textbuf_printf(b, CSV_SEP "%u" CSV_SEP "%u" CSV_SEP "%u" CSV_SEP, (unsigned)h->incidents,
 	               (unsigned)h->reports, (unsigned)h->org_count);
 	char cats[512] = "";
@@ -140,15 +148,7 @@ static void
 measure_row(struct textbuf *b, const Est__V1__Picture *p, const Est__V1__Measure *ms,
             const struct areamap *m, enum lang l)
 {
-	render_csv_text(b, render_area_name(m, l, p->area));
-	textbuf_put(b, CSV_SEP);
-	render_csv_text(b, p->week);
-	textbuf_put(b, CSV_SEP);
-	render_csv_text(b, l == LANG_EN ? "measure" : "åtgärd");
-	textbuf_put(b, CSV_SEP);
-	render_csv_text(b, ms->place);
-	textbuf_put(b, CSV_SEP);
-	place_position(b, ms->position, l);
+	place_row_start(b, p, m, l, l == LANG_EN ? "measure" : "åtgärd", ms->place, ms->position);
 	/* No incident, report, organisation or category counts for a measure. */
 	textbuf_put(b, CSV_SEP CSV_SEP CSV_SEP CSV_SEP CSV_SEP);
 	render_csv_text(b, i18n_kind(l, (int)ms->kind));
