@@ -56,12 +56,23 @@ class DamagedStore(unittest.TestCase):
         return subprocess.run([h.ESTCTL, "-d", d, "verify"], cwd=self.inst.tmp, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=60 * h.SLOW)
 
-    def test_intact_copy_starts(self):
+    def test_intact_copy_verifies(self):
         """The control case: a plain copy is a healthy store (so the refusals below are the damage's)."""
         d, _ = self.copy("intact")
         r = self.verify(d)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("log OK", r.stdout)
+        # ... and the hub starts on it: the refusals below are the damage's, not the copying's.
+        hub = subprocess.Popen([h.ESTHUB, "run", d], cwd=self.inst.tmp, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = hub.stdout.readline()
+            self.assertIn("esthub: ready", line, hub.stderr.read() if not line else line)
+        finally:
+            hub.terminate()
+            self.assertEqual(hub.wait(timeout=30 * h.SLOW), 0)
+            hub.stdout.close()
+            hub.stderr.close()
 
     def test_header_overwritten(self):
         d, store = self.copy("header")
