@@ -3,7 +3,7 @@
  * picture: the store of current reports and the compiler of situational
  * pictures (see picture.h, docs/pictures.md).
  *
- * The store keeps one 40-byte struct rec per (org, source_id), with
+ * The store keeps one 24-byte struct rec per (org, source_id), with
  * strings interned once (organisations, areas, normalized place names) in
  * one string pool; spans and upcoming events' text sit in a side table.
  * Compiling a week reads the store once: it counts the reports of the ten
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "validate.h"
 #include "week.h"
 #include "wire/diag.h"
 
@@ -148,21 +149,36 @@ index_reserve(struct index *ix)
 /* --- the store ------------------------------------------------------------ */
 
 /*
- * One stored report: what counting and merging read, 40 bytes. The rest
- * lives beside it only where needed: the identity (struct key) for
- * revisions, and an ext row for the few reports with a span or an
- * upcoming event's text. With its key, source id and index slot a report
- * takes about 75-90 bytes (a million: 70-85 MiB) rather than about 125.
+ * One stored report: what counting and merging read, 24 bytes (a million
+ * of them: 23 MiB). The rest lives beside it only where needed: the
+ * identity (struct key) for revisions, and an ext row for the few reports
+ * with a span, an upcoming event's text or a far observed_at. With its key
+ * and index slot a report takes about 40 bytes (a million: about 38 MiB).
+ *
+ * seq: a log seq in 32 bits. 4 billion entries is far beyond any
+ * instance's life (a thousand reports an hour for almost 500 years), so
+ * the store refuses a larger seq with an error (check_report) rather than
+ * widen every record for it.
+ *
+ * observed: observed_at as seconds from STORE_EPOCH (2000-01-01, the
+ * earliest observed_at ingest accepts, VALIDATE_EARLIEST), which reaches
+ * to 2136-02-07. A time outside that (only a store filled by hand can have
+ * one, or a log after 2136) is kept exact too: OBS_FAR, and the time itself
+ * in the ext row (see obs_pack, rec_observed). Nothing is clamped.
+ *
+ * lat, lon: degrees in units of 1e-7 (about 1 cm), see pos_pack.
  */
 struct rec {
-	uint64_t seq;
-	int64_t observed_at;
-	double lat, lon; /* valid with REC_POS; exact, since a hotspot shows their mean */
-	uint32_t place;  /* place id, 0 = none */
+	uint32_t seq;
+	uint32_t observed; /* observed_at - STORE_EPOCH, or OBS_FAR */
+	int32_t lat, lon;  /* valid with REC_POS; 1e-7 degree, see pos_pack */
+	uint32_t place;    /* place id, 0 = none */
 	uint16_t org;
 	uint8_t area;  /* < STORE_AREAS */
 	uint8_t flags; /* category (REC_CATEGORY) and the bits below */
 };
+_Static_assert(sizeof(struct rec) == 24,
+               "struct rec is the store's per-report cost: keep it small");
 #define REC_CATEGORY  0x0fu
 #define REC_POS       0x10u
 #define REC_WITHDRAWN 0x20u
@@ -185,11 +201,15 @@ struct key {
 	uint32_t revision;
 };
 
-/* starts_at/ends_at when given, and an upcoming event's text; sorted by idx. */
+/*
+ * starts_at/ends_at when given, an upcoming event's text, and a far
+ * observed_at; sorted by idx. 32 bytes: far fills what was padding.
+ */
 struct ext {
 	uint32_t idx;
 	uint32_t desc;  /* upcoming events only: description in the pool */
 	uint32_t place; /* upcoming events only: the place as written */
+	uint32_t far;   /* with OBS_FAR only: the int64_t observed_at's 8 bytes in the pool */
 	int64_t starts_at, ends_at;
 };
 
@@ -220,6 +240,46 @@ struct picture_store {
 	uint64_t through;
 	int64_t closed_until; /* see picture_store_closed_until */
 };
+
+/* --- the record's compact fields ------------------------------------------- */
+
+#define STORE_EPOCH ((int64_t)VALIDATE_EARLIEST)
+#define OBS_FAR     UINT32_MAX
+#define POS_SCALE   1e7 /* units of a stored degree */
+
+/* observed_at as a record holds it: seconds from STORE_EPOCH, or OBS_FAR when it does not fit. */
+static uint32_t
+obs_pack(int64_t t)
+{
+	if (t >= STORE_EPOCH && t - STORE_EPOCH < (int64_t)OBS_FAR)
+		return (uint32_t)(t - STORE_EPOCH);
+	return OBS_FAR;
+}
+
+/*
+ * A position in units of 1e-7 degree, rounded to the nearest. A position
+ * given with at most 7 decimals comes back (pos_unpack) bit-identical to
+ * the double it was parsed into: that double is the correctly rounded
+ * double of a decimal k / 10^7; x * 1e7 is within far less than 0.5 of
+ * the integer k (|x| <= 180, so the error is a few 1e-7 of a unit), so
+ * llround gives k exactly, and k / 1e7 (k and 1e7 both exact doubles, the
+ * division correctly rounded) is again the correctly rounded double of
+ * k / 10^7. Any other position moves by at most 0.5e-7 degree (5.6 mm of
+ * latitude). The one exception is -0.0, which comes back as 0.0; no
+ * figure can tell them apart (sums of positions start at 0.0). check_report
+ * keeps |deg| <= 180, so the result fits an int32_t.
+ */
+static int32_t
+pos_pack(double deg)
+{
+	return (int32_t)llround(deg * POS_SCALE);
+}
+
+static double
+pos_unpack(int32_t v)
+{
+	return (double)v / POS_SCALE;
+}
 
 struct source_key {
 	uint16_t org;
@@ -550,6 +610,18 @@ ext_drop(struct picture_store *ps, uint32_t i)
 	}
 }
 
+/* Report i's observed_at (see struct rec). */
+static int64_t
+rec_observed(const struct picture_store *ps, size_t i)
+{
+	int64_t t;
+	if (ps->reps[i].observed != OBS_FAR)
+		return STORE_EPOCH + ps->reps[i].observed;
+	/* A far one always has an ext row (report_fill). */
+	memcpy(&t, pool_get(&ps->pool, ext_of(ps, (uint32_t)i)->far), sizeof t);
+	return t;
+}
+
 /* Report i of the store as the merge sees it. */
 static void
 rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
@@ -557,11 +629,11 @@ rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
 	const struct rec *r = &ps->reps[i];
 	const struct ext *x = ext_of(ps, (uint32_t)i);
 	m->seq = r->seq;
-	m->observed_at = r->observed_at;
+	m->observed_at = rec_observed(ps, i);
 	m->starts_at = x != NULL ? x->starts_at : 0;
 	m->ends_at = x != NULL ? x->ends_at : 0;
-	m->lat = r->lat;
-	m->lon = r->lon;
+	m->lat = pos_unpack(r->lat);
+	m->lon = pos_unpack(r->lon);
 	m->place = r->place;
 	m->org = r->org;
 	m->area = r->area;
@@ -584,15 +656,16 @@ report_fill(struct picture_store *ps, size_t i, uint64_t seq, const Est__V1__Rep
 	uint8_t category =
 	    (uint8_t)(r->category >= 0 && r->category < PICTURE_CATEGORIES ? r->category : 0);
 	int upcoming = category == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
-	m->seq = seq;
-	m->observed_at = r->observed_at;
-	m->lat = r->position != NULL ? r->position->lat : 0.0;
-	m->lon = r->position != NULL ? r->position->lon : 0.0;
+	m->seq = (uint32_t)seq; /* check_report: seq <= UINT32_MAX */
+	m->observed = obs_pack(r->observed_at);
+	m->lat = r->position != NULL ? pos_pack(r->position->lat) : 0;
+	m->lon = r->position != NULL ? pos_pack(r->position->lon) : 0;
 	m->place = place;
 	m->flags = (uint8_t)(category | (r->position != NULL ? REC_POS : 0) |
 	                     (r->withdrawn ? REC_WITHDRAWN : 0));
 	ps->keys[i].revision = r->revision;
-	if (r->starts_at == 0 && r->ends_at == 0 && !upcoming) {
+	int far = m->observed == OBS_FAR;
+	if (r->starts_at == 0 && r->ends_at == 0 && !upcoming && !far) {
 		ext_drop(ps, (uint32_t)i);
 		return 0;
 	}
@@ -602,7 +675,12 @@ report_fill(struct picture_store *ps, size_t i, uint64_t seq, const Est__V1__Rep
 	m->flags |= REC_EXT;
 	x->starts_at = r->starts_at;
 	x->ends_at = r->ends_at;
-	x->desc = x->place = 0;
+	x->desc = x->place = x->far = 0;
+	/* The pool holds these 8 bytes like a string's (pool_put copies n bytes); read by memcpy.
+	 */
+	if (far &&
+	    pool_put(&ps->pool, (const char *)&r->observed_at, sizeof r->observed_at, &x->far) != 0)
+		return -1;
 	if (!upcoming)
 		return 0;
 	/* Only upcoming events are listed with their text; keep the rest small. */
@@ -705,11 +783,44 @@ report_area(const Est__V1__Report *r, const char *hint, char *out, size_t outlen
 	out[n] = '\0';
 }
 
+/*
+ * What the compact record cannot hold (see struct rec, pos_pack): a seq
+ * above UINT32_MAX, a position that is not a number of degrees within
+ * -180..180. Ingest never lets such a position in (validate.c); a log that
+ * long is beyond any instance's life. 0, or -1 with the reason in err.
+ */
+static int
+check_report(uint64_t seq, const Est__V1__Report *r, char *err, size_t errlen)
+{
+	if (seq > UINT32_MAX) {
+		snprintf(err, errlen,
+		         "seq %llu: above %lu, the highest seq the picture store keeps (4 billion "
+		         "entries; a log this long needs a wider store)",
+		         (unsigned long long)seq, (unsigned long)UINT32_MAX);
+		return -1;
+	}
+	if (r->position != NULL &&
+	    !(fabs(r->position->lat) <= 180.0 && fabs(r->position->lon) <= 180.0)) {
+		snprintf(err, errlen,
+		         "seq %llu: position: not within -180..180 degrees, so the picture store "
+		         "cannot keep it",
+		         (unsigned long long)seq);
+		return -1;
+	}
+	return 0;
+}
+
 int
 picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const char *area_hint,
                   const Est__V1__Report *r)
 {
-	char area[64];
+	char area[64], err[256];
+	/* Said here, since the caller's message cannot know the reason (memory, a cap or this). */
+	if (check_report(seq, r, err, sizeof err) != 0) {
+		diag_say("picture store: report %s of %s not counted: %s",
+		         r->source_id != NULL ? r->source_id : "", org, err);
+		return -1;
+	}
 	if (seq > ps->through)
 		ps->through = seq;
 	report_area(r, area_hint, area, sizeof area);
@@ -738,7 +849,7 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	ps->reps[i].area = (uint8_t)area_id;
 	int rc = report_fill(ps, (size_t)i, seq, r, (uint32_t)place);
 	ps->current += rec_withdrawn(ps, (size_t)i) ? 0 : 1;
-	/* Dead records cost their 48 bytes until dropped: at most as many as live ones. */
+	/* Dead records cost their 32 bytes until dropped: at most as many as live ones. */
 	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps) != 0)
 		return -1;
 	return rc;
@@ -891,6 +1002,9 @@ load_visit(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size
 		           : 0;
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_PICTURE && e->picture != NULL)
 		picture_store_note(ld->ps, e->picture);
+	if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT && e->report != NULL &&
+	    check_report(seq, e->report, ld->err, ld->errlen) != 0)
+		return -1;
 	if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT &&
 	    picture_store_add(ld->ps, seq, e->org != NULL ? e->org : "", topic, e->report) != 0) {
 		snprintf(
@@ -1122,7 +1236,7 @@ scan_reports(struct compile *c)
 		if (x->flags & REC_WITHDRAWN)
 			continue;
 		/* Most of a long history lies outside the weeks: judged on the record alone. */
-		int k = week_slot(c, x->observed_at);
+		int k = week_slot(c, rec_observed(ps, i));
 		if (k < 0 && !upcoming)
 			continue;
 		rec_expand(ps, i, &one);

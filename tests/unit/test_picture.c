@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "picture.h"
+#include "week.h"
 #include "wire/timefmt.h"
 
 #define LAT0      58.5650
@@ -31,6 +32,11 @@
 #define NP        -1.0
 #define NOW       1790000000
 #define N_AREAS   5
+/* How far the store may move a position: half its unit of 1e-7 degree, and a hair for the sum. */
+#define POS_TOL (0.5e-7 + 1e-12)
+/* The store's time range: seconds 0 .. UINT32_MAX - 1 from 2000-01-01T00:00:00Z. */
+#define T_FIRST 946684800LL
+#define T_LAST  (T_FIRST + 0xfffffffeLL)
 
 #define GATH EST__V1__CATEGORY__CATEGORY_GATHERING
 #define VAND EST__V1__CATEGORY__CATEGORY_VANDALISM
@@ -285,8 +291,9 @@ check_hotspot(const Est__V1__Hotspot *h, const char *place, uint32_t incidents, 
 		return;
 	}
 	assert_non_null(h->position);
-	assert_true(fabs(h->position->lat - (LAT0 + north_m / M_PER_DEG)) < 1e-9);
-	assert_true(fabs(h->position->lon - LON0) < 1e-9);
+	/* The store keeps positions to 1e-7 degree (see test_picture_store_positions). */
+	assert_true(fabs(h->position->lat - (LAT0 + north_m / M_PER_DEG)) <= POS_TOL);
+	assert_true(fabs(h->position->lon - LON0) <= POS_TOL);
 }
 
 static void
@@ -1268,6 +1275,284 @@ test_picture_store_withdrawn_then_lower(void **state)
 	picture_store_destroy(&ps);
 }
 
+/* --- the store's compact record (struct rec in hub/picture.c) ------------------ */
+
+#define N_POS 100
+
+/*
+ * Stores pos[i] (lat, lon) as report i at its own place "P<i>" in Hageby in
+ * 2026-W47 and reads each back as the position of its hotspot: a hotspot
+ * of one report shows that report's position as the store gives it.
+ */
+static void
+positions_through_store(const double (*pos)[2], size_t n, double (*got)[2])
+{
+	struct picture_store *ps = picture_store_new();
+	struct picture_rules rules;
+	Est__V1__Picture *out[N_AREAS + 1];
+	char err[200], sid[16], place[16];
+	assert_non_null(ps);
+	assert_true(n <= N_POS);
+	for (size_t i = 0; i < n; i++) {
+		Est__V1__Report r;
+		Est__V1__Position p;
+		est__v1__report__init(&r);
+		est__v1__position__init(&p);
+		snprintf(sid, sizeof sid, "p%zu", i);
+		snprintf(place, sizeof place, "P%zu", i);
+		r.source_id = sid;
+		r.area = (char *)(uintptr_t) "hageby";
+		r.category = VAND;
+		r.place = place;
+		r.observed_at = local("2026-11-18T10:00") + (int64_t)i;
+		p.lat = pos[i][0];
+		p.lon = pos[i][1];
+		r.position = &p;
+		assert_int_equal(picture_store_add(ps, i + 1, "police", NULL, &r), 0);
+	}
+	picture_rules_default(&rules);
+	rules.hotspots_max = N_POS;
+	if (picture_compile(ps, &rules, "2026-W47", areas, N_AREAS, NULL, 0, NOW, out, err,
+	                    sizeof err) != 0)
+		fail_msg("picture_compile: %s", err);
+	assert_int_equal(out[1]->n_hotspots, n);
+	for (size_t k = 0; k < n; k++) {
+		const Est__V1__Hotspot *h = out[1]->hotspots[k];
+		char *end;
+		assert_non_null(h->position);
+		long i = strtol(h->place + 1, &end, 10);
+		assert_true(h->place[0] == 'P' && *end == '\0' && i >= 0 && (size_t)i < n);
+		got[i][0] = h->position->lat;
+		got[i][1] = h->position->lon;
+	}
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/* A position with at most 7 decimals comes back from the store bit-identical. */
+static void
+test_picture_store_positions(void **state)
+{
+	static const char *const fixed[][2] = {
+	    {"90", "180"},
+	    {"-90", "-180"},
+	    {"58.565", "16.184"},
+	    {"58.5650001", "16.1839999"},
+	    {"0.0000001", "-0.0000001"},
+	    {"89.9999999", "179.9999999"},
+	    {"-89.9999999", "-179.9999999"},
+	    {"1e-7", "0.1"},
+	    {"12.3456789", "-98.7654321"},
+	};
+	const size_t n_fixed = sizeof fixed / sizeof fixed[0];
+	double pos[N_POS][2], got[N_POS][2];
+	char text[32];
+	uint64_t x = 7;
+	(void)state;
+	for (size_t i = 0; i < N_POS; i++) {
+		for (int c = 0; c < 2; c++) {
+			if (i < n_fixed) {
+				pos[i][c] = strtod(fixed[i][c], NULL);
+				continue;
+			}
+			/* d.ddddddd with 1 to 7 decimals, both signs, up to 90 / 180 degrees */
+			uint32_t whole = lcg(&x) % (c == 0 ? 90u : 180u),
+			         frac = lcg(&x) % 10000000u;
+			int decimals = 1 + (int)(lcg(&x) % 7);
+			snprintf(text, sizeof text, "%s%u.%07u", lcg(&x) % 2 ? "-" : "", whole,
+			         frac);
+			text[strlen(text) - (size_t)(7 - decimals)] = '\0';
+			pos[i][c] = strtod(text, NULL);
+		}
+	}
+	positions_through_store(pos, N_POS, got);
+	for (size_t i = 0; i < N_POS; i++)
+		for (int c = 0; c < 2; c++)
+			if (memcmp(&got[i][c], &pos[i][c], sizeof got[i][c]) != 0)
+				fail_msg("position %zu.%d: stored %.17g, got %.17g back", i, c,
+				         pos[i][c], got[i][c]);
+}
+
+/* Any other position moves by at most half the store's unit, 0.5e-7 degree. */
+static void
+test_picture_store_positions_bound(void **state)
+{
+	double pos[N_POS][2], got[N_POS][2], worst = 0.0;
+	uint64_t x = 11;
+	(void)state;
+	for (size_t i = 0; i < N_POS; i++) {
+		pos[i][0] = -90.0 + 180.0 * (lcg(&x) / 4294967296.0);
+		pos[i][1] = -180.0 + 360.0 * (lcg(&x) / 4294967296.0);
+	}
+	/* ties and near-ties of the unit: x.xxxxxxx5 and just either side of it */
+	pos[0][0] = 58.56500005;
+	pos[0][1] = -16.18400005;
+	pos[1][0] = 58.565000049999;
+	pos[1][1] = 58.565000050001;
+	positions_through_store(pos, N_POS, got);
+	for (size_t i = 0; i < N_POS; i++)
+		for (int c = 0; c < 2; c++) {
+			double d = fabs(got[i][c] - pos[i][c]);
+			if (d > POS_TOL)
+				fail_msg("position %zu.%d: stored %.17g, got %.17g back (%.3g off)",
+				         i, c, pos[i][c], got[i][c], d);
+			worst = d > worst ? d : worst;
+		}
+	/* it does round: random positions have more than 7 decimals */
+	assert_true(worst > 1e-8);
+}
+
+struct tx {
+	const char *org, *sid;
+	int cat;
+	int64_t observed;
+};
+
+static struct picture_store *
+store_of_times(const struct tx *tx, size_t n)
+{
+	struct picture_store *ps = picture_store_new();
+	assert_non_null(ps);
+	for (size_t i = 0; i < n; i++) {
+		Est__V1__Report r;
+		est__v1__report__init(&r);
+		r.source_id = (char *)(uintptr_t)tx[i].sid;
+		r.area = (char *)(uintptr_t) "city";
+		r.category = (Est__V1__Category)tx[i].cat;
+		r.place = (char *)(uintptr_t) "Torget";
+		r.observed_at = tx[i].observed;
+		assert_int_equal(picture_store_add(ps, i + 1, tx[i].org, NULL, &r), 0);
+	}
+	assert_int_equal(picture_store_current(ps), n);
+	return ps;
+}
+
+static void
+compile_week_of(const struct picture_store *ps, int64_t t, Est__V1__Picture **out)
+{
+	struct week w;
+	char id[WEEK_ID_SIZE];
+	assert_int_equal(week_of(t, &w), 0);
+	week_format(w, id, sizeof id);
+	compile_week(ps, id, out);
+}
+
+#define UNSA EST__V1__CATEGORY__CATEGORY_UNSAFE_PLACE
+#define DISO EST__V1__CATEGORY__CATEGORY_DISORDER
+#define OTHR EST__V1__CATEGORY__CATEGORY_OTHER
+
+/*
+ * observed_at at the edges of the store's 32-bit range (2000-01-01 to
+ * 2136-02-07) and beyond them, where the store keeps the time aside: every
+ * time stays exact to the second. Two reports of one spot are one incident
+ * exactly 2 h apart and two at 2 h 1 s, so a time moved by one second, or
+ * clamped to the range, changes an incident count.
+ */
+static void
+test_picture_store_observed_edges(void **state)
+{
+	static const struct tx low[] = {
+	    {"police", "a1", VAND, T_FIRST - 1}, /* before the range */
+	    {"municipality", "a2", VAND, T_FIRST + 7199},
+	    {"police", "b1", GATH, T_FIRST - 2},
+	    {"municipality", "b2", GATH, T_FIRST + 7199},
+	    {"police", "c1", UNSA, T_FIRST}, /* the first second of the range */
+	    {"municipality", "c2", UNSA, T_FIRST + 7200},
+	    {"police", "d1", DISO, T_FIRST},
+	    {"municipality", "d2", DISO, T_FIRST + 7201},
+	    {"police", "e1", OTHR, T_FIRST - 7 * 86400},     /* the week before */
+	    {"police", "e2", OTHR, T_FIRST - 8 * 7 * 86400}, /* 8 weeks before */
+	    {"police", "e3", OTHR, -1},                      /* 1969: in no week of the span */
+	    {"police", "e4", OTHR, 0},
+	};
+	static const struct tx high[] = {
+	    {"police", "a1", VAND, T_LAST - 7199},
+	    {"municipality", "a2", VAND, T_LAST + 1}, /* after the range */
+	    {"police", "b1", GATH, T_LAST - 7200},
+	    {"municipality", "b2", GATH, T_LAST + 1},
+	    {"police", "c1", UNSA, T_LAST}, /* the last second of the range */
+	    {"municipality", "c2", UNSA, T_LAST - 7200},
+	    {"police", "d1", DISO, T_LAST},
+	    {"municipality", "d2", DISO, T_LAST - 7201},
+	    {"police", "e1", OTHR, T_LAST + 1 - 7 * 86400},
+	    {"police", "e2", OTHR, INT64_MAX}, /* far beyond any week */
+	};
+	static const struct cat_row low_city[] = {{GATH, 2, 2, 0, 0.0},
+	                                          {VAND, 2, 1, 0, 0.0},
+	                                          {UNSA, 2, 1, 0, 0.0},
+	                                          {DISO, 2, 2, 0, 0.0},
+	                                          {OTHR, 0, 0, 1, 0.25}};
+	static const struct cat_row high_city[] = {{GATH, 2, 2, 0, 0.0},
+	                                           {VAND, 2, 1, 0, 0.0},
+	                                           {UNSA, 2, 1, 0, 0.0},
+	                                           {DISO, 2, 2, 0, 0.0},
+	                                           {OTHR, 0, 0, 1, 0.125}};
+	Est__V1__Picture *out[N_AREAS + 1];
+	(void)state;
+	struct picture_store *ps = store_of_times(low, sizeof low / sizeof low[0]);
+	compile_week_of(ps, T_FIRST, out);
+	assert_string_equal(out[4]->week, "1999-W52");
+	check_categories(out[4], low_city, 5);
+	assert_true(out[4]->period_start < T_FIRST - 2 && out[4]->period_end > T_FIRST + 7201);
+	free_all(out);
+	picture_store_destroy(&ps);
+
+	ps = store_of_times(high, sizeof high / sizeof high[0]);
+	compile_week_of(ps, T_LAST, out);
+	assert_string_equal(out[4]->week, "2136-W06");
+	check_categories(out[4], high_city, 5);
+	assert_true(out[4]->period_start < T_LAST - 7201 && out[4]->period_end > T_LAST + 1);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
+/*
+ * The store keeps a seq in 32 bits: UINT32_MAX is kept (an upcoming event
+ * lists its seq), a higher one is refused and changes nothing, a revision
+ * with one included. So is a position the store cannot hold.
+ */
+static void
+test_picture_store_refuses(void **state)
+{
+	const uint64_t top = UINT32_MAX;
+	struct picture_store *ps = picture_store_new();
+	Est__V1__Picture *out[N_AREAS + 1];
+	Est__V1__Report r;
+	Est__V1__Position p;
+	(void)state;
+	est__v1__report__init(&r);
+	est__v1__position__init(&p);
+	r.source_id = (char *)(uintptr_t) "u1";
+	r.area = (char *)(uintptr_t) "city";
+	r.category = UPCO;
+	r.observed_at = local("2026-11-10T08:00");
+	r.starts_at = local("2026-11-18T17:00");
+	r.description = (char *)(uintptr_t) "konsert";
+	assert_int_equal(picture_store_add(ps, top, "municipality", NULL, &r), 0);
+	r.revision = 1;
+	r.withdrawn = 1;
+	assert_int_equal(picture_store_add(ps, top + 1, "municipality", NULL, &r), -1);
+	r.source_id = (char *)(uintptr_t) "u2";
+	assert_int_equal(picture_store_add(ps, UINT64_MAX, "municipality", NULL, &r), -1);
+	r.withdrawn = 0;
+	r.position = &p;
+	p.lat = 200.0;
+	assert_int_equal(picture_store_add(ps, 7, "municipality", NULL, &r), -1);
+	p.lat = NAN;
+	assert_int_equal(picture_store_add(ps, 7, "municipality", NULL, &r), -1);
+	p.lat = 58.5;
+	p.lon = -180.5;
+	assert_int_equal(picture_store_add(ps, 7, "municipality", NULL, &r), -1);
+	assert_int_equal(picture_store_current(ps), 1);
+	assert_int_equal(picture_store_through(ps), top);
+	compile_week(ps, "2026-W47", out);
+	assert_int_equal(out[4]->n_upcoming, 1);
+	assert_int_equal(out[4]->upcoming[0]->seq, top);
+	assert_int_equal(out[4]->through_seq, top);
+	free_all(out);
+	picture_store_destroy(&ps);
+}
+
 int
 main(void)
 {
@@ -1294,6 +1579,10 @@ main(void)
 	    cmocka_unit_test(test_picture_flag_overlapping_measures),
 	    cmocka_unit_test(test_picture_store_closed_until),
 	    cmocka_unit_test(test_picture_store_withdrawn_then_lower),
+	    cmocka_unit_test(test_picture_store_positions),
+	    cmocka_unit_test(test_picture_store_positions_bound),
+	    cmocka_unit_test(test_picture_store_observed_edges),
+	    cmocka_unit_test(test_picture_store_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
