@@ -7,6 +7,7 @@
  * items, the connection's state) between the two threads; the eventfd only
  * wakes.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "committer.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@ static void *
 committer_main(void *arg)
 {
 	struct committer *c = arg;
+	pthread_setname_np(pthread_self(), "esthub-commit"); /* for top -H and perf */
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->queued && !c->stop)

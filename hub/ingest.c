@@ -38,6 +38,8 @@
  * and gives the main loop back to the feed and the control socket.
  */
 #define INGEST_PIPELINE_MS 20
+/* A batch of at most this many reports may commit on the receiving thread (see launch). */
+#define INGEST_HERE_MAX_ITEMS 8
 
 struct pending {
 	zmq_msg_t rid;
@@ -573,10 +575,19 @@ launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms)
 	in->flight.now_ms = now_ms;
 	if (n_items == 0)
 		return;
-	/* Nothing waiting to be received: no overlap to win, commit right here. */
+	/*
+	 * A small batch with nothing waiting behind it (one sender waiting for
+	 * each ack) commits right here: the two hand-offs would only add
+	 * latency. A larger batch goes to the committer even when the socket
+	 * is empty for the moment: its senders' next envelopes arrive while it
+	 * commits. (Committing every batch here whenever the socket happened to
+	 * be empty kept 4 senders x 100 in flight on one thread, 22 us of CPU
+	 * a report; split, 9 here and 10 there.)
+	 */
 	int events = 0;
 	size_t sz = sizeof events;
-	if (zmq_getsockopt(in->sock, ZMQ_EVENTS, &events, &sz) == 0 && !(events & ZMQ_POLLIN))
+	if (n_items <= INGEST_HERE_MAX_ITEMS &&
+	    zmq_getsockopt(in->sock, ZMQ_EVENTS, &events, &sz) == 0 && !(events & ZMQ_POLLIN))
 		committer_run_here(in->committer, in->flight.items, n_items, now_ms / 1000);
 	else
 		committer_start(in->committer, in->flight.items, n_items, now_ms / 1000);

@@ -26,6 +26,7 @@
  * signed head kept outside the file: the hub's signed checkpoints, which
  * partners keep (hub/checkpoint.h, estctl verify --against).
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "log.h"
 
 #include <errno.h>
@@ -579,9 +580,12 @@ entry_store(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	    bind_ok(lg, sqlite3_bind_blob(st, 6, body_sha, HASH, SQLITE_STATIC), err, errlen) ||
 	    bind_ok(lg, sqlite3_bind_blob(st, 7, hash, HASH, SQLITE_STATIC), err, errlen))
 		return -1;
-	char what[64];
-	snprintf(what, sizeof what, "cannot store seq %" PRIu64, seq);
-	if (stmt_run(lg, ST_ENTRY_INSERT, err, errlen, what) != 0)
+	/* The message is formatted only on failure: snprintf per entry was 8% of a commit. */
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		say_sql(lg->db, err, errlen, "cannot store seq %" PRIu64, seq);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
 		return -1;
 	lg->arena_len += len + HASH;
 	b->seq = seq;
@@ -1077,6 +1081,7 @@ static void *
 ckpt_main(void *arg)
 {
 	struct checkpointer *c = arg;
+	pthread_setname_np(pthread_self(), "esthub-ckpt"); /* for top -H and perf */
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop) {
 		if (!c->wake) {
