@@ -425,6 +425,12 @@ start(struct hub *h)
 		return EXIT_INPUT;
 	if (take_lock(h, err, sizeof err) != 0)
 		goto env;
+	/*
+	 * Two ZeroMQ I/O threads: CURVE for 50 feed streams and for ingest
+	 * shared one, which perf showed as half of the hub's samples while
+	 * feeds fanned out (bench/README.md).
+	 */
+	zsys_set_io_threads(2);
 	h->ctx = zsys_init();
 	install_signals();
 	/* The ZAP handler must be in place before any CURVE socket binds. */
