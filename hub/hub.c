@@ -309,9 +309,8 @@ on_commit(void *arg, const struct log_item *items, size_t n)
 		scheduler_changed(&h->sched, timefmt_now());
 		if (picture_store_add(h->pictures, items[i].seq, e->org, e->report->area,
 		                      e->report) != 0)
-			diag_say(
-			    "pictures: report seq %llu not counted (store full or out of memory)",
-			    (unsigned long long)items[i].seq);
+			diag_say("pictures: report seq %llu is not counted in the pictures",
+			         (unsigned long long)items[i].seq);
 	}
 }
 

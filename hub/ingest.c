@@ -609,21 +609,30 @@ land(struct ingest *in)
 	swap_flight(in);
 	size_t n_pend = in->flight.n_pend, n_items = in->flight.n_items;
 	int64_t now_ms = in->flight.now_ms;
-	if (n_items > 0) {
-		if (rc != 0) {
-			diag_say("ingest: batch of %zu reports refused: %s", n_items, err);
-			refuse_all(in, n_pend, err);
-		} else {
-			in->on_commit(in->commit_arg, in->items, n_items);
-		}
+	if (n_items > 0 && rc != 0) {
+		diag_say("ingest: batch of %zu reports refused: %s", n_items, err);
+		refuse_all(in, n_pend, err);
 	}
+	/*
+	 * The reports are durable: their senders hear so first, and the feed,
+	 * the pictures and the registry take them after (the senders' next
+	 * envelopes arrive meanwhile). Measure updates commit after the
+	 * reports, each in a transaction of its own, and are answered then.
+	 */
 	for (size_t i = 0; i < n_pend; i++)
-		if (in->pend[i].measure && in->pend[i].error[0] == '\0')
-			commit_measure(in, &in->pend[i], now_ms);
+		if (!in->pend[i].measure)
+			acknowledge(in, &in->pend[i]);
+	if (n_items > 0 && rc == 0)
+		in->on_commit(in->commit_arg, in->items, n_items);
 	for (size_t i = 0; i < n_pend; i++) {
-		acknowledge(in, &in->pend[i]);
-		if (in->pend[i].env)
-			est__v1__envelope__free_unpacked(in->pend[i].env, NULL);
+		struct pending *p = &in->pend[i];
+		if (p->measure) {
+			if (p->error[0] == '\0')
+				commit_measure(in, p, now_ms);
+			acknowledge(in, p);
+		}
+		if (p->env)
+			est__v1__envelope__free_unpacked(p->env, NULL);
 	}
 	in->flight.n_pend = 0;
 	in->flight.n_items = 0;
