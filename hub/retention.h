@@ -69,21 +69,52 @@ const char *retention_label_name(enum retention_label label);
 
 /*
  * A plan: what has expired at now. Feed it every entry with a body in seq
- * order (retention_plan_note, or retention_plan_scan over a log), then
+ * order (retention_plan_scan over a log, or retention_plan_note), then
  * retention_plan_finish decides. The caller owns it: retention_plan_destroy.
+ *
+ * A plan keeps 16 bytes per report or measure and per other entry that has
+ * expired, and of the key of a whole ((org, source_id), measure_id) only a
+ * 64-bit hash. Where two wholes with one hash could be decided differently,
+ * finishing reads their entries again and tells them apart by the real key
+ * (the log scanned, or the reader retention_plan_reread names), so a
+ * collision never changes what is purged.
  */
 struct retention_plan;
 struct retention_plan *retention_plan_new(const struct retention_rules *rules, int64_t now);
 void retention_plan_destroy(struct retention_plan **plan);
 
-/* Notes one entry (seq, its decoded body). 0, or -1 when out of memory. */
+/* Notes one entry (seq, its decoded body). 0, or -1 when out of memory (or once finished). */
 int retention_plan_note(struct retention_plan *plan, uint64_t seq, const Est__V1__LogEntry *e);
 
-/* Notes every entry of lg that still has its body. 0, or -1 with err. */
+/* Notes every entry of lg that still has its body; finishing reads from lg again. 0, or -1 with
+ * err. */
 int retention_plan_scan(struct retention_plan *plan, struct log *lg, char *err, size_t errlen);
 
-/* Decides (once every entry is noted). 0, or -1 when out of memory. */
-int retention_plan_finish(struct retention_plan *plan);
+/*
+ * For a plan fed by retention_plan_note: where finishing reads the entry
+ * at seq again. fn returns it decoded, valid until its next call (the plan
+ * only reads it), or NULL with the reason in err.
+ */
+typedef const Est__V1__LogEntry *(*retention_reread_fn)(void *arg, uint64_t seq, char *err,
+                                                        size_t errlen);
+void retention_plan_reread(struct retention_plan *plan, retention_reread_fn fn, void *arg);
+
+/*
+ * Decides (once every entry is noted; a second call changes nothing). 0, or
+ * -1 with err: out of memory, or an entry could not be read again. After
+ * -1 the plan is good only for retention_plan_destroy.
+ */
+int retention_plan_finish(struct retention_plan *plan, char *err, size_t errlen);
+
+/*
+ * For tests only: the hash of a whole's key, the key being a, the unit
+ * separator (0x1f), b: (org, source_id) for a report, ("", measure_id)
+ * for a measure. A hash that maps many keys to one value forces the
+ * collisions a real hash almost never shows. NULL: the plan's own. Call
+ * before noting.
+ */
+typedef uint64_t (*retention_hash_fn)(const char *a, const char *b);
+void retention_plan_hash_for_tests(struct retention_plan *plan, retention_hash_fn fn);
 
 /* The expired seqs, ascending; valid until the plan is destroyed. */
 const uint64_t *retention_plan_seqs(const struct retention_plan *plan, size_t *n);
