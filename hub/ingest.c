@@ -25,6 +25,7 @@
 #include "log.h"
 #include "measure.h"
 #include "validate.h"
+#include "wire/arena.h"
 #include "wire/codec.h"
 #include "wire/diag.h"
 #include "wire/ids.h"
@@ -95,6 +96,7 @@ struct ingest {
 	size_t cap;       /* of verdicts, results, result_ptrs, items, entries */
 	uint8_t *packbuf; /* the batch's reports, packed (verdict.pack_off) */
 	size_t pack_len, pack_cap;
+	struct wire_arena *arena; /* the batch's decoded envelopes; reset once it is answered */
 	struct seen seen[INGEST_SEEN_MAX];
 	/*
 	 * The pipeline: the fields above hold the batch being received; the
@@ -113,10 +115,12 @@ struct ingest {
 		size_t cap;
 		uint8_t *packbuf;
 		size_t pack_len, pack_cap;
+		struct wire_arena *arena;
 		size_t n_pend;
 		size_t n_items;
 		int64_t now_ms;
 	} flight;
+	struct wire_arena arenas[2]; /* behind arena and flight.arena */
 };
 
 struct ingest *
@@ -133,6 +137,10 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->cfg = cfg;
 	in->on_commit = on_commit;
 	in->commit_arg = commit_arg;
+	wire_arena_init(&in->arenas[0]);
+	wire_arena_init(&in->arenas[1]);
+	in->arena = &in->arenas[0];
+	in->flight.arena = &in->arenas[1];
 	char err[256];
 	in->committer = committer_new(lg, err, sizeof err);
 	if (in->committer == NULL) {
@@ -171,6 +179,8 @@ ingest_destroy(struct ingest **ip)
 	free(in->result_ptrs);
 	free(in->items);
 	free(in->entries);
+	wire_arena_fini(&in->arenas[0]);
+	wire_arena_fini(&in->arenas[1]);
 	free(in);
 	*ip = NULL;
 }
@@ -271,12 +281,13 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 		struct verdict *v = &in->verdicts[*n_reports + i];
 		Est__V1__Report *r = batch->reports[i];
 		v->item = -1;
-		if (validate_report(r, in->areas, now_ms / 1000, in->cfg->max_future_seconds,
-		                    v->error, sizeof v->error) != 0)
+		if (validate_report(r, &in->arena->alloc, in->areas, now_ms / 1000,
+		                    in->cfg->max_future_seconds, v->error, sizeof v->error) != 0)
 			continue;
 		/* Masks in r when so configured, before the log judges idempotency. */
-		if (validate_report_personal(r, (enum personal_mode)in->cfg->personal_data,
-		                             v->error, sizeof v->error) != 0) {
+		if (validate_report_personal(r, &in->arena->alloc,
+		                             (enum personal_mode)in->cfg->personal_data, v->error,
+		                             sizeof v->error) != 0) {
 			audit_refusal(AUDIT_REPORT_REFUSED, p->client, "%s", v->error);
 			continue;
 		}
@@ -324,8 +335,10 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		       len, in->cfg->max_frame_bytes);
 		return;
 	}
-	p->env = (Est__V1__Envelope *)wire_unpack(&est__v1__envelope__descriptor,
-	                                          zmq_msg_data(body), len, len, err, sizeof err);
+	/* Decoded into the batch's arena: freed all at once when the batch is answered. */
+	p->env =
+	    (Est__V1__Envelope *)wire_unpack_in(&est__v1__envelope__descriptor, zmq_msg_data(body),
+	                                        len, len, &in->arena->alloc, err, sizeof err);
 	if (p->env == NULL) {
 		refuse(p, 0, "%s", err);
 		return;
@@ -348,10 +361,8 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		       p->env->reports->n_reports, in->cfg->max_reports_per_envelope);
 	else if (judge_reports(in, p, n_reports, n_items, now_ms) != 0)
 		refuse(p, INGEST_RETRY_MS, "hub out of memory");
-	if (p->error[0] && p->env) {
-		est__v1__envelope__free_unpacked(p->env, NULL);
-		p->env = NULL;
-	}
+	if (p->error[0])
+		p->env = NULL; /* its memory goes with the arena's */
 }
 
 /* Receives one message into a new pending slot; 0 none waiting, 1 got one, -1 no memory. */
@@ -555,6 +566,7 @@ swap_flight(struct ingest *in)
 	SWAP(packbuf);
 	SWAP(pack_len);
 	SWAP(pack_cap);
+	SWAP(arena);
 #undef SWAP
 }
 
@@ -631,9 +643,8 @@ land(struct ingest *in)
 				commit_measure(in, p, now_ms);
 			acknowledge(in, p);
 		}
-		if (p->env)
-			est__v1__envelope__free_unpacked(p->env, NULL);
 	}
+	wire_arena_reset(in->arena); /* every envelope of the batch, at once */
 	in->flight.n_pend = 0;
 	in->flight.n_items = 0;
 	swap_flight(in);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "areas.h"
+#include "wire/arena.h"
 #include "wire/codec.h"
 #include "wire/ids.h"
 
@@ -104,8 +105,18 @@ check_times(const Est__V1__Report *r, int64_t now, int64_t max_future_s, char *e
 	return 0;
 }
 
+/* Sets *field to s, freeing what it held (the empty default is protobuf-c's shared constant). */
+static void
+replace_text(ProtobufCAllocator *alloc, char **field, char *s)
+{
+	if (*field != protobuf_c_empty_string)
+		wire_free_with(alloc, *field);
+	*field = s;
+}
+
 static int
-check_place(Est__V1__Report *r, const struct areas *areas, char *err, size_t errlen)
+check_place(Est__V1__Report *r, ProtobufCAllocator *alloc, const struct areas *areas, char *err,
+            size_t errlen)
 {
 	if (r->position) {
 		double lat = r->position->lat, lon = r->position->lon;
@@ -135,21 +146,19 @@ check_place(Est__V1__Report *r, const struct areas *areas, char *err, size_t err
 		snprintf(err, errlen, "area: required when there is no position");
 		return -1;
 	}
-	char *area = strdup(areas_locate(areas, r->position->lat, r->position->lon));
+	char *area =
+	    wire_strdup_with(alloc, areas_locate(areas, r->position->lat, r->position->lon));
 	if (area == NULL) {
 		snprintf(err, errlen, "area: out of memory");
 		return -1;
 	}
-	/* The empty default is protobuf-c's shared constant; anything else is ours to free. */
-	if (r->area != protobuf_c_empty_string)
-		free(r->area);
-	r->area = area;
+	replace_text(alloc, &r->area, area);
 	return 0;
 }
 
 int
-validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now, int64_t max_future_s,
-                char *err, size_t errlen)
+validate_report(Est__V1__Report *r, ProtobufCAllocator *alloc, const struct areas *areas,
+                int64_t now, int64_t max_future_s, char *err, size_t errlen)
 {
 	if (check_texts(r, err, errlen))
 		return -1;
@@ -173,11 +182,12 @@ validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now, int6
 		         VALIDATE_PEOPLE_MAX, r->people_count);
 		return -1;
 	}
-	return check_place(r, areas, err, errlen);
+	return check_place(r, alloc, areas, err, errlen);
 }
 
 int
-validate_report_personal(Est__V1__Report *r, enum personal_mode mode, char *err, size_t errlen)
+validate_report_personal(Est__V1__Report *r, ProtobufCAllocator *alloc, enum personal_mode mode,
+                         char *err, size_t errlen)
 {
 	/*
 	 * The texts people write. source_id and area are ids: source_id is
@@ -201,10 +211,15 @@ validate_report_personal(Est__V1__Report *r, enum personal_mode mode, char *err,
 			return -1;
 		if (rc == 0)
 			continue;
-		/* As in check_place: the empty default is protobuf-c's shared constant. */
-		if (*fields[i].text != protobuf_c_empty_string)
-			free(*fields[i].text);
-		*fields[i].text = masked;
+		/* personal.c allocates with malloc; the message's strings come from alloc. */
+		char *own = alloc != NULL ? wire_strdup_with(alloc, masked) : masked;
+		if (own != masked)
+			free(masked);
+		if (own == NULL) {
+			snprintf(err, errlen, "%s: out of memory", fields[i].name);
+			return -1;
+		}
+		replace_text(alloc, fields[i].text, own);
 	}
 	return 0;
 }

@@ -25,11 +25,12 @@ struct areas;
 
 /*
  * Checks r against the contract. When r has no area but a position, sets
- * r->area (a new string owned by r) to the area containing it, or
- * "outside". Returns 0, or -1 with "field: reason" in err.
+ * r->area (a new string owned by r, from alloc: the allocator r was
+ * unpacked with, NULL for malloc) to the area containing it, or "outside".
+ * Returns 0, or -1 with "field: reason" in err.
  */
-int validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now,
-                    int64_t max_future_s, char *err, size_t errlen);
+int validate_report(Est__V1__Report *r, ProtobufCAllocator *alloc, const struct areas *areas,
+                    int64_t now, int64_t max_future_s, char *err, size_t errlen);
 
 /*
  * Checks r's free-text fields (subcategory, place, description,
@@ -37,10 +38,11 @@ int validate_report(Est__V1__Report *r, const struct areas *areas, int64_t now,
  * accepted r. PERSONAL_REJECT: -1 with "field: contains what looks like
  * <kind> ..." in err for the first field holding some, the text never
  * echoed. PERSONAL_MASK: each such field of r is replaced by its masked
- * text (a new string owned by r) and 0 returned; -1 only when out of
+ * text (a new string owned by r, from alloc) and 0 returned; -1 only when out of
  * memory. Masking here, before the log compares a retry with what it
  * stored, keeps a resent unmasked report a DUPLICATE of the masked one.
  */
-int validate_report_personal(Est__V1__Report *r, enum personal_mode mode, char *err, size_t errlen);
+int validate_report_personal(Est__V1__Report *r, ProtobufCAllocator *alloc, enum personal_mode mode,
+                             char *err, size_t errlen);
 
 #endif

@@ -50,12 +50,19 @@ ProtobufCMessage *
 wire_unpack(const ProtobufCMessageDescriptor *d, const void *buf, size_t len, size_t max_bytes,
             char *err, size_t errlen)
 {
+	return wire_unpack_in(d, buf, len, max_bytes, NULL, err, errlen);
+}
+
+ProtobufCMessage *
+wire_unpack_in(const ProtobufCMessageDescriptor *d, const void *buf, size_t len, size_t max_bytes,
+               ProtobufCAllocator *alloc, char *err, size_t errlen)
+{
 	if (len > max_bytes) {
 		snprintf(err, errlen, "frame of %zu bytes exceeds the limit of %zu bytes", len,
 		         max_bytes);
 		return NULL;
 	}
-	ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+	ProtobufCMessage *m = protobuf_c_message_unpack(d, alloc, len, buf);
 	if (m == NULL)
 		snprintf(err, errlen, "could not decode the frame (%zu bytes) as an %s", len,
 		         d->name);

@@ -35,6 +35,14 @@ ProtobufCMessage *wire_unpack(const ProtobufCMessageDescriptor *d, const void *b
                               size_t max_bytes, char *err, size_t errlen);
 
 /*
+ * The same, with the message's memory from alloc (wire/arena.h); NULL is
+ * malloc, as wire_unpack. A message from an arena is never freed alone.
+ */
+ProtobufCMessage *wire_unpack_in(const ProtobufCMessageDescriptor *d, const void *buf, size_t len,
+                                 size_t max_bytes, ProtobufCAllocator *alloc, char *err,
+                                 size_t errlen);
+
+/*
  * The request_id of a serialized Envelope read straight from its top-level
  * fields, without decoding the rest: so even a frame refused as too large
  * or undecodable can be answered with the sender's request_id. 0 when it

@@ -13,6 +13,7 @@
 
 #include "areas.h"
 #include "validate.h"
+#include "wire/arena.h"
 #include "wire/codec.h"
 #include "wire/ids.h"
 
@@ -51,21 +52,45 @@ fuzz_feed_request(const uint8_t *data, size_t size)
 	est__v1__feed_request__free_unpacked(req, NULL);
 }
 
+/*
+ * Decodes data as an Envelope with alloc (NULL: malloc; else the arena, as
+ * ingest does) and validates its reports as ingest does, masking personal
+ * data so the replaced strings are exercised too.
+ */
+static void
+fuzz_envelope(const uint8_t *data, size_t size, ProtobufCAllocator *alloc)
+{
+	char err[512];
+	Est__V1__Envelope *env = (Est__V1__Envelope *)wire_unpack_in(
+	    &est__v1__envelope__descriptor, data, size, 1024 * 1024, alloc, err, sizeof err);
+	if (env == NULL)
+		return;
+	if (env->body_case == EST__V1__ENVELOPE__BODY_REPORTS)
+		for (size_t i = 0; i < env->reports->n_reports; i++) {
+			Est__V1__Report *r = env->reports->reports[i];
+			if (validate_report(r, alloc, areas, 1764000000, 86400, err, sizeof err) ==
+			    0)
+				(void)validate_report_personal(r, alloc, PERSONAL_MASK, err,
+				                               sizeof err);
+		}
+	if (alloc == NULL)
+		est__v1__envelope__free_unpacked(env, NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct wire_arena arena;
+	static int arena_ready;
 	if (areas == NULL)
 		load_areas();
-	char err[512];
-	Est__V1__Envelope *env = (Est__V1__Envelope *)wire_unpack(
-	    &est__v1__envelope__descriptor, data, size, 1024 * 1024, err, sizeof err);
-	if (env != NULL) {
-		if (env->body_case == EST__V1__ENVELOPE__BODY_REPORTS)
-			for (size_t i = 0; i < env->reports->n_reports; i++)
-				(void)validate_report(env->reports->reports[i], areas, 1764000000,
-				                      86400, err, sizeof err);
-		est__v1__envelope__free_unpacked(env, NULL);
+	if (!arena_ready) {
+		wire_arena_init(&arena);
+		arena_ready = 1;
 	}
+	fuzz_envelope(data, size, NULL);
+	fuzz_envelope(data, size, &arena.alloc);
+	wire_arena_reset(&arena);
 	fuzz_feed_request(data, size);
 	return 0;
 }

@@ -313,7 +313,7 @@ test_validate(void **state)
 		r.observed_at = NOW - 3600;
 		cases[i].edit(&r);
 		char err[200] = "";
-		int rc = validate_report(&r, a, NOW, 86400, err, sizeof err);
+		int rc = validate_report(&r, NULL, a, NOW, 86400, err, sizeof err);
 		if (cases[i].error == NULL) {
 			if (rc != 0)
 				fail_msg("%s: unexpected error %s", cases[i].name, err);
@@ -340,13 +340,13 @@ test_validate_assigns_area(void **state)
 	pos.lat = 58.5830;
 	pos.lon = 16.2400;
 	char err[200];
-	assert_int_equal(validate_report(&r, a, NOW, 86400, err, sizeof err), 0);
+	assert_int_equal(validate_report(&r, NULL, a, NOW, 86400, err, sizeof err), 0);
 	assert_string_equal(r.area, "navestad");
 	free(r.area);
 	r.area = (char *)(uintptr_t)protobuf_c_empty_string; /* as unpacked */
 	pos.lat = 57.7;
 	pos.lon = 11.97; /* Göteborg */
-	assert_int_equal(validate_report(&r, a, NOW, 86400, err, sizeof err), 0);
+	assert_int_equal(validate_report(&r, NULL, a, NOW, 86400, err, sizeof err), 0);
 	assert_string_equal(r.area, "outside");
 	free(r.area);
 	areas_destroy(&a);
