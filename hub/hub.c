@@ -42,6 +42,8 @@
 
 #define HUB_TICK_MS 500
 #define HUB_IDLE_MS 250
+/* No envelope for this long: a pause in which a due live picture is compiled (schedule.h). */
+#define HUB_QUIET_MS 500
 
 static volatile sig_atomic_t stop_requested;
 
@@ -629,12 +631,17 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
  * The weekly picture and the live one when they are due (schedule.h),
  * compiled and logged as `estctl picture compile` would. Runs in the loop
  * between batches, only when something is due; a compile takes tens of
- * milliseconds even over a million reports (docs/pictures.md, "Speed").
+ * milliseconds over a million reports (docs/pictures.md, "Speed"), but up
+ * to half a second over a flood of reports at one place in one week (the
+ * merge's budget), and acknowledgements wait meanwhile: so a due live
+ * picture waits for a pause of HUB_QUIET_MS in the reports (schedule.h).
  */
 static void
 picture_timer(struct hub *h)
 {
 	char week[16], msg[512] = "", empty[1] = "";
+	int64_t last = h->ingest != NULL ? ingest_last_ms(h->ingest) : 0;
+	scheduler_set_busy(&h->sched, last != 0 && timefmt_mono_ms() - last < HUB_QUIET_MS);
 	enum schedule_due due =
 	    scheduler_due(&h->sched, timefmt_now(), picture_store_closed_until(h->pictures),
 	                  picture_store_current(h->pictures) > 0, week, sizeof week);

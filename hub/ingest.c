@@ -121,6 +121,7 @@ struct ingest {
 		int64_t now_ms;
 	} flight;
 	struct wire_arena arenas[2]; /* behind arena and flight.arena */
+	int64_t last_ms;             /* ingest_last_ms */
 };
 
 struct ingest *
@@ -701,13 +702,22 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 				continue;
 			land(in);
 		}
-		if (n_pend == 0)
+		if (n_pend == 0) {
+			if (handled > 0)
+				in->last_ms = timefmt_mono_ms();
 			return handled;
+		}
 		launch(in, n_pend, n_items, now_ms);
 		handled += n_pend;
 		n_pend = n_reports = n_items = 0;
 		now_ms = timefmt_now_ms();
 	}
+}
+
+int64_t
+ingest_last_ms(const struct ingest *in)
+{
+	return in->last_ms;
 }
 
 void

@@ -50,6 +50,9 @@ void ingest_set_measures(struct ingest *in, const struct measures *ms);
  */
 size_t ingest_batch(struct ingest *in, int64_t now_ms);
 
+/* When an envelope last arrived (timefmt_mono_ms), or 0 when none has. */
+int64_t ingest_last_ms(const struct ingest *in);
+
 /* Calls fn for each client that sent within the last minute (for estctl status). */
 typedef void (*ingest_visit_fn)(void *arg, const char *name, const char *role, const char *org,
                                 int64_t last_ms);

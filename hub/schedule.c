@@ -166,6 +166,12 @@ scheduler_changed(struct scheduler *sc, int64_t now)
 		sc->live_due = now + sc->live_interval_s;
 }
 
+void
+scheduler_set_busy(struct scheduler *sc, int busy)
+{
+	sc->busy = busy;
+}
+
 enum schedule_due
 scheduler_due(struct scheduler *sc, int64_t now, int64_t closed_until, int has_reports, char *week,
               size_t weeklen)
@@ -183,7 +189,8 @@ scheduler_due(struct scheduler *sc, int64_t now, int64_t closed_until, int has_r
 			return SCHEDULE_WEEK;
 		}
 	}
-	if (sc->live_due != 0 && now >= sc->live_due) {
+	if (sc->live_due != 0 && now >= sc->live_due &&
+	    (!sc->busy || now >= sc->live_due + sc->live_interval_s)) {
 		sc->live_due = 0;
 		if (week_of(now, &w) == 0) {
 			week_format(w, week, weeklen);

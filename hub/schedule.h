@@ -12,7 +12,10 @@
  *  - the live picture of the current week: once reports have arrived, the
  *    hub republishes it live_interval_seconds after the first new one, so
  *    a partner's burst ends up in one picture and pictures come at most
- *    that often.
+ *    that often. While reports keep arriving (scheduler_set_busy) a due
+ *    live picture waits for a quiet moment, at most one interval more: a
+ *    compile over a flood of reports in one week takes up to half a second
+ *    in the hub's loop, and acknowledgements wait meanwhile.
  *
  * The scheduler only decides; the hub compiles (hub.c). Pure but for
  * localtime_r/mktime: call timefmt_init() first.
@@ -69,6 +72,7 @@ struct scheduler {
 	int64_t next_fire;    /* 0: off */
 	long live_interval_s; /* 0: no live picture */
 	int64_t live_due;     /* when the pending live picture is due; 0: none pending */
+	int busy;             /* reports are arriving (scheduler_set_busy) */
 };
 
 /*
@@ -88,6 +92,12 @@ void scheduler_start(struct scheduler *sc, int has_reports, int64_t now);
 
 /* New reports are in the store (the hub's commit hook calls it). */
 void scheduler_changed(struct scheduler *sc, int64_t now);
+
+/*
+ * Whether reports are arriving right now: a due live picture then waits
+ * until they pause, but never more than live_interval_s past its time.
+ */
+void scheduler_set_busy(struct scheduler *sc, int busy);
 
 /*
  * What is due at now, if anything, with the week id in week (WEEK_ID_SIZE

@@ -141,6 +141,19 @@ test_scheduler_live(void **state)
 	assert_int_equal(scheduler_due(&sc, now + 301, 0, 1, week, sizeof week), SCHEDULE_NONE);
 	scheduler_changed(&sc, now + 400);
 	assert_int_equal(scheduler_due(&sc, now + 700, 0, 1, week, sizeof week), SCHEDULE_LIVE);
+	/* While reports arrive, a due live picture waits for a pause... */
+	scheduler_changed(&sc, now + 800);
+	scheduler_set_busy(&sc, 1);
+	assert_int_equal(scheduler_due(&sc, now + 1100, 0, 1, week, sizeof week), SCHEDULE_NONE);
+	scheduler_set_busy(&sc, 0);
+	assert_int_equal(scheduler_due(&sc, now + 1101, 0, 1, week, sizeof week), SCHEDULE_LIVE);
+	/* ...but at most one interval past its time. */
+	scheduler_changed(&sc, now + 1200);
+	scheduler_set_busy(&sc, 1);
+	assert_int_equal(scheduler_due(&sc, now + 1799, 0, 1, week, sizeof week), SCHEDULE_NONE);
+	assert_int_equal(scheduler_due(&sc, now + 1800, 0, 1, week, sizeof week), SCHEDULE_LIVE);
+	assert_int_equal(scheduler_due(&sc, now + 1801, 0, 1, week, sizeof week), SCHEDULE_NONE);
+	scheduler_set_busy(&sc, 0);
 	/* 0: no live picture */
 	scheduler_init(&sc, &s, 0, now);
 	scheduler_changed(&sc, now);
