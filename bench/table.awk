@@ -148,7 +148,7 @@ END {
 	target_row("feed delivery to " subs " subscribers, live (entries/s, all subscribers)",
 	           "fanout.hub.per_s", "fanout.raw.per_s", "raw libzmq fan-out", ">=", 0.8,
 	           trouble("fanout.hub"))
-	target_row("catch-up replay, 1 subscriber from seq 1 over " med("log.entries") " entries (entries/s)",
+	target_row("catch-up replay, 1 subscriber from seq 1: its " med("catchup.entries") " entries of a " med("log.entries") "-entry log (entries/s)",
 	           "catchup.hub.per_s", "catchup.raw.per_s", "raw libzmq one-way", ">=", 0.5,
 	           trouble("catchup.hub"))
 	pic = med("pictures.ms")
