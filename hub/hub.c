@@ -42,6 +42,8 @@
 
 #define HUB_TICK_MS 500
 #define HUB_IDLE_MS 250
+/* Messages that may wait for one subscriber (its credit bounds them first). */
+#define FEED_SNDHWM 10000
 /* No envelope for this long: a pause in which a due live picture is compiled (schedule.h). */
 #define HUB_QUIET_MS 500
 
@@ -96,10 +98,16 @@ set_int(void *sock, int opt, int v)
 	return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
-/* A CURVE server ROUTER bound to ep; the real endpoint goes to bound. */
+/*
+ * A CURVE server ROUTER bound to ep that queues at most sndhwm messages a
+ * peer and never drops one silently (ZMQ_ROUTER_MANDATORY: a send to a
+ * full or gone peer fails instead); the real endpoint goes to bound. Every
+ * option is set before zmq_bind: the connections it accepts take the
+ * options as they were at bind time.
+ */
 static void *
-bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t boundlen, char *err,
-            size_t errlen)
+bind_router(struct hub *h, zcert_t *cert, const char *ep, int sndhwm, char *bound, size_t boundlen,
+            char *err, size_t errlen)
 {
 	void *s = zmq_socket(h->ctx, ZMQ_ROUTER);
 	/* A hard ceiling well above the configured limit: libzmq drops the
@@ -109,7 +117,8 @@ bind_router(struct hub *h, zcert_t *cert, const char *ep, char *bound, size_t bo
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32) ||
 	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &ceiling, sizeof ceiling) ||
 	    set_int(s, ZMQ_LINGER, 2000) || set_int(s, ZMQ_HEARTBEAT_IVL, 2000) ||
-	    set_int(s, ZMQ_HEARTBEAT_TIMEOUT, 6000) || zmq_bind(s, ep) != 0) {
+	    set_int(s, ZMQ_HEARTBEAT_TIMEOUT, 6000) || set_int(s, ZMQ_SNDHWM, sndhwm) ||
+	    set_int(s, ZMQ_ROUTER_MANDATORY, 1) || zmq_bind(s, ep) != 0) {
 		snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(zmq_errno()));
 		if (s)
 			zmq_close(s);
@@ -164,17 +173,21 @@ open_sockets(struct hub *h, char *err, size_t errlen)
 	zcert_t *cert = cert_load_secret(path, err, errlen);
 	if (cert == NULL)
 		return -1;
-	h->ingest_sock =
-	    bind_router(h, cert, h->cfg.ingest, h->ingest_ep, sizeof h->ingest_ep, err, errlen);
-	h->feed_sock = h->ingest_sock ? bind_router(h, cert, h->cfg.feed, h->feed_ep,
+	/*
+	 * Ingest: a sender may leave INGEST_ACK_HWM acks unread before ingest
+	 * counts and tells their loss (libzmq's default of 1,000 dropped acks
+	 * silently when a sender with more in flight was answered after a
+	 * pause). Feed: a subscriber's credit bounds what waits for it; the
+	 * feed learns at once when one is gone, and never blocks the loop.
+	 */
+	h->ingest_sock = bind_router(h, cert, h->cfg.ingest, INGEST_ACK_HWM, h->ingest_ep,
+	                             sizeof h->ingest_ep, err, errlen);
+	h->feed_sock = h->ingest_sock ? bind_router(h, cert, h->cfg.feed, FEED_SNDHWM, h->feed_ep,
 	                                            sizeof h->feed_ep, err, errlen)
 	                              : NULL;
 	cert_destroy(&cert);
 	if (h->feed_sock == NULL)
 		return -1;
-	/* Learn at once when a subscriber is gone, and never block the loop. */
-	set_int(h->feed_sock, ZMQ_ROUTER_MANDATORY, 1);
-	set_int(h->feed_sock, ZMQ_SNDHWM, 10000);
 	h->control = control_new(h->ctx, h->dir, err, errlen);
 	return h->control ? 0 : -1;
 }

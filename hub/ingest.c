@@ -122,6 +122,7 @@ struct ingest {
 	} flight;
 	struct wire_arena arenas[2]; /* behind arena and flight.arena */
 	int64_t last_ms;             /* ingest_last_ms */
+	uint64_t acks_unsent;        /* acks the socket refused since last told */
 };
 
 struct ingest *
@@ -446,10 +447,18 @@ acknowledge(struct ingest *in, struct pending *p)
 			ack.results = &p->mresult_ptr;
 		}
 	}
-	if (zmq_msg_send(&p->rid, in->sock, ZMQ_SNDMORE) < 0) {
+	/*
+	 * Never blocks: the sender is gone (EHOSTUNREACH) or has not read its
+	 * last INGEST_ACK_HWM acks (EAGAIN). Its reports are stored either way
+	 * and a resend is answered DUPLICATE; the loss of the ack is counted
+	 * and told once per batch (ingest_batch).
+	 */
+	if (zmq_msg_send(&p->rid, in->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&p->rid);
+		in->acks_unsent++;
 		return;
 	}
+	/* The rest of a message whose first frame was taken is always taken. */
 	if (wire_send(in->sock, &ack.base, 0) != 0)
 		diag_debug("ingest: ack not sent: %s", zmq_strerror(zmq_errno()));
 }
@@ -705,6 +714,15 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 		if (n_pend == 0) {
 			if (handled > 0)
 				in->last_ms = timefmt_mono_ms();
+			if (in->acks_unsent > 0) {
+				diag_say("ingest: %llu acknowledgement%s not sent: the sender is "
+				         "gone or "
+				         "does not read its acknowledgements (what they answer is "
+				         "stored; a resend is answered DUPLICATE)",
+				         (unsigned long long)in->acks_unsent,
+				         in->acks_unsent == 1 ? "" : "s");
+				in->acks_unsent = 0;
+			}
 			return handled;
 		}
 		launch(in, n_pend, n_items, now_ms);

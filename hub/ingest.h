@@ -50,6 +50,13 @@ void ingest_set_measures(struct ingest *in, const struct measures *ms);
  */
 size_t ingest_batch(struct ingest *in, int64_t now_ms);
 
+/*
+ * How many acks may wait for one sender to read them (the ingest socket's
+ * ZMQ_SNDHWM, set by the hub with ZMQ_ROUTER_MANDATORY): far beyond any
+ * sender's window, a bound on what one that never reads can cost.
+ */
+#define INGEST_ACK_HWM 100000
+
 /* When an envelope last arrived (timefmt_mono_ms), or 0 when none has. */
 int64_t ingest_last_ms(const struct ingest *in);
 

@@ -570,8 +570,9 @@ class Instance:
 
     # -- raw clients ---------------------------------------------------------
 
-    def raw(self, client=None, cert=None, endpoint=None):
-        return RawClient(endpoint or self.ingest, self.hub_cert, cert or client.secret)
+    def raw(self, client=None, cert=None, endpoint=None, opts=None):
+        """A RawClient; opts: {zmq option: value} set before it connects."""
+        return RawClient(endpoint or self.ingest, self.hub_cert, cert or client.secret, opts)
 
     def raw_feed(self, client=None, cert=None, endpoint=None):
         return RawFeed(endpoint or self.feed, self.hub_cert, cert or client.secret)
@@ -638,11 +639,13 @@ def ctx():
     return _ctx
 
 
-def _curve_socket(endpoint, hub_cert, secret_cert):
+def _curve_socket(endpoint, hub_cert, secret_cert, opts=None):
     server_pub, _ = zmq.auth.load_certificate(hub_cert)
     pub, sec = zmq.auth.load_certificate(secret_cert)
     s = ctx().socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
+    for opt, value in (opts or {}).items():  # before connecting: a pipe takes them when made
+        s.setsockopt(opt, value)
     s.curve_serverkey = server_pub
     s.curve_publickey = pub
     s.curve_secretkey = sec
@@ -653,8 +656,8 @@ def _curve_socket(endpoint, hub_cert, secret_cert):
 class RawClient:
     """A DEALER on the ingest socket: one frame per Envelope, one frame per Ack."""
 
-    def __init__(self, endpoint, hub_cert, secret_cert):
-        self.sock = _curve_socket(endpoint, hub_cert, secret_cert)
+    def __init__(self, endpoint, hub_cert, secret_cert, opts=None):
+        self.sock = _curve_socket(endpoint, hub_cert, secret_cert, opts)
         self._next_id = 1
 
     def send_bytes(self, data):
