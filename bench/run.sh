@@ -380,7 +380,10 @@ feeds() {
 	BIG=$WORK/big
 	SUBCLIENT=(--hub-cert "$BIG/keys/hub" --cert "$BIG/clients/bench-sub_secret")
 	say "building a log of $LOG_ENTRIES entries with the hub's log module"
-	run mklog "$B/bench-mklog" --store "$BIG/data/log.db" --count "$LOG_ENTRIES"
+	# Observed over the last 360 days at 400 places, as a real log (retention keeps a year)
+	# holds them: a million reports at one place in one week would make the start-up
+	# catch-up of the weekly picture merge them all (~150 MiB of working memory).
+	run mklog "$B/bench-mklog" --store "$BIG/data/log.db" --count "$LOG_ENTRIES" --days 360
 	[ "$RC" -eq 0 ] || die "bench-mklog failed: $(cat "$WORK/mklog.err")"
 	MKLOG_LINE=$(cat "$WORK/mklog.out")
 	say "$MKLOG_LINE"
