@@ -166,7 +166,7 @@ prepare() {
 	mkdir -p "$BUILD"
 	cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DESTHUB_WERROR=ON >"$BUILD/bench-cmake.log" 2>&1 ||
 		{ cat "$BUILD/bench-cmake.log" >&2; die "cmake failed"; }
-	cmake --build "$BUILD" -j"$(nproc)" --target esthub estctl bench-load bench-ref bench-fanout \
+	cmake --build "$BUILD" -j"$(nproc)" --target esthub estctl bench-load bench-ref bench-fanout bench-pictures \
 		bench-subs bench-mklog bench-fsync >"$BUILD/bench-build.log" 2>&1 ||
 		{ tail -50 "$BUILD/bench-build.log" >&2; die "build failed"; }
 	ESTHUB=$BUILD/hub/esthub
@@ -462,6 +462,7 @@ pictures() {
 		line=$(cat "$WORK/pictures.out")
 		if [ "$RC" -ne 0 ] || [ -z "$line" ]; then
 			record pictures.fail "$rep" 1
+			say "pictures rep $rep: no result ($(tail -c 300 "$WORK/pictures.err"))"
 			continue
 		fi
 		say "$line"
