@@ -26,7 +26,6 @@ struct committer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int efd;
-	bool started;
 	bool stop;
 	bool queued; /* a job waits for the thread (under mu) */
 	bool done;   /* the job has ended (under mu) */
@@ -96,7 +95,6 @@ committer_new(struct log *lg, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
-	c->started = true;
 	return c;
 }
 

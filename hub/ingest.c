@@ -70,6 +70,33 @@ struct verdict {
 	uint8_t digest[CRYPTO_HASH_BYTES];
 };
 
+/* One batch's arrays, grown as needed and kept from batch to batch. */
+struct batch {
+	struct pending *pend;
+	size_t pend_cap;
+	struct verdict *verdicts;
+	Est__V1__Result *results;
+	Est__V1__Result **result_ptrs;
+	struct log_item *items;
+	Est__V1__LogEntry *entries;
+	size_t cap;       /* of verdicts, results, result_ptrs, items, entries */
+	uint8_t *packbuf; /* the batch's reports, packed (verdict.pack_off) */
+	size_t pack_len, pack_cap;
+	struct wire_arena *arena; /* the batch's decoded envelopes; reset once it is answered */
+};
+
+static void
+batch_free(struct batch *b)
+{
+	free(b->pend);
+	free(b->verdicts);
+	free(b->results);
+	free(b->result_ptrs);
+	free(b->items);
+	free(b->entries);
+	free(b->packbuf);
+}
+
 struct seen {
 	char name[IDS_NAME_MAX + 1];
 	char role[16];
@@ -86,36 +113,16 @@ struct ingest {
 	ingest_commit_fn on_commit;
 	void *commit_arg;
 	const struct measures *measures; /* NULL: measure updates are refused */
-	struct pending *pend;
-	size_t pend_cap;
-	struct verdict *verdicts;
-	Est__V1__Result *results;
-	Est__V1__Result **result_ptrs;
-	struct log_item *items;
-	Est__V1__LogEntry *entries;
-	size_t cap;       /* of verdicts, results, result_ptrs, items, entries */
-	uint8_t *packbuf; /* the batch's reports, packed (verdict.pack_off) */
-	size_t pack_len, pack_cap;
-	struct wire_arena *arena; /* the batch's decoded envelopes; reset once it is answered */
+	struct batch b;                  /* the batch being received */
 	struct seen seen[INGEST_SEEN_MAX];
 	/*
-	 * The pipeline: the fields above hold the batch being received; the
-	 * batch whose commit is in flight on the committer's thread is parked
-	 * here (its arrays swapped out, so they do not move while it runs).
+	 * The pipeline: b holds the batch being received; the batch whose
+	 * commit is in flight on the committer's thread is parked here (its
+	 * arrays swapped out, so they do not move while it runs).
 	 */
 	struct committer *committer;
 	struct flight {
-		struct pending *pend;
-		size_t pend_cap;
-		struct verdict *verdicts;
-		Est__V1__Result *results;
-		Est__V1__Result **result_ptrs;
-		struct log_item *items;
-		Est__V1__LogEntry *entries;
-		size_t cap;
-		uint8_t *packbuf;
-		size_t pack_len, pack_cap;
-		struct wire_arena *arena;
+		struct batch b;
 		size_t n_pend;
 		size_t n_items;
 		int64_t now_ms;
@@ -141,8 +148,8 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->commit_arg = commit_arg;
 	wire_arena_init(&in->arenas[0]);
 	wire_arena_init(&in->arenas[1]);
-	in->arena = &in->arenas[0];
-	in->flight.arena = &in->arenas[1];
+	in->b.arena = &in->arenas[0];
+	in->flight.b.arena = &in->arenas[1];
 	char err[256];
 	in->committer = committer_new(lg, err, sizeof err);
 	if (in->committer == NULL) {
@@ -167,20 +174,8 @@ ingest_destroy(struct ingest **ip)
 	struct ingest *in = *ip;
 	/* Joins the thread; ingest_batch never leaves a commit in flight. */
 	committer_destroy(&in->committer);
-	free(in->flight.pend);
-	free(in->flight.verdicts);
-	free(in->flight.results);
-	free(in->flight.result_ptrs);
-	free(in->flight.items);
-	free(in->flight.entries);
-	free(in->flight.packbuf);
-	free(in->packbuf);
-	free(in->pend);
-	free(in->verdicts);
-	free(in->results);
-	free(in->result_ptrs);
-	free(in->items);
-	free(in->entries);
+	batch_free(&in->flight.b);
+	batch_free(&in->b);
 	wire_arena_fini(&in->arenas[0]);
 	wire_arena_fini(&in->arenas[1]);
 	free(in);
@@ -191,17 +186,17 @@ ingest_destroy(struct ingest **ip)
 static int
 reserve(struct ingest *in, size_t need)
 {
-	if (need <= in->cap)
+	if (need <= in->b.cap)
 		return 0;
-	size_t cap = in->cap ? in->cap : 1024;
+	size_t cap = in->b.cap ? in->b.cap : 1024;
 	while (cap < need)
 		cap *= 2;
 #define GROW(field)                                                                                \
 	do {                                                                                       \
-		void *p = realloc(in->field, cap * sizeof *in->field);                             \
+		void *p = realloc(in->b.field, cap * sizeof *in->b.field);                         \
 		if (p == NULL)                                                                     \
 			return -1;                                                                 \
-		in->field = p;                                                                     \
+		in->b.field = p;                                                                   \
 	} while (0)
 	GROW(verdicts);
 	GROW(results);
@@ -209,7 +204,7 @@ reserve(struct ingest *in, size_t need)
 	GROW(items);
 	GROW(entries);
 #undef GROW
-	in->cap = cap;
+	in->b.cap = cap;
 	return 0;
 }
 
@@ -252,20 +247,21 @@ prepack(struct ingest *in, struct verdict *v, const Est__V1__Report *r)
 {
 	v->packed = false;
 	size_t need = est__v1__report__get_packed_size(r);
-	if (in->pack_cap - in->pack_len < need) {
-		size_t cap = in->pack_cap ? in->pack_cap : 65536;
-		while (cap - in->pack_len < need)
+	if (in->b.pack_cap - in->b.pack_len < need) {
+		size_t cap = in->b.pack_cap ? in->b.pack_cap : 65536;
+		while (cap - in->b.pack_len < need)
 			cap *= 2;
-		uint8_t *p = realloc(in->packbuf, cap);
+		uint8_t *p = realloc(in->b.packbuf, cap);
 		if (p == NULL)
 			return;
-		in->packbuf = p;
-		in->pack_cap = cap;
+		in->b.packbuf = p;
+		in->b.pack_cap = cap;
 	}
-	if (log_report_prepack(r, in->packbuf + in->pack_len, need, &v->pack_len, v->digest) == 1) {
-		v->pack_off = in->pack_len;
+	if (log_report_prepack(r, in->b.packbuf + in->b.pack_len, need, &v->pack_len, v->digest) ==
+	    1) {
+		v->pack_off = in->b.pack_len;
 		v->packed = true;
-		in->pack_len += v->pack_len;
+		in->b.pack_len += v->pack_len;
 	}
 }
 
@@ -280,21 +276,21 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 	if (reserve(in, *n_reports + p->n))
 		return -1;
 	for (size_t i = 0; i < p->n; i++) {
-		struct verdict *v = &in->verdicts[*n_reports + i];
+		struct verdict *v = &in->b.verdicts[*n_reports + i];
 		Est__V1__Report *r = batch->reports[i];
 		v->item = -1;
-		if (validate_report(r, &in->arena->alloc, in->areas, now_ms / 1000,
+		if (validate_report(r, &in->b.arena->alloc, in->areas, now_ms / 1000,
 		                    in->cfg->max_future_seconds, v->error, sizeof v->error) != 0)
 			continue;
 		/* Masks in r when so configured, before the log judges idempotency. */
-		if (validate_report_personal(r, &in->arena->alloc,
+		if (validate_report_personal(r, &in->b.arena->alloc,
 		                             (enum personal_mode)in->cfg->personal_data, v->error,
 		                             sizeof v->error) != 0) {
 			audit_refusal(AUDIT_REPORT_REFUSED, p->client, "%s", v->error);
 			continue;
 		}
 		snprintf(v->topic, sizeof v->topic, "%s/reports", r->area);
-		Est__V1__LogEntry *e = &in->entries[*n_items];
+		Est__V1__LogEntry *e = &in->b.entries[*n_items];
 		est__v1__log_entry__init(e);
 		e->body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
 		e->report = r;
@@ -340,7 +336,7 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 	/* Decoded into the batch's arena: freed all at once when the batch is answered. */
 	p->env =
 	    (Est__V1__Envelope *)wire_unpack_in(&est__v1__envelope__descriptor, zmq_msg_data(body),
-	                                        len, len, &in->arena->alloc, err, sizeof err);
+	                                        len, len, &in->b.arena->alloc, err, sizeof err);
 	if (p->env == NULL) {
 		refuse(p, 0, "%s", err);
 		return;
@@ -371,15 +367,15 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 static int
 receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items, int64_t now_ms)
 {
-	if (n_pend == in->pend_cap) {
-		size_t cap = in->pend_cap ? in->pend_cap * 2 : 64;
-		struct pending *p = realloc(in->pend, cap * sizeof *p);
+	if (n_pend == in->b.pend_cap) {
+		size_t cap = in->b.pend_cap ? in->b.pend_cap * 2 : 64;
+		struct pending *p = realloc(in->b.pend, cap * sizeof *p);
 		if (p == NULL)
 			return -1;
-		in->pend = p;
-		in->pend_cap = cap;
+		in->b.pend = p;
+		in->b.pend_cap = cap;
 	}
-	struct pending *p = &in->pend[n_pend];
+	struct pending *p = &in->b.pend[n_pend];
 	memset(p, 0, sizeof *p);
 	zmq_msg_init(&p->rid);
 	if (zmq_msg_recv(&p->rid, in->sock, ZMQ_DONTWAIT) < 0) {
@@ -421,8 +417,8 @@ acknowledge(struct ingest *in, struct pending *p)
 	if (p->env && p->error[0] == '\0') {
 		for (size_t i = 0; i < p->n; i++) {
 			size_t k = p->first + i;
-			struct verdict *v = &in->verdicts[k];
-			Est__V1__Result *r = &in->results[k];
+			struct verdict *v = &in->b.verdicts[k];
+			Est__V1__Result *r = &in->b.results[k];
 			Est__V1__Report *rep = p->env->reports->reports[i];
 			est__v1__result__init(r);
 			/* Never echo what is not UTF-8: the Ack must stay valid protobuf. */
@@ -433,15 +429,15 @@ acknowledge(struct ingest *in, struct pending *p)
 				r->status = EST__V1__STATUS__STATUS_REJECTED;
 				r->error = v->error;
 			} else {
-				struct log_item *it = &in->items[v->item];
+				struct log_item *it = &in->b.items[v->item];
 				r->status = it->status;
 				r->seq = it->seq;
 				r->error = it->error;
 			}
-			in->result_ptrs[k] = r;
+			in->b.result_ptrs[k] = r;
 		}
 		ack.n_results = p->n;
-		ack.results = in->result_ptrs + p->first;
+		ack.results = in->b.result_ptrs + p->first;
 		if (p->measure) {
 			ack.n_results = 1;
 			ack.results = &p->mresult_ptr;
@@ -468,20 +464,20 @@ static void
 link_items(struct ingest *in, size_t n_pend)
 {
 	for (size_t i = 0; i < n_pend; i++) {
-		struct pending *p = &in->pend[i];
+		struct pending *p = &in->b.pend[i];
 		if (p->env == NULL)
 			continue;
 		for (size_t k = p->first; k < p->first + p->n; k++) {
-			struct verdict *v = &in->verdicts[k];
+			struct verdict *v = &in->b.verdicts[k];
 			if (v->item < 0)
 				continue;
-			struct log_item *it = &in->items[v->item];
+			struct log_item *it = &in->b.items[v->item];
 			memset(it, 0, sizeof *it);
-			it->entry = &in->entries[v->item];
+			it->entry = &in->b.entries[v->item];
 			it->entry->org = p->org;
 			it->entry->topic = v->topic;
 			if (v->packed) {
-				it->packed = in->packbuf + v->pack_off;
+				it->packed = in->b.packbuf + v->pack_off;
 				it->packed_len = v->pack_len;
 				it->digest = v->digest;
 			}
@@ -494,7 +490,7 @@ static void
 refuse_all(struct ingest *in, size_t n_pend, const char *why)
 {
 	for (size_t i = 0; i < n_pend; i++) {
-		struct pending *p = &in->pend[i];
+		struct pending *p = &in->b.pend[i];
 		if (p->env == NULL || p->error[0])
 			continue;
 		snprintf(
@@ -558,26 +554,9 @@ commit_measure(struct ingest *in, struct pending *p, int64_t now_ms)
 static void
 swap_flight(struct ingest *in)
 {
-	struct flight *f = &in->flight;
-#define SWAP(field)                                                                                \
-	do {                                                                                       \
-		__typeof__(in->field) t = in->field;                                               \
-		in->field = f->field;                                                              \
-		f->field = t;                                                                      \
-	} while (0)
-	SWAP(pend);
-	SWAP(pend_cap);
-	SWAP(verdicts);
-	SWAP(results);
-	SWAP(result_ptrs);
-	SWAP(items);
-	SWAP(entries);
-	SWAP(cap);
-	SWAP(packbuf);
-	SWAP(pack_len);
-	SWAP(pack_cap);
-	SWAP(arena);
-#undef SWAP
+	struct batch t = in->b;
+	in->b = in->flight.b;
+	in->flight.b = t;
 }
 
 /*
@@ -591,7 +570,7 @@ launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms)
 {
 	link_items(in, n_pend);
 	swap_flight(in);
-	in->pack_len = 0; /* the next batch packs from the start of its buffer */
+	in->b.pack_len = 0; /* the next batch packs from the start of its buffer */
 	in->flight.n_pend = n_pend;
 	in->flight.n_items = n_items;
 	in->flight.now_ms = now_ms;
@@ -610,9 +589,9 @@ launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms)
 	size_t sz = sizeof events;
 	if (n_items <= INGEST_HERE_MAX_ITEMS &&
 	    zmq_getsockopt(in->sock, ZMQ_EVENTS, &events, &sz) == 0 && !(events & ZMQ_POLLIN))
-		committer_run_here(in->committer, in->flight.items, n_items, now_ms / 1000);
+		committer_run_here(in->committer, in->flight.b.items, n_items, now_ms / 1000);
 	else
-		committer_start(in->committer, in->flight.items, n_items, now_ms / 1000);
+		committer_start(in->committer, in->flight.b.items, n_items, now_ms / 1000);
 }
 
 /*
@@ -642,19 +621,19 @@ land(struct ingest *in)
 	 * reports, each in a transaction of its own, and are answered then.
 	 */
 	for (size_t i = 0; i < n_pend; i++)
-		if (!in->pend[i].measure)
-			acknowledge(in, &in->pend[i]);
+		if (!in->b.pend[i].measure)
+			acknowledge(in, &in->b.pend[i]);
 	if (n_items > 0 && rc == 0)
-		in->on_commit(in->commit_arg, in->items, n_items);
+		in->on_commit(in->commit_arg, in->b.items, n_items);
 	for (size_t i = 0; i < n_pend; i++) {
-		struct pending *p = &in->pend[i];
+		struct pending *p = &in->b.pend[i];
 		if (p->measure) {
 			if (p->error[0] == '\0')
 				commit_measure(in, p, now_ms);
 			acknowledge(in, p);
 		}
 	}
-	wire_arena_reset(in->arena); /* every envelope of the batch, at once */
+	wire_arena_reset(in->b.arena); /* every envelope of the batch, at once */
 	in->flight.n_pend = 0;
 	in->flight.n_items = 0;
 	swap_flight(in);
