@@ -339,10 +339,10 @@ reload_stores(struct hub *h, char *err, size_t errlen)
 {
 	struct picture_store *ps = picture_store_new();
 	struct measures *ms = measures_new();
+	struct load_measure_ctx lm = {ms, err, errlen}; /* one pass over the log, as at start-up */
 	if (ps == NULL || ms == NULL) {
 		snprintf(err, errlen, "out of memory");
-	} else if (picture_store_load(ps, h->lg, 0, err, errlen) == 0 &&
-	           measures_load(ms, h->lg, err, errlen) == 0) {
+	} else if (picture_store_load_also(ps, h->lg, 0, load_measure, &lm, err, errlen) == 0) {
 		picture_store_destroy(&h->pictures);
 		measures_destroy(&h->measures);
 		h->pictures = ps;
