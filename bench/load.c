@@ -26,6 +26,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,9 @@
 #include "common.h"
 
 #define LOAD_MAX_SENDERS  64
-#define LOAD_MAX_INFLIGHT 20000 /* per sender in --rate mode: beyond it the schedule slips */
-#define LOAD_CONNECT_MS   200   /* head start for the handshakes before the clock starts */
+#define LOAD_MAX_INFLIGHT 20000     /* per sender in --rate mode: beyond it the schedule slips */
+#define LOAD_RETRY_NS     1000000LL /* a send ZeroMQ refused for now is tried again after 1 ms */
+#define LOAD_CONNECT_MS   200       /* head start for the handshakes before the clock starts */
 #define LOAD_FRAME_MAX    1024
 
 enum mode { MODE_WAIT, MODE_WINDOW, MODE_RATE };
@@ -90,6 +92,14 @@ struct sender {
 	uint64_t rejected;
 	uint64_t strays;  /* answers matching nothing in flight */
 	uint64_t slipped; /* --rate sends delayed by the in-flight cap */
+	/*
+	 * Sends ZeroMQ refused for now (no connected peer, or a full pipe),
+	 * retried every LOAD_RETRY_NS: waiting for an answer instead left a
+	 * sender with nothing in flight idle to the end of the run (a --wait
+	 * run once reported 0 reports/s that way).
+	 */
+	uint64_t blocked;
+	bool blocked_now;
 	int64_t first_send;
 	int64_t last_ack;
 	struct bench_samples lat;
@@ -333,8 +343,12 @@ send_allowed(struct sender *s)
 		int rc = send_one(s, s->next);
 		if (rc < 0)
 			return -1;
-		if (rc == 1)
+		if (rc == 1) {
+			s->blocked++;
+			s->blocked_now = true;
 			break;
+		}
+		s->blocked_now = false;
 		if (s->first_send == 0)
 			s->first_send = now;
 		s->sent_at[s->next++] = now;
@@ -354,6 +368,8 @@ wait_budget(struct sender *s, int64_t now)
 			until = due_ns(s, s->next);
 		if (s->o->count == 0 && s->run->t_end < until)
 			until = s->run->t_end;
+		if (s->blocked_now && now + LOAD_RETRY_NS < until)
+			until = now + LOAD_RETRY_NS;
 	}
 	return until - now;
 }
@@ -461,7 +477,8 @@ cpu_us(void)
 static int
 report(const struct options *o, const struct run *run, struct sender *s, size_t n)
 {
-	uint64_t sent = 0, acked = 0, in_window = 0, rejected = 0, strays = 0, slipped = 0;
+	uint64_t sent = 0, acked = 0, in_window = 0, rejected = 0, strays = 0, slipped = 0,
+	         blocked = 0;
 	int64_t first = 0, last = 0;
 	const char *error = "";
 	struct bench_samples all = {0};
@@ -472,6 +489,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 		rejected += s[i].rejected;
 		strays += s[i].strays;
 		slipped += s[i].slipped;
+		blocked += s[i].blocked;
 		if (s[i].first_send && (first == 0 || s[i].first_send < first))
 			first = s[i].first_send;
 		if (s[i].last_ack > last)
@@ -487,6 +505,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	printf("bench-load: label=%s target=%s mode=%s senders=%ld window=%ld rate=%.0f "
 	       "bytes=%zu sent=%" PRIu64 " acked=%" PRIu64 " in_window=%" PRIu64
 	       " rejected=%" PRIu64 " lost=%" PRIu64 " strays=%" PRIu64 " slipped=%" PRIu64
+	       " blocked=%" PRIu64
 	       " seconds=%.3f per_s=%.1f samples=%zu p50_us=%u p99_us=%u max_us=%u"
 	       " client_cpu_us=%.1f error=\"%s\"\n",
 	       o->label, o->redis_port > 0 ? "redis" : "zmq", mode_name(o->mode), o->senders,
@@ -494,7 +513,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	       : o->mode == MODE_WAIT ? 1
 	                              : 0,
 	       o->mode == MODE_RATE ? o->rate : 0.0, bench_payload_size(&s[0].pl), sent, acked,
-	       in_window, rejected, lost, strays, slipped, seconds, per_s, all.n,
+	       in_window, rejected, lost, strays, slipped, blocked, seconds, per_s, all.n,
 	       bench_samples_pct(&all, 50), bench_samples_pct(&all, 99),
 	       bench_samples_pct(&all, 100), sent ? cpu_us() / (double)sent : 0.0, error);
 	fflush(stdout);

@@ -292,7 +292,7 @@ load() {
 	[ "${acked:-0}" -gt 0 ] &&
 		record "$metric.cpu_us" "$rep" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$acked" \
 			'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
-	say "$metric rep $rep: $(field "$line" per_s)/s p50 $(field "$line" p50_us) us p99 $(field "$line" p99_us) us lost $(field "$line" lost) rejected $(field "$line" rejected)"
+	say "$metric rep $rep: $(field "$line" per_s)/s p50 $(field "$line" p50_us) us p99 $(field "$line" p99_us) us lost $(field "$line" lost) rejected $(field "$line" rejected) blocked $(field "$line" blocked)"
 }
 
 ingest() {
