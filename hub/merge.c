@@ -20,11 +20,18 @@
 #define DEG_TO_RAD     (3.14159265358979323846 / 180.0)
 #define ORG_IDS        65536u
 
-/* A report's sort key for the sweep of its bucket. */
+/*
+ * A report's sort key for the sweep of its bucket, 16 bytes: its time (a
+ * moment or a span) as the start and the length, and the report's rank in
+ * (seq, index) order, which breaks ties as the seq did and names the
+ * report (see seq_order).
+ */
+#define KEY_LONG UINT32_MAX /* a span this long or longer: read its end from the report */
+
 struct key {
-	int64_t lo, hi; /* its time: a moment or a span */
-	uint64_t seq;
-	uint32_t idx;
+	int64_t lo;
+	uint32_t len;
+	uint32_t rank;
 };
 
 /* The reports of one (area, category), which are only ever compared with each other. */
@@ -120,9 +127,7 @@ key_cmp(const void *pa, const void *pb)
 	const struct key *a = pa, *b = pb;
 	if (a->lo != b->lo)
 		return a->lo < b->lo ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return (a->idx > b->idx) - (a->idx < b->idx);
+	return (a->rank > b->rank) - (a->rank < b->rank);
 }
 
 static int
@@ -273,59 +278,91 @@ buckets_make(struct buckets *bk, const struct merge_report *reps, size_t n)
 
 /* --- the sweep ----------------------------------------------------------------- */
 
-/* keys[0..b->count): the reports of bucket b, in sweep order. */
+/* The report of rank k (see struct key, seq_order). */
+static uint32_t
+nth(const uint32_t *order, size_t k)
+{
+	return order != NULL ? order[k] : (uint32_t)k;
+}
+
+/* keys[0..b->count): the reports of bucket b, in sweep order; rank: per report (NULL: its index).
+ */
 static void
 keys_fill(struct key *keys, const struct buckets *bk, const struct bucket *b,
-          const struct merge_report *reps)
+          const struct merge_report *reps, const uint32_t *rank)
 {
 	for (uint32_t k = 0; k < b->count; k++) {
 		uint32_t i = bk->by[b->first + k];
-		report_time(&reps[i], &keys[k].lo, &keys[k].hi);
-		keys[k].seq = reps[i].seq;
-		keys[k].idx = i;
+		int64_t hi;
+		report_time(&reps[i], &keys[k].lo, &hi);
+		keys[k].len =
+		    (uint64_t)(hi - keys[k].lo) < KEY_LONG ? (uint32_t)(hi - keys[k].lo) : KEY_LONG;
+		keys[k].rank = rank != NULL ? rank[i] : i;
 	}
 	qsort(keys, b->count, sizeof *keys, key_cmp);
 }
 
+/* Where the links are made: the reports, in what order, and what is left of the budget. */
+struct sweep {
+	const struct merge_report *reps;
+	const uint32_t *order; /* see seq_order */
+	const struct merge_rules *rules;
+	uint32_t *parent;
+	uint64_t left;
+};
+
 /*
  * Compares each report of one bucket with the later-starting ones that are
- * close in time, taking the pairs from *left (the keys are in a fixed
+ * close in time, taking the pairs from sw->left (the keys are in a fixed
  * order, and the buckets too, so where a run stops depends only on the
- * reports). 0, or -1 when *left ran out.
+ * reports). 0, or -1 when the budget ran out.
  */
 static int
-sweep(const struct key *keys, size_t n, const struct merge_report *reps,
-      const struct merge_rules *rules, uint32_t *parent, uint64_t *left)
+sweep(struct sweep *sw, const struct key *keys, size_t n)
 {
+	const struct merge_report *reps = sw->reps;
 	for (size_t i = 0; i < n; i++) {
 		const struct key *a = &keys[i];
-		int64_t reach = a->hi + rules->window_s;
+		uint32_t ia = nth(sw->order, a->rank);
+		int64_t lo, hi = a->lo + a->len;
+		if (a->len == KEY_LONG)
+			report_time(&reps[ia], &lo, &hi);
+		int64_t reach = hi + sw->rules->window_s;
 		for (size_t j = i + 1; j < n; j++) {
 			const struct key *b = &keys[j];
 			if (b->lo > reach)
 				break;
-			if (*left == 0)
+			if (sw->left == 0)
 				return -1;
-			(*left)--;
-			const struct merge_report *ra = &reps[a->idx], *rb = &reps[b->idx];
-			if (ra->org != rb->org && same_place(ra, rb, rules->distance_m))
-				uf_union(parent, reps, a->idx, b->idx);
+			sw->left--;
+			uint32_t ib = nth(sw->order, b->rank);
+			if (reps[ia].org != reps[ib].org &&
+			    same_place(&reps[ia], &reps[ib], sw->rules->distance_m))
+				uf_union(sw->parent, reps, ia, ib);
 		}
 	}
 	return 0;
 }
 
-/* Links every bucket's reports in turn, at most MERGE_MAX_COMPARISONS pairs in all. */
+/*
+ * Links every bucket's reports in turn, at most MERGE_MAX_COMPARISONS pairs
+ * in all. order: see seq_order.
+ */
 static int
 link_all(const struct merge_report *reps, size_t n, const struct merge_rules *rules,
-         uint32_t *parent, struct merge_result *res)
+         const uint32_t *order, uint32_t *parent, struct merge_result *res)
 {
 	struct buckets bk;
 	struct key *keys = NULL;
-	uint64_t left = MERGE_MAX_COMPARISONS;
+	uint32_t *rank = NULL;
+	struct sweep sw = {reps, order, rules, parent, MERGE_MAX_COMPARISONS};
 	int rc = -1;
 	if (buckets_make(&bk, reps, n) != 0)
 		goto out;
+	if (order != NULL && (rank = malloc(n * sizeof *rank)) == NULL)
+		goto out;
+	for (size_t k = 0; order != NULL && k < n; k++)
+		rank[order[k]] = (uint32_t)k;
 	uint32_t most = 1;
 	for (size_t k = 0; k < bk.n; k++)
 		most = bk.b[k].count > most ? bk.b[k].count : most;
@@ -333,12 +370,13 @@ link_all(const struct merge_report *reps, size_t n, const struct merge_rules *ru
 	if (keys == NULL)
 		goto out;
 	for (size_t k = 0; k < bk.n && !res->truncated; k++) {
-		keys_fill(keys, &bk, &bk.b[k], reps);
-		res->truncated = sweep(keys, bk.b[k].count, reps, rules, parent, &left) != 0;
+		keys_fill(keys, &bk, &bk.b[k], reps, rank);
+		res->truncated = sweep(&sw, keys, bk.b[k].count) != 0;
 	}
-	res->comparisons = MERGE_MAX_COMPARISONS - left;
+	res->comparisons = MERGE_MAX_COMPARISONS - sw.left;
 	rc = 0;
 out:
+	free(rank);
 	free(keys);
 	buckets_fini(&bk);
 	return rc;
@@ -400,13 +438,6 @@ observed_before(const struct merge_report *x, const struct merge_report *y)
 	return x->seq < y->seq;
 }
 
-/* The k-th report in seq order (see seq_order). */
-static uint32_t
-nth(const uint32_t *order, size_t k)
-{
-	return order != NULL ? order[k] : (uint32_t)k;
-}
-
 /* Numbers the groups by their lowest seq and counts their members. */
 static void
 number_incidents(const uint32_t *order, size_t n, const struct merge_report *reps, uint32_t *parent,
@@ -434,7 +465,7 @@ static void
 group_members(const uint32_t *order, size_t n, const struct merge_report *reps, uint32_t *org_seen,
               struct merge_result *res)
 {
-	size_t at = 0;
+	uint32_t at = 0; /* n <= MERGE_MAX_REPORTS */
 	for (size_t g = 0; g < res->n_incidents; g++) {
 		res->incidents[g].first = at;
 		at += res->incidents[g].count;
@@ -480,8 +511,8 @@ merge_run(const struct merge_report *reps, size_t n, const struct merge_rules *r
 	for (size_t i = 0; i < n; i++)
 		parent[i] = (uint32_t)i;
 	/* The links first, then the result: the sweep's arrays are gone by then. */
-	if (link_all(reps, n, rules, parent, res) != 0 || result_alloc(res, n, parent) != 0 ||
-	    seq_order(reps, n, &order) != 0)
+	if (seq_order(reps, n, &order) != 0 || link_all(reps, n, rules, order, parent, res) != 0 ||
+	    result_alloc(res, n, parent) != 0)
 		goto out;
 	org_seen = calloc(ORG_IDS, sizeof *org_seen);
 	if (org_seen == NULL)
