@@ -542,6 +542,7 @@ source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t
 static void
 source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->reps[i].flags & REC_DEAD)
 			continue;
@@ -550,10 +551,12 @@ source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 		while (s[j] != 0)
 			j = (j + 1) & (cap - 1);
 		s[j] = source_tag(h) | (uint32_t)(i + 1);
+		n++;
 	}
 	free(ps->src_slots);
 	ps->src_slots = s;
 	ps->src_mask = cap - 1;
+	ps->src_n = n; /* fewer when records were let go (store_drop_before) */
 }
 
 /* Room for one more key at a load of at most 3/4; may move every slot. */
@@ -1097,6 +1100,11 @@ store_shrink(struct picture_store *ps)
 		ps->pool.buf = b;
 		ps->pool.cap = ps->pool.len;
 	}
+	struct ext *e = ps->n_ext > 0 ? realloc(ps->ext, ps->n_ext * sizeof *e) : NULL;
+	if (e != NULL) {
+		ps->ext = e;
+		ps->cap_ext = ps->n_ext;
+	}
 	/* The unpacking and the index growth left freed memory behind: hand it back. */
 	malloc_trim(0);
 }
@@ -1151,6 +1159,12 @@ store_drop_before(struct picture_store *ps, int64_t from)
 		ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
 		ps->dead++;
 	}
+	/* The index shrinks with the store (store_compact builds it at this size). */
+	size_t cap = 1024;
+	while ((ps->n - ps->dead) * 4 > cap * 3)
+		cap *= 2;
+	if (ps->dead > 0 && cap < ps->src_mask + 1)
+		ps->src_mask = cap - 1;
 	ps->horizon = from;
 	store_shrink(ps);
 }
