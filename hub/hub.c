@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -842,6 +843,14 @@ int
 hub_run(const char *dir)
 {
 	struct hub h = {.dir = dir, .lock_fd = -1};
+	/*
+	 * Every block of 256 KiB or more gets its own mapping, given back when
+	 * freed and grown by mremap (the picture store's arrays, a compile's
+	 * working memory). glibc otherwise raises that threshold to the size of
+	 * the largest block freed (up to 32 MiB), and from then on a compile's
+	 * tens of MiB came from the heap and stayed resident after it.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	/* czmq would install its own SIGINT/SIGTERM handlers; ours only set a flag. */
 	zsys_handler_set(NULL);
 	install_signals();
