@@ -58,6 +58,18 @@ struct sub {
 	int64_t heard_ms;
 };
 
+/*
+ * Entries read back from the store for subscribers behind the ring, in slots
+ * by seq like the ring. Subscribers that fall behind it together (50 working
+ * groups following a burst faster than they drain) read the same stretch of
+ * the log: without this each built and queued a frame of its own, up to its
+ * credit, and 50 subscribers with 1,000 credit each held about 16 MiB of
+ * copies of the same few thousand entries. Only entries some subscriber was
+ * sent are kept (a frame for every entry looked at would cost a catch-up
+ * that reads one topic of five a frame per entry it skips).
+ */
+#define FEED_READ_ENTRIES 4096
+
 struct feed {
 	void *sock;
 	struct log *lg;
@@ -66,6 +78,7 @@ struct feed {
 	TAILQ_HEAD(, sub) subs;
 	struct cached *ring;
 	size_t ring_cap;
+	struct cached *read; /* FEED_READ_ENTRIES slots, see above */
 };
 
 struct feed *
@@ -81,7 +94,10 @@ feed_new(void *sock, struct log *lg, struct auth *auth, const struct config *cfg
 	TAILQ_INIT(&f->subs);
 	f->ring_cap = (size_t)cfg->cache_entries;
 	f->ring = calloc(f->ring_cap, sizeof *f->ring);
-	if (f->ring == NULL) {
+	f->read = calloc(FEED_READ_ENTRIES, sizeof *f->read);
+	if (f->ring == NULL || f->read == NULL) {
+		free(f->read);
+		free(f->ring);
 		free(f);
 		return NULL;
 	}
@@ -102,6 +118,10 @@ feed_destroy(struct feed **fp)
 	for (size_t i = 0; i < f->ring_cap; i++)
 		if (f->ring[i].seq != 0)
 			zmq_msg_close(&f->ring[i].msg);
+	for (size_t i = 0; i < FEED_READ_ENTRIES; i++)
+		if (f->read[i].seq != 0)
+			zmq_msg_close(&f->read[i].msg);
+	free(f->read);
 	free(f->ring);
 	free(f);
 	*fp = NULL;
@@ -433,6 +453,40 @@ feed_receive(struct feed *f, int64_t now_ms)
 
 /* --- delivery ---------------------------------------------------------- */
 
+/*
+ * Puts the entry seq, whose frame it takes, into slot c (of the ring or of
+ * the read-back slots), dropping the slot's reference to what it held:
+ * copies still queued in libzmq keep those bytes. 0, or -1 when out of
+ * memory (the frame is freed; the slot is left as it was).
+ */
+static int
+cache_put(struct cached *c, uint64_t seq, const char *topic, int group, uint8_t *frame, size_t len)
+{
+	zmq_msg_t msg;
+	if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
+		free(frame);
+		return -1;
+	}
+	if (c->seq != 0)
+		zmq_msg_close(&c->msg);
+	c->seq = seq;
+	zmq_msg_init(&c->msg);
+	zmq_msg_move(&c->msg, &msg);
+	snprintf(c->topic, sizeof c->topic, "%s", topic);
+	c->group = group;
+	return 0;
+}
+
+/* Empties slot c when it holds seq. */
+static void
+cache_drop(struct cached *c, uint64_t seq)
+{
+	if (seq == 0 || c->seq != seq)
+		return; /* seq 0 is no entry, and would match an empty slot */
+	zmq_msg_close(&c->msg);
+	c->seq = 0;
+}
+
 void
 feed_publish(struct feed *f, const struct log_item *items, size_t n)
 {
@@ -440,38 +494,24 @@ feed_publish(struct feed *f, const struct log_item *items, size_t n)
 		const struct log_item *it = &items[i];
 		if (it->status != EST__V1__STATUS__STATUS_ACCEPTED || it->body == NULL)
 			continue;
-		struct cached *c = &f->ring[it->seq % f->ring_cap];
 		size_t len;
 		uint8_t *frame = entry_frame(it->body, it->body_len, it->hash, &len);
 		if (frame == NULL)
 			continue; /* the store still has it */
-		zmq_msg_t msg;
-		if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
-			free(frame);
-			continue;
-		}
-		/* Drops the ring's reference only: copies still queued keep the old bytes. */
-		if (c->seq != 0)
-			zmq_msg_close(&c->msg);
-		c->seq = it->seq;
-		zmq_msg_init(&c->msg);
-		zmq_msg_move(&c->msg, &msg);
-		snprintf(c->topic, sizeof c->topic, "%s", it->entry->topic);
-		c->group = it->entry->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE
-		               ? (int)it->entry->measure->group
-		               : 0;
+		int group = it->entry->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE
+		                ? (int)it->entry->measure->group
+		                : 0;
+		cache_put(&f->ring[it->seq % f->ring_cap], it->seq, it->entry->topic, group, frame,
+		          len);
 	}
 }
 
 void
 feed_forget(struct feed *f, uint64_t seq)
 {
-	struct cached *c = &f->ring[seq % f->ring_cap];
-	if (seq == 0 || c->seq != seq)
-		return; /* seq 0 is no entry, and would match an empty slot */
 	/* Copies still queued in libzmq hold their own references to these bytes. */
-	zmq_msg_close(&c->msg);
-	c->seq = 0;
+	cache_drop(&f->ring[seq % f->ring_cap], seq);
+	cache_drop(&f->read[seq % FEED_READ_ENTRIES], seq);
 }
 
 struct scan_state {
@@ -489,13 +529,16 @@ scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t
 {
 	struct scan_state *st = arg;
 	struct sub *s = st->s;
-	if (body != NULL && wants(st->f, s, st->who, topic, stored_group(topic, body, body_len))) {
+	/* Another subscriber may have been sent it already: its frame and its group. */
+	struct cached *c = &st->f->read[seq % FEED_READ_ENTRIES];
+	bool kept = c->seq == seq;
+	int group = kept || body == NULL ? c->group : stored_group(topic, body, body_len);
+	if (body != NULL && wants(st->f, s, st->who, topic, group)) {
 		size_t len;
-		uint8_t *frame = entry_frame(body, body_len, hash, &len);
-		if (frame == NULL)
+		uint8_t *frame = kept ? NULL : entry_frame(body, body_len, hash, &len);
+		if (!kept && (frame == NULL || cache_put(c, seq, topic, group, frame, len) != 0))
 			return 1;
-		int rc = send_to(st->f, s, frame, len);
-		if (rc != 0) {
+		if (send_cached(st->f, s, c) != 0) {
 			st->blocked = 1;
 			return 1;
 		}
@@ -516,6 +559,8 @@ pump_one(struct feed *f, struct sub *s, uint64_t head)
 	struct scan_state st = {.f = f, .s = s, .who = who, .budget = FEED_PUMP_BUDGET};
 	while (st.budget > 0 && s->credit > 0 && s->next_seq <= head && !s->dead && !st.blocked) {
 		struct cached *c = &f->ring[s->next_seq % f->ring_cap];
+		if (c->seq != s->next_seq)
+			c = &f->read[s->next_seq % FEED_READ_ENTRIES];
 		if (c->seq == s->next_seq) {
 			if (wants(f, s, who, c->topic, c->group)) {
 				if (send_cached(f, s, c) != 0)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,16 @@
 #define HUB_IDLE_MS 250
 /* Messages that may wait for one subscriber (its credit bounds them first). */
 #define FEED_SNDHWM 10000
+/*
+ * The reports the picture store holds in detail: those of the last 15
+ * weeks, so the 14 weeks a weekly or live compile merges (the week before
+ * the current one back 12 more, and the week after) are always there, and
+ * the horizon moves on a week at a time (picture.h). Held for a year's
+ * log, every report took 40 bytes: 38 MiB of the hub's 61 at a million.
+ */
+#define HUB_PICTURE_DETAIL_S (15 * 7 * 86400)
+#define HUB_PICTURE_SLACK_S  (7 * 86400)
+
 /* No envelope for this long: a pause in which a due live picture is compiled (schedule.h). */
 #define HUB_QUIET_MS 500
 
@@ -292,6 +303,7 @@ load_pictures(struct hub *h, char *err, size_t errlen)
 	}
 	scheduler_init(&h->sched, &spec, h->cfg.live_interval_seconds, timefmt_now());
 	struct load_measure_ctx lm = {h->measures, err, errlen};
+	picture_store_set_horizon(h->pictures, timefmt_now() - HUB_PICTURE_DETAIL_S);
 	if (picture_store_load_also(h->pictures, h->lg, 0, load_measure, &lm, err, errlen) != 0)
 		return -1;
 	scheduler_start(&h->sched, picture_store_current(h->pictures) > 0, timefmt_now());
@@ -342,7 +354,10 @@ reload_stores(struct hub *h, char *err, size_t errlen)
 	struct load_measure_ctx lm = {ms, err, errlen}; /* one pass over the log, as at start-up */
 	if (ps == NULL || ms == NULL) {
 		snprintf(err, errlen, "out of memory");
-	} else if (picture_store_load_also(ps, h->lg, 0, load_measure, &lm, err, errlen) == 0) {
+		goto fail;
+	}
+	picture_store_set_horizon(ps, picture_store_horizon(h->pictures));
+	if (picture_store_load_also(ps, h->lg, 0, load_measure, &lm, err, errlen) == 0) {
 		picture_store_destroy(&h->pictures);
 		measures_destroy(&h->measures);
 		h->pictures = ps;
@@ -351,6 +366,7 @@ reload_stores(struct hub *h, char *err, size_t errlen)
 			ingest_set_measures(h->ingest, ms);
 		return 0;
 	}
+fail:
 	picture_store_destroy(&ps);
 	measures_destroy(&ms);
 	return -1;
@@ -583,6 +599,22 @@ picture_week(const char *asked, char *week, size_t weeklen, char *err, size_t er
 }
 
 /*
+ * Makes the picture store hold what a compile of week reads: the last
+ * HUB_PICTURE_DETAIL_S, and further back when the week or a follow-up
+ * reaches there (picture_store_cover reads those back from the log, and
+ * lets go of them at a later compile once no picture needs them).
+ */
+static int
+cover_pictures(struct hub *h, const char *week, const struct measure_view *views, size_t n_views,
+               char *err, size_t errlen)
+{
+	int64_t from = timefmt_now() - HUB_PICTURE_DETAIL_S;
+	int64_t need = picture_needs(&h->rules, week, views, n_views);
+	return picture_store_cover(h->pictures, need < from ? need : from, HUB_PICTURE_SLACK_S, err,
+	                           errlen);
+}
+
+/*
  * Compiles the pictures of one week, appends those asked for to the log
  * (AREA/pictures, org "esthub") and publishes them. Every area is compiled
  * even when one is asked for: ranks compare the areas.
@@ -605,6 +637,7 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 		return;
 	}
 	if (picture_week(req ? req->week : "", week, sizeof week, msg, msglen) != 0 ||
+	    cover_pictures(h, week, views, n_views, msg, msglen) != 0 ||
 	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, views, n_views,
 	                    timefmt_now(), out, msg, msglen) != 0)
 		return;
@@ -810,6 +843,14 @@ int
 hub_run(const char *dir)
 {
 	struct hub h = {.dir = dir, .lock_fd = -1};
+	/*
+	 * Every block of 256 KiB or more gets its own mapping, given back when
+	 * freed and grown by mremap (the picture store's arrays, a compile's
+	 * working memory). glibc otherwise raises that threshold to the size of
+	 * the largest block freed (up to 32 MiB), and from then on a compile's
+	 * tens of MiB came from the heap and stayed resident after it.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	/* czmq would install its own SIGINT/SIGTERM handlers; ours only set a flag. */
 	zsys_handler_set(NULL);
 	install_signals();

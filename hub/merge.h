@@ -56,7 +56,7 @@ struct merge_report {
 
 /* One incident: members[first .. first + count) of the result, in seq order. */
 struct merge_incident {
-	size_t first;
+	uint32_t first; /* 16 bytes an incident: a compile holds one per report it merges */
 	uint32_t count;
 	uint32_t n_orgs;   /* distinct organisations among the members */
 	uint32_t earliest; /* input index of the member observed first (lowest seq on a tie) */

@@ -239,6 +239,9 @@ struct picture_store {
 	size_t n_areas;
 	uint64_t through;
 	int64_t closed_until; /* see picture_store_closed_until */
+	/* Reports whose time (rec_time) lies before it are not held (picture_store_set_horizon). */
+	int64_t horizon;
+	size_t early; /* report entries passed over for it (picture_store_current) */
 };
 
 /* --- the record's compact fields ------------------------------------------- */
@@ -298,6 +301,7 @@ picture_store_new(void)
 	ps->pool.buf = calloc(1, 4096);
 	ps->src_slots = calloc(1024, sizeof *ps->src_slots);
 	ps->src_mask = 1023;
+	ps->horizon = INT64_MIN;
 	if (ps->places == NULL || ps->pool.buf == NULL || ps->src_slots == NULL ||
 	    index_grow(&ps->names) != 0) {
 		picture_store_destroy(&ps);
@@ -334,7 +338,20 @@ picture_store_through(const struct picture_store *ps)
 size_t
 picture_store_current(const struct picture_store *ps)
 {
-	return ps->current;
+	return ps->current + ps->early;
+}
+
+void
+picture_store_set_horizon(struct picture_store *ps, int64_t from)
+{
+	if (ps->n == 0)
+		ps->horizon = from;
+}
+
+int64_t
+picture_store_horizon(const struct picture_store *ps)
+{
+	return ps->horizon;
 }
 
 int64_t
@@ -525,6 +542,7 @@ source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t
 static void
 source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < ps->n; i++) {
 		if (ps->reps[i].flags & REC_DEAD)
 			continue;
@@ -533,10 +551,12 @@ source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 		while (s[j] != 0)
 			j = (j + 1) & (cap - 1);
 		s[j] = source_tag(h) | (uint32_t)(i + 1);
+		n++;
 	}
 	free(ps->src_slots);
 	ps->src_slots = s;
 	ps->src_mask = cap - 1;
+	ps->src_n = n; /* fewer when records were let go (store_drop_before) */
 }
 
 /* Room for one more key at a load of at most 3/4; may move every slot. */
@@ -645,6 +665,29 @@ static int
 rec_withdrawn(const struct picture_store *ps, size_t i)
 {
 	return (ps->reps[i].flags & REC_WITHDRAWN) != 0;
+}
+
+/*
+ * The time that decides whether a report is held (see
+ * picture_store_set_horizon): the later of observed_at and the end of its
+ * time as the pictures see it (event_span: its span, when it gives one).
+ * Every use of a report in a compile or a follow-up is bounded below by
+ * one of the two.
+ */
+static int64_t
+time_held(int64_t observed_at, int64_t starts_at, int64_t ends_at)
+{
+	int64_t lo = starts_at > 0 ? starts_at : observed_at;
+	int64_t hi = ends_at >= lo ? ends_at : lo;
+	return hi > observed_at ? hi : observed_at;
+}
+
+static int64_t
+rec_time(const struct picture_store *ps, size_t i)
+{
+	const struct ext *x = ext_of(ps, (uint32_t)i);
+	return time_held(rec_observed(ps, i), x != NULL ? x->starts_at : 0,
+	                 x != NULL ? x->ends_at : 0);
 }
 
 /* Fills report i from r (org, area and place already interned). */
@@ -810,6 +853,25 @@ check_report(uint64_t seq, const Est__V1__Report *r, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A report (revision) before the horizon: not held. A held earlier revision
+ * i stops counting but stays, withdrawn, so that its key and revision are
+ * still known (the log never holds a lower revision after a higher one:
+ * ingest refuses it, so a report not held at all needs no record).
+ */
+static int
+report_pass(struct picture_store *ps, long i, uint32_t revision)
+{
+	if (i < 0) {
+		ps->early++;
+		return 0;
+	}
+	ps->current -= rec_withdrawn(ps, (size_t)i) ? 0 : 1;
+	ps->reps[i].flags |= REC_WITHDRAWN;
+	ps->keys[i].revision = revision;
+	return 0;
+}
+
 int
 picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const char *area_hint,
                   const Est__V1__Report *r)
@@ -840,6 +902,8 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	long i = ps->src_slots[at] != 0 ? (long)source_val(ps->src_slots[at]) - 1 : -1;
 	if (i >= 0 && r->revision < ps->keys[i].revision)
 		return 0; /* an older revision never replaces a newer one */
+	if (time_held(r->observed_at, r->starts_at, r->ends_at) < ps->horizon)
+		return report_pass(ps, i, r->revision);
 	if (i >= 0) {
 		ps->current -= rec_withdrawn(ps, (size_t)i) ? 0 : 1;
 		i = report_move(ps, (size_t)i, at);
@@ -1036,6 +1100,11 @@ store_shrink(struct picture_store *ps)
 		ps->pool.buf = b;
 		ps->pool.cap = ps->pool.len;
 	}
+	struct ext *e = ps->n_ext > 0 ? realloc(ps->ext, ps->n_ext * sizeof *e) : NULL;
+	if (e != NULL) {
+		ps->ext = e;
+		ps->cap_ext = ps->n_ext;
+	}
 	/* The unpacking and the index growth left freed memory behind: hand it back. */
 	malloc_trim(0);
 }
@@ -1075,6 +1144,64 @@ picture_store_load_also(struct picture_store *ps, struct log *lg, uint64_t throu
 	if (to > ps->through)
 		ps->through = to;
 	store_shrink(ps);
+	return 0;
+}
+
+/* Lets go of the reports whose time lies before from (see picture_store_cover). */
+static void
+store_drop_before(struct picture_store *ps, int64_t from)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		if ((ps->reps[i].flags & REC_DEAD) || rec_time(ps, i) >= from)
+			continue;
+		ps->current -= rec_withdrawn(ps, i) ? 0 : 1;
+		ps->early++;
+		ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
+		ps->dead++;
+	}
+	/* The index shrinks with the store (store_compact builds it at this size). */
+	size_t cap = 1024;
+	while ((ps->n - ps->dead) * 4 > cap * 3)
+		cap *= 2;
+	if (ps->dead > 0 && cap < ps->src_mask + 1)
+		ps->src_mask = cap - 1;
+	ps->horizon = from;
+	store_shrink(ps);
+}
+
+/* A new store of what ps's log holds from `from` on; NULL with err. */
+static struct picture_store *
+store_reload(const struct picture_store *ps, int64_t from, char *err, size_t errlen)
+{
+	struct picture_store *fresh = picture_store_new();
+	if (fresh == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	fresh->horizon = from;
+	if (picture_store_load(fresh, ps->lg, 0, err, errlen) != 0)
+		picture_store_destroy(&fresh);
+	return fresh;
+}
+
+int
+picture_store_cover(struct picture_store *ps, int64_t from, int64_t slack_s, char *err,
+                    size_t errlen)
+{
+	if (ps->lg == NULL || (from >= ps->horizon && from - ps->horizon < slack_s))
+		return 0;
+	if (from > ps->horizon) {
+		store_drop_before(ps, from);
+		return 0;
+	}
+	struct picture_store *fresh = store_reload(ps, from, err, errlen);
+	if (fresh == NULL)
+		return -1;
+	/* The contents change places, so pointers to ps stay good; the old ones go with fresh. */
+	struct picture_store old = *ps;
+	*ps = *fresh;
+	*fresh = old;
+	picture_store_destroy(&fresh);
 	return 0;
 }
 
@@ -1947,20 +2074,76 @@ fu_job_out(const struct fu_job *j, const struct picture_rules *rules, const stru
 	out->incidents_after = j->counts[1];
 }
 
-int
-picture_followup(const struct picture_store *ps, const struct picture_rules *rules,
-                 const struct measure_view *v, Est__V1__Followup *out)
+/* The earliest report time the follow-up of v reads (fu_job_init, fu_job_wants). */
+static int64_t
+followup_from(const struct picture_rules *rules, const struct measure_view *v)
+{
+	int64_t start = v->started_at > 0 ? v->started_at : v->created_at;
+	return start - (int64_t)rules->followup_weeks * WEEK_S - rules->merge.window_s;
+}
+
+static int
+followup_count(const struct picture_store *ps, const struct picture_rules *rules,
+               const struct measure_view *v, Est__V1__Followup *out)
 {
 	char norm[MERGE_PLACE_MAX];
 	struct fu_job j;
-	if (v == NULL || v->m == NULL)
-		return -1;
 	merge_place_normalize(v->m->place != NULL ? v->m->place : "", norm);
 	if (fu_job_init(&j, rules, v, place_lookup(ps, norm)) != 0 ||
 	    fu_jobs_run(ps, &rules->merge, &j, 1) != 0)
 		return -1;
 	fu_job_out(&j, rules, v, out);
 	return 0;
+}
+
+int
+picture_followup(const struct picture_store *ps, const struct picture_rules *rules,
+                 const struct measure_view *v, Est__V1__Followup *out)
+{
+	char err[256];
+	if (v == NULL || v->m == NULL)
+		return -1;
+	if (ps->lg == NULL || v->m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE ||
+	    followup_from(rules, v) >= ps->horizon)
+		return followup_count(ps, rules, v, out);
+	/* Before what ps holds: counted over a store of the log read for it, then let go. */
+	struct picture_store *t = store_reload(ps, followup_from(rules, v), err, sizeof err);
+	if (t == NULL) {
+		diag_say("pictures: the follow-up of measure %s cannot read the log: %s",
+		         v->m->measure_id != NULL ? v->m->measure_id : "", err);
+		return -1;
+	}
+	int rc = followup_count(t, rules, v, out);
+	picture_store_destroy(&t);
+	return rc;
+}
+
+int64_t
+picture_needs(const struct picture_rules *rules, const char *week,
+              const struct measure_view *measures, size_t n_measures)
+{
+	struct week w;
+	int64_t first, this_start, end;
+	char err[128];
+	if (week_parse(week, &w, err, sizeof err) != 0 || week_bounds(w, &this_start, &end) != 0)
+		return INT64_MIN; /* picture_compile refuses it */
+	struct week oldest = w;
+	for (int k = 0; k < K_THIS; k++)
+		oldest = week_prev(oldest);
+	if (week_bounds(oldest, &first, &end) != 0)
+		return INT64_MIN;
+	/* The follow-ups a picture may list: of done measures relevant to the week
+	 * (measure_relevant). */
+	int64_t ended_by = this_start - (int64_t)rules->followup_weeks * WEEK_S;
+	for (size_t i = 0; measures != NULL && i < n_measures; i++) {
+		const struct measure_view *v = &measures[i];
+		if (v->m == NULL || v->m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_DONE ||
+		    (v->ended_at != 0 && v->ended_at < ended_by))
+			continue;
+		if (followup_from(rules, v) < first)
+			first = followup_from(rules, v);
+	}
+	return first;
 }
 
 /* Whether a measure belongs to slot: its area's pictures, and every measure in `all`. */

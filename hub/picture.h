@@ -103,9 +103,49 @@ void picture_store_note(struct picture_store *ps, const Est__V1__Picture *p);
 /* period_end of that latest closed week (0: none). */
 int64_t picture_store_closed_until(const struct picture_store *ps);
 
-/* The log seq the store covers, and its number of current (not withdrawn) reports. */
+/*
+ * The log seq the store covers, and its number of current (not withdrawn)
+ * reports; with a horizon, plus the report entries it passed over for it
+ * (so it is above 0 whenever the log has a report).
+ */
 uint64_t picture_store_through(const struct picture_store *ps);
 size_t picture_store_current(const struct picture_store *ps);
+
+/*
+ * What the store holds in detail. A store holds every report (horizon
+ * INT64_MIN) unless told otherwise, before it is filled, by
+ * picture_store_set_horizon: then it keeps only the reports whose time lies
+ * at or after from, their time being the later of observed_at and the end
+ * of their span (starts_at..ends_at). A compile of a week reads reports
+ * from 12 weeks before it on, and follow-ups from the weeks before their
+ * measure started (picture_needs says from when); the hub keeps about the
+ * last 16 weeks, which the weekly and live pictures read, and moves the
+ * horizon with picture_store_cover. A store of a year's million reports
+ * then holds about a third of them. Only for a store loaded from a log.
+ */
+void picture_store_set_horizon(struct picture_store *ps, int64_t from);
+int64_t picture_store_horizon(const struct picture_store *ps);
+
+/*
+ * The earliest report time (as above) a picture_compile of week with these
+ * measures reads: the start of the oldest week of its merge, or earlier
+ * for the follow-up of a done measure it may list. INT64_MIN for a week id
+ * that does not parse.
+ */
+int64_t picture_needs(const struct picture_rules *rules, const char *week,
+                      const struct measure_view *measures, size_t n_measures);
+
+/*
+ * Moves the horizon of a store loaded from a log to from: when from is
+ * earlier, reads the reports from from on back from the log (as
+ * picture_store_load, a pass over the whole log: about 2 s for a million
+ * entries); when it is later by slack_s or more, lets go of the reports
+ * before it (between the two, nothing changes, so that a horizon moving
+ * with the clock costs a pass over the store only once per slack_s).
+ * Pointers to ps stay valid. 0, or -1 with err (ps is then unchanged).
+ */
+int picture_store_cover(struct picture_store *ps, int64_t from, int64_t slack_s, char *err,
+                        size_t errlen);
 
 /*
  * Compiles the pictures of week ("2026-W47") for areas[0..n_areas) and
@@ -131,7 +171,9 @@ int picture_compile(const struct picture_store *ps, const struct picture_rules *
  * before v->started_at and after v->ended_at. Fills *out (initialized by
  * the caller with est__v1__followup__init; measure_id points into v->m,
  * so out must not outlive it). Returns 0, or -1 when the measure is not
- * done or has neither position nor place name.
+ * done or has neither position nor place name. When the spans lie before
+ * the store's horizon, the follow-up reads a store of its own from the log
+ * (and -1 when that fails).
  */
 int picture_followup(const struct picture_store *ps, const struct picture_rules *rules,
                      const struct measure_view *v, Est__V1__Followup *out);

@@ -4,9 +4,11 @@ hub compile the week's pictures from the log, append them on AREA/pictures and p
 working groups read their own area's picture and the overview, and compiling twice over the
 same log gives the same content."""
 
+import datetime
 import os
 import subprocess
 import unittest
+import zoneinfo
 
 import harness as h
 
@@ -79,6 +81,44 @@ class Pictures(h.HubTestCase):
             p.generated_at = 0
             p.ClearField("signature")
         self.assertEqual(pics[0].SerializeToString(), pics[1].SerializeToString())
+
+    def test_a_week_before_the_stores_horizon_is_read_back_from_the_log(self):
+        """The hub holds the reports of the last 15 weeks in memory. A week 30 weeks back is read
+        back from the log and counted as every other: revisions that moved a report out of it or
+        withdrew it are seen, and a restarted hub (which loads only the recent weeks) compiles the
+        same picture."""
+        P = h.pb()
+        stockholm = zoneinfo.ZoneInfo("Europe/Stockholm")
+        day = datetime.datetime.fromtimestamp(h.now() - 30 * 7 * 86400, stockholm)
+        wednesday = (day - datetime.timedelta(days=day.weekday() - 2)).replace(hour=12, minute=0)
+        iso = wednesday.isocalendar()
+        week = "%d-W%02d" % (iso[0], iso[1])
+        t = int(wednesday.timestamp())
+        c = self.raw()
+        ids = ["old-%d" % i for i in range(4)]
+        first = [h.report(i, observed_at=t + k * 3600, category=P.CATEGORY_GATHERING,
+                          position=(58.5700, 16.2100 + k * 0.01)) for k, i in enumerate(ids)]
+        self.assertEqual([x.status for x in c.request(first).results], [P.STATUS_ACCEPTED] * 4)
+        moved = h.report(ids[2], revision=1, observed_at=h.now() - 3600, category=P.CATEGORY_GATHERING)
+        gone = h.report(ids[3], revision=1, observed_at=t, category=P.CATEGORY_GATHERING, withdrawn=True)
+        self.assertEqual([x.status for x in c.request([moved, gone]).results], [P.STATUS_ACCEPTED] * 2)
+
+        def hageby_picture():
+            r = self.inst.estctl("picture", "compile", "--week", week, "--area", "hageby")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pic = self.pictures(self.inst.read_log())[-1].picture
+            self.assertEqual((pic.area, pic.week), ("hageby", week))
+            pic.generated_at = 0
+            pic.through_seq = 0
+            pic.ClearField("signature")
+            return pic
+
+        before = hageby_picture()
+        self.assertEqual([(k.category, k.reports) for k in before.categories],
+                         [(P.CATEGORY_GATHERING, 2)])
+        self.inst.stop()
+        self.inst.start()
+        self.assertEqual(hageby_picture().SerializeToString(), before.SerializeToString())
 
     def test_bad_requests_are_refused_clearly(self):
         r = self.inst.estctl("picture", "compile", "--week", "2026-W99")

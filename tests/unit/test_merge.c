@@ -261,6 +261,93 @@ test_merge_flood_stops_at_budget(void **state)
 	free(reps);
 }
 
+static uint32_t
+lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005u + 1442695040888963407u;
+	return (uint32_t)(*x >> 33);
+}
+
+/* The incidents of res as the seqs of their members, in incident order (caller frees). */
+static uint64_t *
+incident_seqs(const struct merge_report *reps, const struct merge_result *res)
+{
+	uint64_t *out = calloc(res->n_reports + res->n_incidents + 1, sizeof *out);
+	size_t at = 0;
+	assert_non_null(out);
+	for (size_t g = 0; g < res->n_incidents; g++) {
+		const struct merge_incident *inc = &res->incidents[g];
+		for (uint32_t k = 0; k < inc->count; k++)
+			out[at++] = reps[res->members[inc->first + k]].seq;
+		out[at++] = reps[inc->earliest].seq | (uint64_t)inc->n_orgs
+		                                          << 48; /* ends the incident */
+	}
+	return out;
+}
+
+/*
+ * Thousands of reports in many (area, category) buckets, given in seq order
+ * and shuffled: the same incidents (members, first observed, organisations)
+ * and the same number of pairs compared, also when the budget runs out in
+ * the middle of a bucket (the buckets are swept in a fixed order).
+ */
+static void
+test_merge_order_and_buckets(void **state)
+{
+	enum { N = 12000 }; /* the flood: 72 million pairs, over the budget */
+	struct merge_rules rules = {.distance_m = 150, .window_s = 7200};
+	struct merge_report *sorted = calloc(N, sizeof *sorted),
+	                    *shuffled = calloc(N, sizeof *shuffled);
+	uint64_t x = 3;
+	(void)state;
+	assert_non_null(sorted);
+	assert_non_null(shuffled);
+	for (int flood = 0; flood < 2; flood++) {
+		for (uint32_t i = 0; i < N; i++) {
+			struct merge_report *r = &sorted[i];
+			memset(r, 0, sizeof *r);
+			r->seq = 10 + 2 * (uint64_t)i;
+			r->observed_at = T0 + (int64_t)(lcg(&x) % (flood ? 600 : 20 * 86400));
+			if (lcg(&x) % 4 == 0) {
+				r->starts_at = r->observed_at - (int64_t)(lcg(&x) % 3600);
+				r->ends_at =
+				    lcg(&x) % 2 ? r->starts_at + (int64_t)(lcg(&x) % 20000) : 0;
+			}
+			r->has_position = !flood && lcg(&x) % 3 != 0; /* a flood: cheap pairs */
+			r->lat = LAT0 + (double)(lcg(&x) % 3000) / M_PER_DEG;
+			r->lon = LON0;
+			r->place = lcg(&x) % 4;
+			r->org = (uint16_t)(1 + lcg(&x) % 3);
+			r->area = (uint16_t)(flood ? 1 : lcg(&x) % 6);
+			r->category = (uint8_t)(flood ? 2 : lcg(&x) % 9);
+		}
+		memcpy(shuffled, sorted, N * sizeof *sorted);
+		for (size_t i = N - 1; i > 0; i--) {
+			size_t j = lcg(&x) % (i + 1);
+			struct merge_report t = shuffled[i];
+			shuffled[i] = shuffled[j];
+			shuffled[j] = t;
+		}
+		rules.distance_m = flood ? 100000 : 150;
+		struct merge_result a, b;
+		assert_int_equal(merge_run(sorted, N, &rules, &a), 0);
+		assert_int_equal(merge_run(shuffled, N, &rules, &b), 0);
+		assert_int_equal(a.truncated, flood);
+		assert_int_equal(b.truncated, flood);
+		assert_int_equal(a.comparisons, b.comparisons);
+		assert_int_equal(a.n_incidents, b.n_incidents);
+		assert_true(a.n_incidents < N); /* some merged */
+		uint64_t *sa = incident_seqs(sorted, &a), *sb = incident_seqs(shuffled, &b);
+		assert_memory_equal(sa, sb, (N + a.n_incidents) * sizeof *sa);
+		free(sa);
+		free(sb);
+		merge_result_fini(&a);
+		merge_result_fini(&b);
+	}
+	free(sorted);
+	free(shuffled);
+}
+
 /* Rules from configuration: 500 m and 10 minutes. */
 static void
 test_merge_other_rules(void **state)
@@ -324,6 +411,7 @@ main(void)
 	    cmocka_unit_test(test_merge_incident_details),
 	    cmocka_unit_test(test_merge_other_rules),
 	    cmocka_unit_test(test_merge_flood_stops_at_budget),
+	    cmocka_unit_test(test_merge_order_and_buckets),
 	    cmocka_unit_test(test_merge_place_normalize),
 	    cmocka_unit_test(test_merge_distance),
 	};

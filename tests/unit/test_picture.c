@@ -1063,6 +1063,188 @@ test_picture_measures_and_followup(void **state)
 	picture_store_destroy(&ps);
 }
 
+/* --- a store that holds only the weeks after a horizon ------------------------- */
+
+#define HZ_KEYS 1500
+#define HZ_ADDS 5000
+#define HZ_DAY  86400
+
+/*
+ * Logs one report of key k at revision rev, its fields drawn from x, and
+ * gives it to the stores in ps[0..n_ps) as the hub does after a commit:
+ * observed between March and November 2026, a quarter with spans (some
+ * weeks long, reaching over a horizon), upcoming events, withdrawals.
+ */
+static void
+hz_report(struct log *lg, uint64_t *x, unsigned k, uint32_t rev, struct picture_store **ps,
+          size_t n_ps)
+{
+	static const char *const orgs[] = {"police", "municipality", "housing"};
+	static const char *const places[] = {"", "", "Hageby torg", "hageby  Torg", "Kvarngatan 2"};
+	static const int cats[] = {GATH, VAND, UPCO, EST__V1__CATEGORY__CATEGORY_DISORDER};
+	char sid[16], topic[64], err[256];
+	struct fx f = {0};
+	Est__V1__Report r;
+	Est__V1__Position pos;
+	Est__V1__LogEntry entry;
+	struct log_item item;
+	snprintf(sid, sizeof sid, "h%u", k);
+	f.org = orgs[k % 3];
+	f.sid = sid;
+	f.rev = rev;
+	f.area = areas[lcg(x) % N_AREAS];
+	f.cat = cats[lcg(x) % 4];
+	f.place = places[lcg(x) % 5];
+	f.north_m = lcg(x) % 3 == 0 ? NP : (double)(lcg(x) % 1500);
+	f.withdrawn = lcg(x) % 10 == 0;
+	report_from(&f, &r, &pos);
+	r.observed_at = local("2026-03-02T00:00") + (int64_t)(lcg(x) % 270) * HZ_DAY +
+	                (int64_t)(lcg(x) % HZ_DAY);
+	if (lcg(x) % 4 == 0) {
+		r.starts_at = r.observed_at - (int64_t)(lcg(x) % 3600);
+		r.ends_at =
+		    r.starts_at + (int64_t)(lcg(x) % 5 == 0 ? lcg(x) % (60 * HZ_DAY) : 7200);
+	}
+	est__v1__log_entry__init(&entry);
+	snprintf(topic, sizeof topic, "%s/reports", f.area);
+	entry.org = (char *)(uintptr_t)f.org;
+	entry.topic = topic;
+	entry.body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
+	entry.report = &r;
+	memset(&item, 0, sizeof item);
+	item.entry = &entry;
+	if (log_append(lg, &item, 1, NOW, err, sizeof err) != 0)
+		fail_msg("log_append: %s", err);
+	assert_int_equal(item.status, EST__V1__STATUS__STATUS_ACCEPTED);
+	for (size_t i = 0; i < n_ps; i++)
+		assert_int_equal(picture_store_add(ps[i], item.seq, f.org, NULL, &r), 0);
+}
+
+/* Whether a and b compile week (with set's measures, may be NULL) into the same bytes. */
+static int
+hz_same(const struct picture_store *a, const struct picture_store *b, const char *week,
+        const struct mset *set)
+{
+	static const struct mset none = {.n = 0};
+	struct picture_rules rules;
+	Est__V1__Picture *pa[N_AREAS + 1], *pb[N_AREAS + 1];
+	int same = 1;
+	picture_rules_default(&rules);
+	compile_with(a, &rules, week, set != NULL ? set : &none, pa);
+	compile_with(b, &rules, week, set != NULL ? set : &none, pb);
+	for (size_t i = 0; i <= N_AREAS; i++) {
+		size_t la, lb;
+		uint8_t *ba = pack_content(pa[i], &la), *bb = pack_content(pb[i], &lb);
+		assert_true(pa[i]->n_categories > 0);
+		same &= la == lb && memcmp(ba, bb, la) == 0;
+		free(ba);
+		free(bb);
+	}
+	free_all(pa);
+	free_all(pb);
+	return same;
+}
+
+static const struct mfx hz_measures[] = {
+    /* done, started long before the horizon: its before-span lies there */
+    {"m-long", "hageby", "", 500, KIND(LIGHTING), GROUP(SITUATIONAL), STATUS(DONE), "housing", NULL,
+     NULL, "2026-05-04T08:00", "2026-11-02T12:00"},
+};
+
+/*
+ * A store that holds only what lies after its horizon, as the hub's, gives
+ * the same pictures as one that holds every report: for the weeks it holds
+ * directly, for an old week once picture_store_cover read it back from the
+ * log (and not before: that is what the check of the uncovered week shows),
+ * after the horizon moved on again, with a follow-up reaching before it,
+ * and with reports added after the load that move across it by revision.
+ */
+static void
+test_picture_store_horizon(void **state)
+{
+	char dir[] = "/tmp/test_picture.XXXXXX", path[128], err[256];
+	static uint32_t revs[HZ_KEYS];
+	struct log *lg = NULL;
+	struct picture_store *full = picture_store_new(), *h = picture_store_new();
+	struct picture_rules rules;
+	struct mset set;
+	uint64_t x = 8;
+	(void)state;
+	memset(revs, 0, sizeof revs);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/store.db", dir);
+	assert_int_equal(log_open(&lg, path, LOG_CREATE, err, sizeof err), 0);
+	for (unsigned i = 0; i < HZ_ADDS; i++) {
+		unsigned k = lcg(&x) % HZ_KEYS;
+		hz_report(lg, &x, k, revs[k]++, NULL, 0);
+	}
+	int64_t horizon = local("2026-08-03T00:00"), slack = 7 * HZ_DAY;
+	picture_store_set_horizon(h, horizon);
+	assert_int_equal(picture_store_load(full, lg, 0, err, sizeof err), 0);
+	assert_int_equal(picture_store_load(h, lg, 0, err, sizeof err), 0);
+	assert_int_equal(picture_store_horizon(full), INT64_MIN);
+	picture_rules_default(&rules);
+	measures_of(hz_measures, 1, &set);
+
+	/* W47 merges from W35 (24 August) on: within what h holds */
+	assert_true(picture_needs(&rules, "2026-W47", NULL, 0) >= horizon);
+	assert_true(hz_same(full, h, "2026-W47", NULL));
+	assert_true(hz_same(full, h, "2026-W44", NULL));
+	/* W38 merges from W26: before it, so h alone gives another picture */
+	int64_t need = picture_needs(&rules, "2026-W38", NULL, 0);
+	assert_int_equal(need, local("2026-06-22T00:00"));
+	assert_false(hz_same(full, h, "2026-W38", NULL));
+	assert_int_equal(picture_store_cover(h, need, slack, err, sizeof err), 0);
+	assert_int_equal(picture_store_horizon(h), need);
+	assert_true(hz_same(full, h, "2026-W38", NULL));
+	/* moving on by less than the slack changes nothing; by more, lets go */
+	assert_int_equal(picture_store_cover(h, need + slack - 1, slack, err, sizeof err), 0);
+	assert_int_equal(picture_store_horizon(h), need);
+	assert_int_equal(picture_store_cover(h, horizon, slack, err, sizeof err), 0);
+	assert_int_equal(picture_store_horizon(h), horizon);
+	assert_true(hz_same(full, h, "2026-W47", NULL));
+
+	/* m-long's before-span: April 2026, before the horizon */
+	Est__V1__Followup a, b;
+	est__v1__followup__init(&a);
+	est__v1__followup__init(&b);
+	assert_int_equal(picture_followup(full, &rules, &set.v[0], &a), 0);
+	assert_int_equal(picture_followup(h, &rules, &set.v[0], &b), 0);
+	assert_true(a.incidents_before > 0);
+	assert_int_equal(a.incidents_before, b.incidents_before);
+	assert_int_equal(a.incidents_after, b.incidents_after);
+	assert_int_equal(picture_store_horizon(h), horizon); /* read on the side */
+	/* a picture that lists it reaches back as far */
+	need = picture_needs(&rules, "2026-W47", set.v, set.n);
+	assert_true(need < horizon);
+	assert_int_equal(picture_store_cover(h, need, slack, err, sizeof err), 0);
+	assert_true(hz_same(full, h, "2026-W47", &set));
+	assert_int_equal(picture_store_cover(h, horizon, slack, err, sizeof err), 0);
+
+	/* after the load, revisions move reports across the horizon both ways */
+	struct picture_store *both[] = {full, h};
+	for (unsigned i = 0; i < HZ_ADDS / 2; i++) {
+		unsigned k = lcg(&x) % HZ_KEYS;
+		hz_report(lg, &x, k, revs[k]++, both, 2);
+	}
+	assert_true(hz_same(full, h, "2026-W47", NULL));
+	assert_true(hz_same(full, h, "2026-W45", NULL));
+	need = picture_needs(&rules, "2026-W30", NULL, 0);
+	assert_int_equal(picture_store_cover(h, need, slack, err, sizeof err), 0);
+	assert_true(hz_same(full, h, "2026-W30", NULL));
+
+	picture_store_destroy(&full);
+	picture_store_destroy(&h);
+	log_close(&lg);
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[160];
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 /*
  * Marielund: police vandalism at Marielunds torg in W44, W45, W46 and W47
  * (a hotspot four weeks in a row) and at Kvarngatan in W45..W47 (three).
@@ -1571,6 +1753,7 @@ main(void)
 	    cmocka_unit_test(test_picture_store_hash_collision_log),
 	    cmocka_unit_test(test_picture_store_churn),
 	    cmocka_unit_test(test_picture_from_log),
+	    cmocka_unit_test(test_picture_store_horizon),
 	    cmocka_unit_test(test_picture_trend_and_area_ranks),
 	    cmocka_unit_test(test_picture_trend_year_and_summer),
 	    cmocka_unit_test(test_picture_measures_and_followup),
