@@ -18,8 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include "picture.h"
+
+/* The compile thread's nice value (0..19; higher yields more to the hub's other threads). */
+#define COMPILER_NICE 10
 
 struct compiler {
 	pthread_t thread;
@@ -46,6 +50,14 @@ compiler_main(void *arg)
 {
 	struct compiler *c = arg;
 	pthread_setname_np(pthread_self(), "esthub-picture"); /* for top -H and perf */
+	/*
+	 * A compile can wait; acknowledgements cannot. On a small machine the
+	 * compile's half second of merging would take a core from the threads
+	 * that receive, commit and acknowledge, so it runs at a lower priority
+	 * (Linux: a thread's nice value is its own). Failing leaves it at the
+	 * hub's own priority, which only costs latency.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), COMPILER_NICE);
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->queued && !c->stop)
@@ -65,10 +77,17 @@ compiler_main(void *arg)
 		c->rc = rc;
 		memcpy(c->err, err, sizeof err);
 		c->done = true;
+		/*
+		 * Woken after unlocking: this thread runs at a lower priority, and
+		 * preempted between the wake-up and the unlock it would keep the
+		 * main thread waiting on mu in compiler_finish.
+		 */
+		pthread_mutex_unlock(&c->mu);
 		uint64_t one = 1;
 		/* Cannot fail short of a bad fd; a lost wake-up would show as a hang in tests. */
 		while (write(c->efd, &one, sizeof one) < 0 && errno == EINTR)
 			;
+		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
