@@ -2622,7 +2622,8 @@ pick_reports(struct picture_snapshot *s, const struct picture_store *ps)
 	    realloc(s->cand, (s->n_cand > 0 ? s->n_cand : 1) * sizeof *s->cand);
 	if (fit != NULL)
 		s->cand = fit;
-	qsort(s->upcoming, s->n_upcoming, sizeof *s->upcoming, upcoming_cmp);
+	if (s->n_upcoming > 1) /* none: upcoming is still NULL, which qsort must not be given */
+		qsort(s->upcoming, s->n_upcoming, sizeof *s->upcoming, upcoming_cmp);
 	return 0;
 }
 
