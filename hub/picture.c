@@ -1864,11 +1864,12 @@ incident_near(const struct merge_report *cand, const struct merge_result *res,
 
 /*
  * One follow-up to count: incidents with a report near n whose first
- * report lies in [span[0], span[1]) (counts[0]) or [span[2], span[3])
- * (counts[1]). Upcoming events are announcements, not incidents, and are
- * left out. The merge sees the reports within radius + merge distance and
- * the merge window around the spans, so an incident is linked as the
- * picture would link it.
+ * report lies in [span[0], span[1]) or [span[2], span[3]) (fu_job_count's
+ * counts[0] and counts[1]). The snapshot gathers its reports into cand.
+ * Upcoming events are announcements, not incidents, and are left out. The
+ * merge sees the reports within radius + merge distance and the merge
+ * window around the spans, so an incident is linked as the picture would
+ * link it.
  */
 struct fu_job {
 	struct near n;
