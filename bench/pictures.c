@@ -7,12 +7,18 @@
  * revised, added with picture_store_add as the hub adds them. Prints the
  * resident memory the store added (VmRSS before and after: pages touched,
  * not address space reserved), the time to fill it and the median of
- * --reps compiles of the week for every area and `all`.
+ * --reps compiles of the week for every area and `all`. A compile is timed
+ * whole and in its two steps: the snapshot, which the hub takes on its
+ * main thread while acknowledgements wait (picture_snapshot_take), and
+ * the rest, which runs on the compiler thread; with the snapshot's size.
+ * --flood N adds N more reports at one place in the week (the benchmark
+ * load's pattern), the case where merging takes longest.
  *
- *   bench-pictures [--count N] [--reps N] [--week 2026-W47]
+ *   bench-pictures [--count N] [--reps N] [--week 2026-W47] [--flood N]
  *
  * Prints "bench-pictures: reports=N store_mib=M bytes_per_report=B
- * fill_s=S compile_ms_p50=C compile_ms_max=X".
+ * fill_s=S compile_ms_p50=C compile_ms_max=X snapshot_ms_p50=S
+ * snapshot_ms_max=T snapshot_kib=K".
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -65,6 +71,27 @@ by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Adds n reports at one place on the Wednesday of the week starting at start, a second apart. */
+static int
+flood(struct picture_store *ps, long n, int64_t start, uint64_t first_seq)
+{
+	char sid[48];
+	for (long i = 0; i < n; i++) {
+		Est__V1__Report r;
+		est__v1__report__init(&r);
+		snprintf(sid, sizeof sid, "flood-%08ld", i);
+		r.source_id = sid;
+		r.area = (char *)(uintptr_t)areas[1];
+		r.category = EST__V1__CATEGORY__CATEGORY_GATHERING;
+		r.observed_at = start + 2 * 86400 + 12 * 3600 + i % 86400;
+		r.place = (char *)(uintptr_t) "Plats 1";
+		r.description = (char *)(uintptr_t) "";
+		if (picture_store_add(ps, first_seq + (uint64_t)i, orgs[0], NULL, &r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Fills ps with count reports over the five years before end. */
 static int
 fill(struct picture_store *ps, long count, int64_t end)
@@ -112,9 +139,10 @@ main(int argc, char **argv)
 	    {"count", required_argument, NULL, 'n'},
 	    {"reps", required_argument, NULL, 'r'},
 	    {"week", required_argument, NULL, 'w'},
+	    {"flood", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
-	long count = 1000000, reps = 11;
+	long count = 1000000, reps = 11, n_flood = 0;
 	const char *week_id = "2026-W47";
 	char err[256];
 	int c;
@@ -123,11 +151,14 @@ main(int argc, char **argv)
 			continue;
 		if (c == 'r' && bench_parse_long("--reps", optarg, 1, MAX_REPS, &reps) == 0)
 			continue;
+		if (c == 'f' && bench_parse_long("--flood", optarg, 0, 1000000, &n_flood) == 0)
+			continue;
 		if (c == 'w') {
 			week_id = optarg;
 			continue;
 		}
-		fprintf(stderr, "usage: bench-pictures [--count N] [--reps N] [--week 2026-W47]\n");
+		fprintf(stderr, "usage: bench-pictures [--count N] [--reps N] [--week 2026-W47] "
+		                "[--flood N]\n");
 		return 1;
 	}
 	struct week w;
@@ -140,7 +171,8 @@ main(int argc, char **argv)
 	size_t before = rss_bytes();
 	int64_t t0 = bench_now_ns();
 	struct picture_store *ps = picture_store_new();
-	if (ps == NULL || fill(ps, count, end) != 0) {
+	if (ps == NULL || fill(ps, count, end) != 0 ||
+	    flood(ps, n_flood, start, (uint64_t)count + 1) != 0) {
 		fprintf(stderr, "bench-pictures: the store is full or out of memory\n");
 		return 2;
 	}
@@ -149,24 +181,34 @@ main(int argc, char **argv)
 	size_t after = rss_bytes();
 	struct picture_rules rules;
 	picture_rules_default(&rules);
-	double ms[MAX_REPS];
+	double ms[MAX_REPS], snap_ms[MAX_REPS];
+	size_t snap_bytes = 0;
 	for (long k = 0; k < reps; k++) {
 		Est__V1__Picture *out[N_AREAS + 1];
 		int64_t c0 = bench_now_ns();
-		if (picture_compile(ps, &rules, week_id, areas, N_AREAS, NULL, 0, end, out, err,
-		                    sizeof err) != 0) {
+		struct picture_snapshot *s =
+		    picture_snapshot_take(ps, &rules, week_id, NULL, 0, err, sizeof err);
+		int64_t c1 = bench_now_ns();
+		if (s == NULL ||
+		    picture_compile_snapshot(s, areas, N_AREAS, end, out, err, sizeof err) != 0) {
 			fprintf(stderr, "bench-pictures: %s\n", err);
 			return 2;
 		}
+		snap_bytes = picture_snapshot_bytes(s);
+		picture_snapshot_destroy(&s);
 		ms[k] = (double)(bench_now_ns() - c0) / 1e6;
+		snap_ms[k] = (double)(c1 - c0) / 1e6;
 		for (int i = 0; i <= N_AREAS; i++)
 			picture_free(&out[i]);
 	}
 	qsort(ms, (size_t)reps, sizeof ms[0], by_value);
+	qsort(snap_ms, (size_t)reps, sizeof snap_ms[0], by_value);
 	printf("bench-pictures: reports=%zu store_mib=%.1f bytes_per_report=%.0f fill_s=%.2f "
-	       "compile_ms_p50=%.1f compile_ms_max=%.1f\n",
+	       "compile_ms_p50=%.1f compile_ms_max=%.1f snapshot_ms_p50=%.1f "
+	       "snapshot_ms_max=%.1f snapshot_kib=%zu\n",
 	       picture_store_current(ps), (double)(after - before) / 1048576.0,
-	       (double)(after - before) / (double)count, fill_s, ms[reps / 2], ms[reps - 1]);
+	       (double)(after - before) / (double)count, fill_s, ms[reps / 2], ms[reps - 1],
+	       snap_ms[reps / 2], snap_ms[reps - 1], snap_bytes / 1024);
 	picture_store_destroy(&ps);
 	return 0;
 }

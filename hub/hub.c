@@ -2,7 +2,8 @@
 /*
  * hub: start-up in the order the data flows, the event loop, and an orderly
  * stop (see hub.h). The loop body reads as a table of contents: poll,
- * ingest (receive, judge, commit, acknowledge), feed, control, timers.
+ * ingest (receive, judge, commit, acknowledge), feed, control, pictures
+ * back from the compile thread (compiler.h), timers.
  */
 #include "hub.h"
 
@@ -23,6 +24,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "checkpoint.h"
+#include "compiler.h"
 #include "config.h"
 #include "control.h"
 #include "feed.h"
@@ -57,6 +59,22 @@
 
 /* No envelope for this long: a pause in which a due live picture is compiled (schedule.h). */
 #define HUB_QUIET_MS 500
+
+/* What the compile on the compiler thread is for (compiler.h: one at a time). */
+enum compile_for {
+	COMPILE_NONE,
+	COMPILE_WEEK, /* the scheduled picture of the week that ended */
+	COMPILE_LIVE, /* the live picture of the current week */
+	COMPILE_CTL,  /* estctl picture compile: answered when done */
+};
+
+struct compile_job {
+	enum compile_for kind;
+	char week[16];
+	char area[IDS_TOPIC_MAX + 1]; /* the one picture logged, "" for every area and `all` */
+	int64_t snapshot_ms;          /* how long the loop took for the snapshot */
+	int64_t started_ms;           /* when the thread got it (timefmt_mono_ms) */
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -93,6 +111,10 @@ struct hub {
 	struct picture_store *pictures;
 	struct picture_rules rules;
 	struct scheduler sched;
+	struct compiler *compiler;      /* the pictures' thread */
+	struct compile_job job;         /* the compile in flight (COMPILE_NONE: none) */
+	struct compile_job ctl_waiting; /* estctl's, asked while another ran (COMPILE_NONE: none) */
+	bool ctl_open; /* a control request awaits its reply: the socket is not read meanwhile */
 	struct checkpoints *checkpoints; /* signing key and checkpoint timer */
 	struct measures *measures;
 	struct retention_rules retention; /* gallring (retention.h) */
@@ -301,6 +323,8 @@ load_pictures(struct hub *h, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if ((h->compiler = compiler_new(err, errlen)) == NULL)
+		return -1;
 	scheduler_init(&h->sched, &spec, h->cfg.live_interval_seconds, timefmt_now());
 	struct load_measure_ctx lm = {h->measures, err, errlen};
 	picture_store_set_horizon(h->pictures, timefmt_now() - HUB_PICTURE_DETAIL_S);
@@ -614,35 +638,65 @@ cover_pictures(struct hub *h, const char *week, const struct measure_view *views
 	                           errlen);
 }
 
-/*
- * Compiles the pictures of one week, appends those asked for to the log
- * (AREA/pictures, org "esthub") and publishes them. Every area is compiled
- * even when one is asked for: ranks compare the areas.
- */
-static void
-compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__ControlReply *reply,
-                 uint64_t *seqs, char *msg, size_t msglen)
+/* What req asks for into job: the area ("" for all of them) and the week; -1 with msg when bad. */
+static int
+compile_asked(const Est__V1__PictureRequest *req, struct compile_job *job, char *msg, size_t msglen)
 {
-	enum { N = 8 };
-	Est__V1__Picture *out[N] = {NULL};
-	Est__V1__LogEntry entries[N];
-	struct log_item items[N];
-	char topics[N][IDS_TOPIC_MAX + 1], week[16];
-	const char *area = req ? req->area : "";
-	size_t n_areas = ids_n_areas, n = 0, n_views = 0;
-	const struct measure_view *views =
-	    h->measures != NULL ? measures_views(h->measures, &n_views) : NULL;
+	const char *area = req != NULL && req->area != NULL ? req->area : "";
 	if (area[0] && !ids_area_valid(area) && strcmp(area, "all") != 0) {
 		snprintf(msg, msglen, "unknown area \"%s\" (an area id or all)", area);
-		return;
+		return -1;
 	}
-	if (picture_week(req ? req->week : "", week, sizeof week, msg, msglen) != 0 ||
-	    cover_pictures(h, week, views, n_views, msg, msglen) != 0 ||
-	    picture_compile(h->pictures, &h->rules, week, ids_areas, n_areas, views, n_views,
-	                    timefmt_now(), out, msg, msglen) != 0)
-		return;
-	for (size_t i = 0; i <= n_areas; i++) {
-		if (area[0] && strcmp(out[i]->area, area) != 0)
+	snprintf(job->area, sizeof job->area, "%s", area);
+	return picture_week(req != NULL && req->week != NULL ? req->week : "", job->week,
+	                    sizeof job->week, msg, msglen);
+}
+
+/*
+ * Starts job on the compiler thread: the snapshot of what the compile
+ * reads is taken here (one pass over the store, a few milliseconds over a
+ * million reports), the merging and the rest run there while this thread
+ * goes on receiving. Every area is compiled even when one is asked for:
+ * ranks compare the areas. 0, or -1 with msg.
+ */
+static int
+compile_begin(struct hub *h, const struct compile_job *job, char *msg, size_t msglen)
+{
+	size_t n_views = 0;
+	int64_t t0 = timefmt_mono_ms();
+	const struct measure_view *views =
+	    h->measures != NULL ? measures_views(h->measures, &n_views) : NULL;
+	if (cover_pictures(h, job->week, views, n_views, msg, msglen) != 0)
+		return -1;
+	struct picture_snapshot *s =
+	    picture_snapshot_take(h->pictures, &h->rules, job->week, views, n_views, msg, msglen);
+	if (s == NULL)
+		return -1;
+	compiler_start(h->compiler, s, ids_areas, ids_n_areas, timefmt_now());
+	h->job = *job;
+	h->job.started_ms = timefmt_mono_ms();
+	h->job.snapshot_ms = h->job.started_ms - t0;
+	return 0;
+}
+
+/*
+ * Appends the pictures job asked for out of out[0..ids_n_areas] to the
+ * log (AREA/pictures, org "esthub"), publishes them and frees out. Runs in
+ * the loop, never inside ingest_batch, so no commit is in flight. 0 with
+ * their seqs, or -1 with msg.
+ */
+static int
+compile_publish(struct hub *h, const struct compile_job *job, Est__V1__Picture **out,
+                uint64_t *seqs, size_t *n_seqs, char *msg, size_t msglen)
+{
+	enum { N = 8 };
+	Est__V1__LogEntry entries[N];
+	struct log_item items[N];
+	char topics[N][IDS_TOPIC_MAX + 1];
+	size_t n = 0;
+	int rc = -1;
+	for (size_t i = 0; i <= ids_n_areas && n < N; i++) {
+		if (job->area[0] && strcmp(out[i]->area, job->area) != 0)
 			continue;
 		est__v1__log_entry__init(&entries[n]);
 		snprintf(topics[n], sizeof topics[n], "%s/pictures", out[i]->area);
@@ -661,49 +715,120 @@ compile_pictures(struct hub *h, const Est__V1__PictureRequest *req, Est__V1__Con
 			seqs[i] = items[i].seq;
 			picture_store_note(h->pictures, entries[i].picture);
 		}
-		reply->ok = true;
-		reply->seqs = seqs;
-		reply->n_seqs = n;
+		*n_seqs = n;
 		snprintf(msg, msglen, "compiled %zu picture%s of %s, seq %llu..%llu", n,
-		         n == 1 ? "" : "s", week, (unsigned long long)items[0].seq,
+		         n == 1 ? "" : "s", job->week, (unsigned long long)items[0].seq,
 		         (unsigned long long)items[n - 1].seq);
-		diag_say("%s", msg);
+		/* The snapshot is what the loop spent; the rest ran beside it. */
+		diag_say("%s (snapshot %lld ms, compile %lld ms on its thread)", msg,
+		         (long long)job->snapshot_ms,
+		         (long long)(timefmt_mono_ms() - job->started_ms));
+		rc = 0;
 	}
-	for (size_t i = 0; i <= n_areas; i++)
+	for (size_t i = 0; i <= ids_n_areas; i++)
 		picture_free(&out[i]);
+	return rc;
+}
+
+/* Answers the control request that waits for its compile (estctl picture compile). */
+static void
+compile_reply(struct hub *h, bool ok, uint64_t *seqs, size_t n_seqs, char *msg)
+{
+	Est__V1__ControlReply reply;
+	est__v1__control_reply__init(&reply);
+	reply.ok = ok;
+	reply.message = msg;
+	reply.seqs = ok ? seqs : NULL;
+	reply.n_seqs = ok ? n_seqs : 0;
+	reply.head_seq = log_head_seq(h->lg);
+	if (ok)
+		audit_note(AUDIT_PICTURES_COMPILED, AUDIT_BY_ESTCTL, "%s", msg);
+	wire_send(control_socket(h->control), &reply.base, 0);
+	h->ctl_open = false;
+}
+
+/*
+ * The compile in flight has ended (compiler_fd polled readable): its
+ * pictures logged and published as they were asked for, estctl answered
+ * when it asked, and an estctl request that waited meanwhile started.
+ */
+static void
+compile_done(struct hub *h)
+{
+	Est__V1__Picture *out[PICTURE_MAX_AREAS + 1];
+	char msg[512] = "";
+	uint64_t seqs[8];
+	size_t n_seqs = 0;
+	struct compile_job job = h->job;
+	h->job.kind = COMPILE_NONE;
+	int rc = compiler_finish(h->compiler, out, msg, sizeof msg);
+	if (rc == 0)
+		rc = compile_publish(h, &job, out, seqs, &n_seqs, msg, sizeof msg);
+	if (job.kind == COMPILE_CTL)
+		compile_reply(h, rc == 0, seqs, n_seqs, msg);
+	else if (rc != 0)
+		diag_say("pictures: the %s picture of %s failed: %s",
+		         job.kind == COMPILE_WEEK ? "scheduled" : "live", job.week, msg);
+
+	if (h->ctl_waiting.kind == COMPILE_CTL) {
+		job = h->ctl_waiting;
+		h->ctl_waiting.kind = COMPILE_NONE;
+		if (compile_begin(h, &job, msg, sizeof msg) != 0)
+			compile_reply(h, false, NULL, 0, msg);
+	}
+}
+
+/*
+ * estctl picture compile: the same path as the scheduled pictures, so an
+ * administrator's compile holds up no acknowledgement either. The reply
+ * goes when the pictures are logged (compile_done); until then the control
+ * socket is not read. 0 when it will be answered so, -1 with msg to answer
+ * now.
+ */
+static int
+compile_control(struct hub *h, const Est__V1__PictureRequest *req, char *msg, size_t msglen)
+{
+	struct compile_job job;
+	if (compile_asked(req, &job, msg, msglen) != 0)
+		return -1;
+	job.kind = COMPILE_CTL;
+	if (compiler_busy(h->compiler)) {
+		h->ctl_waiting = job; /* started when the one in flight is done */
+	} else if (compile_begin(h, &job, msg, msglen) != 0) {
+		return -1;
+	}
+	h->ctl_open = true;
+	return 0;
 }
 
 /*
  * The weekly picture and the live one when they are due (schedule.h),
- * compiled and logged as `estctl picture compile` would. Runs in the loop
- * between batches, only when something is due; a compile takes tens of
- * milliseconds over a million reports (docs/pictures.md, "Speed"), but up
- * to half a second over a flood of reports at one place in one week (the
- * merge's budget), and acknowledgements wait meanwhile: so a due live
- * picture waits for a pause of HUB_QUIET_MS in the reports (schedule.h).
+ * compiled and logged as `estctl picture compile` would, on the compiler
+ * thread: the loop goes on receiving and acknowledging meanwhile. One
+ * compile at a time: while one runs (or estctl's waits) nothing is asked
+ * of the scheduler, so what falls due meanwhile stays due until then. A
+ * due live picture still waits for a pause of HUB_QUIET_MS in the reports
+ * (schedule.h): a compile over a flood of reports at one place takes half
+ * a second of a core the flood needs.
  */
 static void
 picture_timer(struct hub *h)
 {
-	char week[16], msg[512] = "", empty[1] = "";
+	char msg[512] = "";
+	if (compiler_busy(h->compiler) || h->ctl_waiting.kind != COMPILE_NONE)
+		return;
 	int64_t last = h->ingest != NULL ? ingest_last_ms(h->ingest) : 0;
 	scheduler_set_busy(&h->sched, last != 0 && timefmt_mono_ms() - last < HUB_QUIET_MS);
+	struct compile_job job = {.kind = COMPILE_NONE};
 	enum schedule_due due =
 	    scheduler_due(&h->sched, timefmt_now(), picture_store_closed_until(h->pictures),
-	                  picture_store_current(h->pictures) > 0, week, sizeof week);
+	                  picture_store_current(h->pictures) > 0, job.week, sizeof job.week);
 	if (due == SCHEDULE_NONE)
 		return;
-	Est__V1__PictureRequest req;
-	Est__V1__ControlReply reply;
-	uint64_t seqs[8];
-	est__v1__picture_request__init(&req);
-	est__v1__control_reply__init(&reply);
-	req.area = empty;
-	req.week = week;
-	compile_pictures(h, &req, &reply, seqs, msg, sizeof msg);
-	if (!reply.ok)
+	job.kind = due == SCHEDULE_WEEK ? COMPILE_WEEK : COMPILE_LIVE;
+	if (compile_begin(h, &job, msg, sizeof msg) != 0)
 		diag_say("pictures: the %s picture of %s failed: %s",
-		         due == SCHEDULE_WEEK ? "scheduled" : "live", week, msg);
+		         due == SCHEDULE_WEEK ? "scheduled" : "live", job.week, msg);
 }
 
 static void
@@ -726,7 +851,7 @@ serve_control(struct hub *h)
 	if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_STATUS) {
 		reply_status(h, &reply);
 	} else {
-		uint64_t seqs[8];
+		bool later = false; /* answered by compile_done */
 		struct measure_reply mr = {0};
 		char purge_text[4096] = "";
 		if (req && measure_ctl_handles(req)) {
@@ -735,9 +860,7 @@ serve_control(struct hub *h)
 			measure_ctl_serve(&mc, req, &reply, &mr);
 		} else if (req &&
 		           req->body_case == EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES) {
-			compile_pictures(h, req->compile_pictures, &reply, seqs, err, sizeof err);
-			if (reply.ok)
-				audit_note(AUDIT_PICTURES_COMPILED, AUDIT_BY_ESTCTL, "%s", err);
+			later = compile_control(h, req->compile_pictures, err, sizeof err) == 0;
 		} else if (req && req->body_case == EST__V1__CONTROL_REQUEST__BODY_REVOKE) {
 			reply.ok = auth_revoke(h->auth, req->revoke, err, sizeof err) == 0;
 			if (reply.ok) {
@@ -760,7 +883,8 @@ serve_control(struct hub *h)
 			snprintf(err, sizeof err, "unknown control request");
 		}
 		reply.head_seq = log_head_seq(h->lg);
-		wire_send(control_socket(h->control), &reply.base, 0);
+		if (!later)
+			wire_send(control_socket(h->control), &reply.base, 0);
 		measure_reply_fini(&mr);
 	}
 	if (req)
@@ -775,12 +899,14 @@ serve(struct hub *h)
 	int64_t last_tick = timefmt_mono_ms();
 	bool more = false;
 	while (!stop_requested) {
-		zmq_pollitem_t items[5] = {
+		/* A control request waiting for its compile is answered before the next is read. */
+		zmq_pollitem_t items[6] = {
 		    {h->ingest_sock, 0, ZMQ_POLLIN, 0},
 		    {h->feed_sock, 0, ZMQ_POLLIN, 0},
-		    {control_socket(h->control), 0, ZMQ_POLLIN, 0},
+		    {control_socket(h->control), 0, h->ctl_open ? 0 : ZMQ_POLLIN, 0},
+		    {NULL, compiler_fd(h->compiler), ZMQ_POLLIN, 0},
 		};
-		int n_items = 3, mon_item[2] = {-1, -1};
+		int n_items = 4, mon_item[2] = {-1, -1};
 		for (int i = 0; i < 2; i++)
 			if (h->handshakes[i] != NULL) {
 				mon_item[i] = n_items;
@@ -798,6 +924,8 @@ serve(struct hub *h)
 			feed_receive(h->feed, now);
 		if (items[2].revents & ZMQ_POLLIN)
 			serve_control(h);
+		if (items[3].revents & ZMQ_POLLIN)
+			compile_done(h);
 		for (int i = 0; i < 2; i++)
 			if (mon_item[i] >= 0 && (items[mon_item[i]].revents & ZMQ_POLLIN))
 				monitor_read(h->handshakes[i], handshake_names[i]);
@@ -817,6 +945,9 @@ serve(struct hub *h)
 static void
 finish(struct hub *h)
 {
+	/* A compile in flight is dropped: a live one comes again, a weekly one at the next start.
+	 */
+	compiler_destroy(&h->compiler);
 	ingest_destroy(&h->ingest);
 	if (h->lg != NULL)
 		audit_flush(h->lg, h->feed, true); /* what is queued, open windows too */

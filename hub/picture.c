@@ -1249,11 +1249,18 @@ struct contrib {
 	uint32_t reports, incidents, confirmed;
 };
 
-/* An upcoming event of the store, with its sort key. */
+/* An upcoming event of the window, with its sort key and its text copied out of the store. */
 struct upcoming {
 	int64_t lo;
-	uint64_t seq;
-	uint32_t idx;
+	struct merge_report r;
+	uint32_t place,
+	    desc; /* the place as written and the description, in the snapshot's strings */
+};
+
+/* The name of a place some report of a snapshot names (for hotspots), sorted by id. */
+struct place_name {
+	uint32_t id;      /* the store's place id */
+	uint32_t display; /* the place as first written, in the snapshot's strings */
 };
 
 /* What the compiler derives once from each measure (see measures_locate). */
@@ -1266,10 +1273,41 @@ struct measure_where {
 	long job;                   /* its follow-up among compile.jobs, -1: none */
 };
 
+struct fu_job;
 struct spot;
 
+/*
+ * Everything a compile reads, taken from the store, the measure registry
+ * and the rules by picture_snapshot_take and owned by the snapshot alone:
+ * the compiler never looks at the store, so it may run on another thread
+ * while the store keeps changing (its arrays and pool move when they grow).
+ */
+struct picture_snapshot {
+	struct picture_rules rules;
+	struct week week;
+	struct week weeks[SPAN_WEEKS]; /* w-12 .. w+1 */
+	int64_t bound[SPAN_WEEKS + 1]; /* starts of weeks w-12 .. w+1, then the end of w+1 */
+	uint64_t through;
+	struct merge_report *cand; /* current reports of weeks w-12 .. w+1, in store order */
+	size_t n_cand;
+	struct upcoming *upcoming; /* upcoming events in the window, sorted by time */
+	size_t n_upcoming, cap_upcoming;
+	struct pool strings;             /* copies of the names and texts below */
+	uint32_t orgs[PICTURE_MAX_ORGS]; /* the store's organisations by id */
+	size_t n_orgs;
+	uint32_t areas[STORE_AREAS]; /* the store's areas by id */
+	size_t n_areas;
+	struct place_name *places; /* the places cand names */
+	size_t n_places;
+	struct measure_view *views; /* copies: each m is the snapshot's own */
+	size_t n_measures;
+	struct measure_where *where; /* per view, in creation order */
+	struct fu_job *jobs;         /* the follow-ups to count, with their reports */
+	size_t n_jobs;
+};
+
 struct compile {
-	const struct picture_store *ps;
+	const struct picture_snapshot *in;
 	const struct picture_rules *rules;
 	struct week week;
 	struct week weeks[SPAN_WEEKS]; /* w-12 .. w+1 */
@@ -1278,10 +1316,10 @@ struct compile {
 	size_t n_slots;                /* then one for unlisted areas, then `all` */
 	size_t slot_of[STORE_AREAS];
 	struct tally *tally;
-	struct contrib *contrib;   /* n_slots x n_orgs */
-	struct merge_report *cand; /* reports of weeks w-12 .. w+1, for merging */
+	struct contrib *contrib;         /* n_slots x n_orgs */
+	const struct merge_report *cand; /* the snapshot's */
 	size_t n_cand;
-	struct upcoming *upcoming; /* upcoming events in the window, sorted by time */
+	const struct upcoming *upcoming; /* the snapshot's */
 	size_t n_upcoming;
 	struct merge_result merged;
 	uint32_t *week_inc; /* incidents whose first report lies in week w */
@@ -1291,12 +1329,12 @@ struct compile {
 	int8_t *inc_k;         /* per incident: the week index of its first report */
 	struct spot *inc_spot; /* per incident of the weeks before: where (flags only) */
 	const char *const *area_names;
-	/* The measures (may be none) and what the compiler derives from them. */
-	const struct measure_view *measures;
+	/* The snapshot's measures (may be none) and what the compiler derives from them. */
 	size_t n_measures;
-	struct measure_where *where;
-	struct fu_job *jobs; /* the follow-ups of the done measures the pictures list */
+	const struct measure_where *where;
+	const struct fu_job *jobs; /* the follow-ups of the done measures the pictures list */
 	size_t n_jobs;
+	uint32_t (*fu_counts)[2]; /* per job: incidents before and after */
 };
 
 static size_t
@@ -1308,19 +1346,25 @@ slot_all(const struct compile *c)
 static struct contrib *
 contrib_at(const struct compile *c, size_t slot, uint16_t org)
 {
-	return &c->contrib[slot * c->ps->n_orgs + org];
+	return &c->contrib[slot * c->in->n_orgs + org];
 }
 
-/* Index among weeks w-12 .. w+1 of the week holding t, or -1 outside them. */
+/* Index among weeks w-12 .. w+1 (bound) of the week holding t, or -1 outside them. */
+static int
+span_slot(const int64_t bound[SPAN_WEEKS + 1], int64_t t)
+{
+	if (t < bound[0] || t >= bound[SPAN_WEEKS])
+		return -1;
+	int k = SPAN_WEEKS - 1;
+	while (t < bound[k])
+		k--;
+	return k;
+}
+
 static int
 week_slot(const struct compile *c, int64_t t)
 {
-	if (t < c->bound[0] || t >= c->bound[SPAN_WEEKS])
-		return -1;
-	int k = SPAN_WEEKS - 1;
-	while (t < c->bound[k])
-		k--;
-	return k;
+	return span_slot(c->bound, t);
 }
 
 static void
@@ -1333,11 +1377,11 @@ event_span(const struct merge_report *r, int64_t *lo, int64_t *hi)
 /* Whether an upcoming event is not over by the week's start and starts before the look-ahead ends.
  */
 static int
-upcoming_in_window(const struct compile *c, const struct merge_report *r)
+upcoming_in_window(const struct picture_snapshot *s, const struct merge_report *r)
 {
 	int64_t lo, hi;
 	event_span(r, &lo, &hi);
-	return hi >= c->bound[K_THIS] && lo < c->bound[K_THIS + 1] + c->rules->upcoming_s;
+	return hi >= s->bound[K_THIS] && lo < s->bound[K_THIS + 1] + s->rules.upcoming_s;
 }
 
 static void
@@ -1351,29 +1395,14 @@ count_report(struct compile *c, const struct merge_report *r, int k)
 	}
 }
 
+/* Counts the snapshot's reports of the trend weeks (the rest are there for merging). */
 static void
-scan_reports(struct compile *c)
+count_reports(struct compile *c)
 {
-	const struct picture_store *ps = c->ps;
-	for (size_t i = 0; i < ps->n; i++) {
-		struct merge_report one, *r = &one;
-		const struct rec *x = &ps->reps[i];
-		int upcoming =
-		    (x->flags & REC_CATEGORY) == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
-		if (x->flags & REC_WITHDRAWN)
-			continue;
-		/* Most of a long history lies outside the weeks: judged on the record alone. */
-		int k = week_slot(c, rec_observed(ps, i));
-		if (k < 0 && !upcoming)
-			continue;
-		rec_expand(ps, i, &one);
-		if (upcoming && upcoming_in_window(c, r))
-			c->upcoming[c->n_upcoming++] = (struct upcoming){
-			    r->starts_at > 0 ? r->starts_at : r->observed_at, r->seq, (uint32_t)i};
+	for (size_t i = 0; i < c->n_cand; i++) {
+		int k = week_slot(c, c->cand[i].observed_at);
 		if (k >= K_FIRST && k <= K_THIS)
-			count_report(c, r, k);
-		if (k >= 0)
-			c->cand[c->n_cand++] = *r;
+			count_report(c, &c->cand[i], k);
 	}
 }
 
@@ -1586,7 +1615,7 @@ spot_sum(struct compile *c, size_t slot, const struct spot *key, struct spot_sum
 		    spot_of(c, g, &s) && s.kind == key->kind && s.a == key->a && s.b == key->b)
 			spot_add_incident(c, g, sum);
 	}
-	for (size_t o = 0; o < c->ps->n_orgs; o++)
+	for (size_t o = 0; o < c->in->n_orgs; o++)
 		c->org_stamp[o] = 0;
 }
 
@@ -1603,10 +1632,28 @@ position_new(double lat, double lon)
 }
 
 static int
+place_name_by_id(const void *pa, const void *pb)
+{
+	const struct place_name *a = pa, *b = pb;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The place with the store's id as first written ("" when the snapshot does not name it). */
+static const char *
+snapshot_place(const struct picture_snapshot *in, uint32_t id)
+{
+	struct place_name key = {id, 0};
+	const struct place_name *p =
+	    in->n_places > 0 ? bsearch(&key, in->places, in->n_places, sizeof key, place_name_by_id)
+	                     : NULL;
+	return pool_get(&in->strings, p != NULL ? p->display : 0);
+}
+
+static int
 hotspot_fill(Est__V1__Hotspot *h, const struct compile *c, const struct spot *s,
              const struct spot_sum *sum)
 {
-	const char *name = s->kind == 1 ? pool_get(&c->ps->pool, c->ps->places[s->a].display) : "";
+	const char *name = s->kind == 1 ? snapshot_place(c->in, (uint32_t)s->a) : "";
 	h->incidents = s->count;
 	h->reports = sum->reports;
 	h->org_count = sum->orgs;
@@ -1665,23 +1712,21 @@ upcoming_cmp(const void *pa, const void *pb)
 	const struct upcoming *a = pa, *b = pb;
 	if (a->lo != b->lo)
 		return a->lo < b->lo ? -1 : 1;
-	return (a->seq > b->seq) - (a->seq < b->seq);
+	return (a->r.seq > b->r.seq) - (a->r.seq < b->r.seq);
 }
 
 static int
-upcoming_fill(Est__V1__UpcomingEvent *u, const struct compile *c, uint32_t i)
+upcoming_fill(Est__V1__UpcomingEvent *u, const struct compile *c, const struct upcoming *e)
 {
-	const struct picture_store *ps = c->ps;
-	struct merge_report one, *r = &one;
-	const struct ext *x = ext_of(ps, i);
-	rec_expand(ps, i, &one);
+	const struct picture_snapshot *in = c->in;
+	const struct merge_report *r = &e->r;
 	u->seq = r->seq;
 	u->starts_at = r->starts_at > 0 ? r->starts_at : r->observed_at;
 	u->ends_at = r->ends_at;
-	u->place = strdup(pool_get(&ps->pool, x != NULL ? x->place : 0));
-	u->description = strdup(pool_get(&ps->pool, x != NULL ? x->desc : 0));
-	u->org = strdup(pool_get(&ps->pool, ps->orgs[r->org]));
-	u->area = strdup(pool_get(&ps->pool, ps->areas[r->area]));
+	u->place = strdup(pool_get(&in->strings, e->place));
+	u->description = strdup(pool_get(&in->strings, e->desc));
+	u->org = strdup(pool_get(&in->strings, in->orgs[r->org]));
+	u->area = strdup(pool_get(&in->strings, in->areas[r->area]));
 	return u->place && u->description && u->org && u->area ? 0 : -1;
 }
 
@@ -1694,15 +1739,15 @@ add_upcoming(Est__V1__Picture *p, const struct compile *c, size_t slot)
 	if (p->upcoming == NULL)
 		return -1;
 	for (size_t k = 0; k < c->n_upcoming && p->n_upcoming < cap; k++) {
-		uint32_t i = c->upcoming[k].idx;
-		if (slot != slot_all(c) && c->slot_of[c->ps->reps[i].area] != slot)
+		const struct upcoming *e = &c->upcoming[k];
+		if (slot != slot_all(c) && c->slot_of[e->r.area] != slot)
 			continue;
 		Est__V1__UpcomingEvent *u = calloc(1, sizeof *u);
 		if (u == NULL)
 			return -1;
 		est__v1__upcoming_event__init(u);
 		p->upcoming[p->n_upcoming++] = u;
-		if (upcoming_fill(u, c, i) != 0)
+		if (upcoming_fill(u, c, e) != 0)
 			return -1;
 	}
 	return 0;
@@ -1711,10 +1756,11 @@ add_upcoming(Est__V1__Picture *p, const struct compile *c, size_t slot)
 static int
 add_contributions(Est__V1__Picture *p, const struct compile *c, size_t slot)
 {
-	p->contributions = calloc(c->ps->n_orgs > 0 ? c->ps->n_orgs : 1, sizeof *p->contributions);
+	const struct picture_snapshot *in = c->in;
+	p->contributions = calloc(in->n_orgs > 0 ? in->n_orgs : 1, sizeof *p->contributions);
 	if (p->contributions == NULL)
 		return -1;
-	for (size_t k = 0; k < c->ps->n_orgs; k++) {
+	for (size_t k = 0; k < in->n_orgs; k++) {
 		uint16_t org = (uint16_t)c->org_order[k];
 		const struct contrib *ct = contrib_at(c, slot, org);
 		if (ct->reports == 0 && ct->incidents == 0)
@@ -1724,7 +1770,7 @@ add_contributions(Est__V1__Picture *p, const struct compile *c, size_t slot)
 			return -1;
 		est__v1__contribution__init(x);
 		p->contributions[p->n_contributions++] = x;
-		x->org = strdup(pool_get(&c->ps->pool, c->ps->orgs[org]));
+		x->org = strdup(pool_get(&in->strings, in->orgs[org]));
 		x->reports = ct->reports;
 		x->incidents = ct->incidents;
 		x->confirmed = ct->confirmed;
@@ -1895,18 +1941,18 @@ measure_by_seq(const void *pa, const void *pb)
 
 /* Normalizes every measure's place once, and orders them by creation (registry order may vary). */
 static void
-measures_locate(struct compile *c)
+measures_locate(struct picture_snapshot *s, const struct picture_store *ps)
 {
-	for (size_t i = 0; i < c->n_measures; i++) {
-		struct measure_where *w = &c->where[i];
-		const struct measure_view *v = &c->measures[i];
+	for (size_t i = 0; i < s->n_measures; i++) {
+		struct measure_where *w = &s->where[i];
+		const struct measure_view *v = &s->views[i];
 		w->v = v;
 		w->first_seq = v->first_seq;
 		merge_place_normalize(v->m->place != NULL ? v->m->place : "", w->norm);
-		w->place = place_lookup(c->ps, w->norm);
+		w->place = place_lookup(ps, w->norm);
 		w->active = measure_active(v->m);
 	}
-	qsort(c->where, c->n_measures, sizeof *c->where, measure_by_seq);
+	qsort(s->where, s->n_measures, sizeof *s->where, measure_by_seq);
 }
 
 /* Where a follow-up looks: a circle, a place name, or both. */
@@ -1945,18 +1991,18 @@ incident_near(const struct merge_report *cand, const struct merge_result *res,
 
 /*
  * One follow-up to count: incidents with a report near n whose first
- * report lies in [span[0], span[1]) (counts[0]) or [span[2], span[3])
- * (counts[1]). Upcoming events are announcements, not incidents, and are
- * left out. The merge sees the reports within radius + merge distance and
- * the merge window around the spans, so an incident is linked as the
- * picture would link it.
+ * report lies in [span[0], span[1]) or [span[2], span[3]) (fu_job_count's
+ * counts[0] and counts[1]). The snapshot gathers its reports into cand.
+ * Upcoming events are announcements, not incidents, and are left out. The
+ * merge sees the reports within radius + merge distance and the merge
+ * window around the spans, so an incident is linked as the picture would
+ * link it.
  */
 struct fu_job {
 	struct near n;
 	int64_t span[4];
 	struct merge_report *cand;
 	size_t k, cap;
-	uint32_t counts[2];
 };
 
 static int
@@ -1985,29 +2031,33 @@ fu_job_push(struct fu_job *j, const struct merge_report *r)
 	return 0;
 }
 
+/* Merges the reports j gathered and counts its incidents before and after into counts. */
 static int
-fu_job_count(struct fu_job *j, const struct merge_rules *mr)
+fu_job_count(const struct fu_job *j, const struct merge_rules *mr, uint32_t counts[2])
 {
 	struct merge_result res;
 	if (merge_run(j->cand, j->k, mr, &res) != 0)
 		return -1;
-	j->counts[0] = j->counts[1] = 0;
+	counts[0] = counts[1] = 0;
 	for (size_t g = 0; g < res.n_incidents; g++) {
 		const struct merge_incident *inc = &res.incidents[g];
 		int64_t t = j->cand[inc->earliest].observed_at;
 		if (!incident_near(j->cand, &res, inc, &j->n))
 			continue;
 		for (int s = 0; s < 2; s++)
-			j->counts[s] += t >= j->span[2 * s] && t < j->span[2 * s + 1] ? 1 : 0;
+			counts[s] += t >= j->span[2 * s] && t < j->span[2 * s + 1] ? 1 : 0;
 	}
 	merge_result_fini(&res);
 	return 0;
 }
 
-/* Counts every job in one pass over the store (a compile has a few, the store a million). */
+/*
+ * Gathers the reports of every job in one pass over the store (a compile
+ * has a few jobs, the store a million reports); fu_job_count counts them.
+ */
 static int
-fu_jobs_run(const struct picture_store *ps, const struct merge_rules *mr, struct fu_job *jobs,
-            size_t n_jobs)
+fu_jobs_collect(const struct picture_store *ps, const struct merge_rules *mr, struct fu_job *jobs,
+                size_t n_jobs)
 {
 	int rc = 0;
 	for (size_t i = 0; i < ps->n && rc == 0 && n_jobs > 0; i++) {
@@ -2020,12 +2070,6 @@ fu_jobs_run(const struct picture_store *ps, const struct merge_rules *mr, struct
 			if (fu_job_wants(&jobs[j], mr, r))
 				rc = fu_job_push(&jobs[j], r);
 		}
-	}
-	for (size_t j = 0; j < n_jobs; j++) {
-		if (rc == 0)
-			rc = fu_job_count(&jobs[j], mr);
-		free(jobs[j].cand);
-		jobs[j].cand = NULL;
 	}
 	return rc;
 }
@@ -2060,8 +2104,8 @@ fu_job_init(struct fu_job *j, const struct picture_rules *rules, const struct me
 }
 
 static void
-fu_job_out(const struct fu_job *j, const struct picture_rules *rules, const struct measure_view *v,
-           Est__V1__Followup *out)
+fu_job_out(const struct fu_job *j, const uint32_t counts[2], const struct picture_rules *rules,
+           const struct measure_view *v, Est__V1__Followup *out)
 {
 	out->measure_id = v->m->measure_id;
 	out->radius_m = rules->followup_radius_m;
@@ -2070,8 +2114,8 @@ fu_job_out(const struct fu_job *j, const struct picture_rules *rules, const stru
 	out->before_end = j->span[1];
 	out->after_start = j->span[2];
 	out->after_end = j->span[3];
-	out->incidents_before = j->counts[0];
-	out->incidents_after = j->counts[1];
+	out->incidents_before = counts[0];
+	out->incidents_after = counts[1];
 }
 
 /* The earliest report time the follow-up of v reads (fu_job_init, fu_job_wants). */
@@ -2088,11 +2132,17 @@ followup_count(const struct picture_store *ps, const struct picture_rules *rules
 {
 	char norm[MERGE_PLACE_MAX];
 	struct fu_job j;
+	uint32_t counts[2];
 	merge_place_normalize(v->m->place != NULL ? v->m->place : "", norm);
-	if (fu_job_init(&j, rules, v, place_lookup(ps, norm)) != 0 ||
-	    fu_jobs_run(ps, &rules->merge, &j, 1) != 0)
+	if (fu_job_init(&j, rules, v, place_lookup(ps, norm)) != 0)
 		return -1;
-	fu_job_out(&j, rules, v, out);
+	int rc = fu_jobs_collect(ps, &rules->merge, &j, 1);
+	if (rc == 0)
+		rc = fu_job_count(&j, &rules->merge, counts);
+	free(j.cand);
+	if (rc != 0)
+		return -1;
+	fu_job_out(&j, counts, rules, v, out);
 	return 0;
 }
 
@@ -2157,7 +2207,7 @@ measure_in_slot(const struct compile *c, size_t slot, const Est__V1__Measure *m)
 
 /* Active, or ended (done or cancelled) no longer ago than the follow-up weeks before the week. */
 static int
-measure_relevant(const struct compile *c, const struct measure_where *w)
+measure_relevant(const struct picture_snapshot *s, const struct measure_where *w)
 {
 	const Est__V1__Measure *m = w->v->m;
 	if (w->active)
@@ -2166,7 +2216,7 @@ measure_relevant(const struct compile *c, const struct measure_where *w)
 	    m->status != EST__V1__MEASURE_STATUS__MEASURE_STATUS_CANCELLED)
 		return 0;
 	return w->v->ended_at == 0 ||
-	       w->v->ended_at >= c->bound[K_THIS] - (int64_t)c->rules->followup_weeks * WEEK_S;
+	       w->v->ended_at >= s->bound[K_THIS] - (int64_t)s->rules.followup_weeks * WEEK_S;
 }
 
 /* A deep copy through the wire form (the registry owns the original). */
@@ -2185,24 +2235,25 @@ measure_copy(const Est__V1__Measure *m)
 
 /*
  * The follow-ups of the done measures any picture of the compile lists,
- * counted together in one pass over the store.
+ * with their reports gathered together in one pass over the store (the
+ * compile counts them).
  */
 static int
-followups_prepare(struct compile *c)
+followups_prepare(struct picture_snapshot *s, const struct picture_store *ps)
 {
-	c->jobs = calloc(c->n_measures > 0 ? c->n_measures : 1, sizeof *c->jobs);
-	if (c->jobs == NULL)
+	s->jobs = calloc(s->n_measures > 0 ? s->n_measures : 1, sizeof *s->jobs);
+	if (s->jobs == NULL)
 		return -1;
-	for (size_t i = 0; i < c->n_measures; i++) {
-		struct measure_where *w = &c->where[i];
+	for (size_t i = 0; i < s->n_measures; i++) {
+		struct measure_where *w = &s->where[i];
 		w->job = -1;
 		if (w->v->m->group == EST__V1__WORKING_GROUP__GROUP_SOCIAL ||
-		    !measure_relevant(c, w) ||
-		    fu_job_init(&c->jobs[c->n_jobs], c->rules, w->v, w->place) != 0)
+		    !measure_relevant(s, w) ||
+		    fu_job_init(&s->jobs[s->n_jobs], &s->rules, w->v, w->place) != 0)
 			continue;
-		w->job = (long)c->n_jobs++;
+		w->job = (long)s->n_jobs++;
 	}
-	return fu_jobs_run(c->ps, &c->rules->merge, c->jobs, c->n_jobs);
+	return fu_jobs_collect(ps, &s->rules.merge, s->jobs, s->n_jobs);
 }
 
 static int
@@ -2212,7 +2263,7 @@ add_followup(Est__V1__Picture *p, const struct compile *c, const struct measure_
 	if (w->job < 0)
 		return 0; /* no position or place: nothing to follow up */
 	est__v1__followup__init(&tmp);
-	fu_job_out(&c->jobs[w->job], c->rules, w->v, &tmp);
+	fu_job_out(&c->jobs[w->job], c->fu_counts[w->job], c->rules, w->v, &tmp);
 	Est__V1__Followup *f = malloc(sizeof *f);
 	if (f == NULL)
 		return -1;
@@ -2274,7 +2325,7 @@ add_measures(Est__V1__Picture *p, const struct compile *c, size_t slot)
 	for (size_t i = 0; i < c->n_measures; i++) {
 		const struct measure_where *w = &c->where[i];
 		const Est__V1__Measure *m = w->v->m;
-		if (!measure_in_slot(c, slot, m) || !measure_relevant(c, w))
+		if (!measure_in_slot(c, slot, m) || !measure_relevant(c->in, w))
 			continue;
 		counts[clamp_enum(m->kind, N_KINDS)][clamp_enum(m->group, N_GROUPS)]
 		      [clamp_enum(m->status, N_STATUSES)]++;
@@ -2498,7 +2549,7 @@ picture_build(struct compile *c, size_t slot, const char *area, int64_t now)
 	p->period_start = c->bound[K_THIS];
 	p->period_end = c->bound[K_THIS + 1];
 	p->generated_at = now;
-	p->through_seq = c->ps->through;
+	p->through_seq = c->in->through;
 	if (p->area == NULL || p->week == NULL || add_categories(p, &c->tally[slot]) != 0 ||
 	    add_score(p, &c->tally[slot], c->rules) != 0 || add_hotspots(p, c, slot) != 0 ||
 	    add_upcoming(p, c, slot) != 0 || add_contributions(p, c, slot) != 0 ||
@@ -2520,22 +2571,22 @@ picture_free(Est__V1__Picture **p)
 /* --- compiling: the whole week ------------------------------------------------ */
 
 static int
-week_span(struct compile *c, const char *id, char *err, size_t errlen)
+week_span(struct picture_snapshot *s, const char *id, char *err, size_t errlen)
 {
 	struct week w;
-	if (week_parse(id, &c->week, err, errlen) != 0)
+	if (week_parse(id, &s->week, err, errlen) != 0)
 		return -1;
-	w = c->week;
+	w = s->week;
 	for (int k = 0; k < K_THIS; k++)
 		w = week_prev(w);
 	for (int k = 0; k < SPAN_WEEKS; k++, w = week_next(w)) {
 		int64_t end;
-		c->weeks[k] = w;
-		if (week_bounds(w, &c->bound[k], &end) != 0) {
+		s->weeks[k] = w;
+		if (week_bounds(w, &s->bound[k], &end) != 0) {
 			snprintf(err, errlen, "week: no local time for %s", id);
 			return -1;
 		}
-		c->bound[k + 1] = end;
+		s->bound[k + 1] = end;
 	}
 	return 0;
 }
@@ -2543,13 +2594,13 @@ week_span(struct compile *c, const char *id, char *err, size_t errlen)
 static void
 slots_map(struct compile *c, const char *const *areas, size_t n_areas)
 {
-	const struct picture_store *ps = c->ps;
+	const struct picture_snapshot *in = c->in;
 	c->n_areas = n_areas;
 	c->n_slots = n_areas + 2;
-	for (size_t a = 0; a < ps->n_areas; a++) {
+	for (size_t a = 0; a < in->n_areas; a++) {
 		c->slot_of[a] = n_areas;
 		for (size_t i = 0; i < n_areas; i++) {
-			if (strcmp(pool_get(&ps->pool, ps->areas[a]), areas[i]) == 0) {
+			if (strcmp(pool_get(&in->strings, in->areas[a]), areas[i]) == 0) {
 				c->slot_of[a] = i;
 				break;
 			}
@@ -2561,12 +2612,12 @@ slots_map(struct compile *c, const char *const *areas, size_t n_areas)
 static void
 orgs_order(struct compile *c)
 {
-	const struct picture_store *ps = c->ps;
-	for (size_t i = 0; i < ps->n_orgs; i++) {
+	const struct picture_snapshot *in = c->in;
+	for (size_t i = 0; i < in->n_orgs; i++) {
 		size_t j = i;
 		for (; j > 0; j--) {
-			const char *prev = pool_get(&ps->pool, ps->orgs[c->org_order[j - 1]]);
-			if (strcmp(prev, pool_get(&ps->pool, ps->orgs[i])) <= 0)
+			const char *prev = pool_get(&in->strings, in->orgs[c->org_order[j - 1]]);
+			if (strcmp(prev, pool_get(&in->strings, in->orgs[i])) <= 0)
 				break;
 			c->org_order[j] = c->org_order[j - 1];
 		}
@@ -2577,18 +2628,13 @@ orgs_order(struct compile *c)
 static int
 compile_alloc(struct compile *c)
 {
-	size_t n = c->ps->n > 0 ? c->ps->n : 1, orgs = c->ps->n_orgs > 0 ? c->ps->n_orgs : 1;
+	size_t orgs = c->in->n_orgs > 0 ? c->in->n_orgs : 1;
 	c->tally = calloc(c->n_slots, sizeof *c->tally);
 	c->contrib = calloc(c->n_slots * orgs, sizeof *c->contrib);
-	c->cand = malloc(n * sizeof *c->cand);
-	c->upcoming = malloc(n * sizeof *c->upcoming);
 	c->org_stamp = calloc(orgs, sizeof *c->org_stamp);
 	c->org_order = calloc(orgs, sizeof *c->org_order);
-	c->where = calloc(c->n_measures > 0 ? c->n_measures : 1, sizeof *c->where);
-	return c->tally && c->contrib && c->cand && c->upcoming && c->org_stamp && c->org_order &&
-	               c->where
-	           ? 0
-	           : -1;
+	c->fu_counts = calloc(c->n_jobs > 0 ? c->n_jobs : 1, sizeof *c->fu_counts);
+	return c->tally && c->contrib && c->org_stamp && c->org_order && c->fu_counts ? 0 : -1;
 }
 
 static void
@@ -2596,24 +2642,20 @@ compile_fini(struct compile *c)
 {
 	merge_result_fini(&c->merged);
 	free(c->inc_spot);
-	free(c->jobs);
-	free(c->where);
+	free(c->fu_counts);
 	free(c->inc_k);
 	free(c->week_inc);
 	free(c->org_order);
 	free(c->org_stamp);
-	free(c->upcoming);
-	free(c->cand);
 	free(c->contrib);
 	free(c->tally);
 }
 
-/* Scans, merges and tallies: everything the pictures are then built from. */
+/* Counts, merges and tallies: everything the pictures are then built from. */
 static int
 compile_tally(struct compile *c)
 {
-	scan_reports(c);
-	qsort(c->upcoming, c->n_upcoming, sizeof *c->upcoming, upcoming_cmp);
+	count_reports(c);
 	if (merge_run(c->cand, c->n_cand, &c->rules->merge, &c->merged) != 0)
 		return -1;
 	if (c->merged.truncated)
@@ -2625,9 +2667,10 @@ compile_tally(struct compile *c)
 	c->inc_k = malloc(n_inc * sizeof *c->inc_k);
 	if (c->week_inc == NULL || c->inc_k == NULL)
 		return -1;
-	measures_locate(c);
-	if (followups_prepare(c) != 0)
-		return -1;
+	for (size_t j = 0; j < c->n_jobs; j++) {
+		if (fu_job_count(&c->jobs[j], &c->rules->merge, c->fu_counts[j]) != 0)
+			return -1;
+	}
 	tally_incidents(c);
 	orgs_order(c);
 	return 0;
@@ -2649,27 +2692,33 @@ rank_areas(Est__V1__Picture **out, size_t n_areas)
 }
 
 int
-picture_compile(const struct picture_store *ps, const struct picture_rules *rules, const char *week,
-                const char *const *areas, size_t n_areas, const struct measure_view *measures,
-                size_t n_measures, int64_t now, Est__V1__Picture **out, char *err, size_t errlen)
+picture_compile_snapshot(const struct picture_snapshot *in, const char *const *areas,
+                         size_t n_areas, int64_t now, Est__V1__Picture **out, char *err,
+                         size_t errlen)
 {
-
 	struct compile c;
 	int rc = -1;
 	memset(&c, 0, sizeof c);
-	c.ps = ps;
-	c.rules = rules;
+	c.in = in;
+	c.rules = &in->rules;
+	c.week = in->week;
+	memcpy(c.weeks, in->weeks, sizeof c.weeks);
+	memcpy(c.bound, in->bound, sizeof c.bound);
+	c.cand = in->cand;
+	c.n_cand = in->n_cand;
+	c.upcoming = in->upcoming;
+	c.n_upcoming = in->n_upcoming;
 	c.area_names = areas;
-	c.measures = measures;
-	c.n_measures = measures != NULL ? n_measures : 0;
+	c.n_measures = in->n_measures;
+	c.where = in->where;
+	c.jobs = in->jobs;
+	c.n_jobs = in->n_jobs;
 	for (size_t i = 0; i <= n_areas && i <= PICTURE_MAX_AREAS; i++)
 		out[i] = NULL;
 	if (n_areas > PICTURE_MAX_AREAS) {
 		snprintf(err, errlen, "areas: more than %d", PICTURE_MAX_AREAS);
 		return -1;
 	}
-	if (week_span(&c, week, err, errlen) != 0)
-		goto out;
 	slots_map(&c, areas, n_areas);
 	snprintf(err, errlen, "out of memory");
 	if (compile_alloc(&c) != 0 || compile_tally(&c) != 0)
@@ -2689,5 +2738,222 @@ out:
 	for (size_t i = 0; rc != 0 && i <= n_areas; i++)
 		picture_free(&out[i]);
 	compile_fini(&c);
+	return rc;
+}
+
+/* --- the snapshot: what a compile reads, taken from the store ----------------- */
+
+static int
+upcoming_push(struct picture_snapshot *s, const struct upcoming *u)
+{
+	if (s->n_upcoming == s->cap_upcoming) {
+		size_t cap = s->cap_upcoming == 0 ? 64 : s->cap_upcoming * 2;
+		struct upcoming *grown = realloc(s->upcoming, cap * sizeof *grown);
+		if (grown == NULL)
+			return -1;
+		s->upcoming = grown;
+		s->cap_upcoming = cap;
+	}
+	s->upcoming[s->n_upcoming++] = *u;
+	return 0;
+}
+
+/* An upcoming event of the window, with its place and text copied out of the store's pool. */
+static int
+pick_upcoming(struct picture_snapshot *s, const struct picture_store *ps, size_t i,
+              const struct merge_report *r)
+{
+	const struct ext *x = ext_of(ps, (uint32_t)i);
+	const char *place = pool_get(&ps->pool, x != NULL ? x->place : 0);
+	const char *desc = pool_get(&ps->pool, x != NULL ? x->desc : 0);
+	struct upcoming u = {.lo = r->starts_at > 0 ? r->starts_at : r->observed_at, .r = *r};
+	if (pool_put(&s->strings, place, strlen(place), &u.place) != 0 ||
+	    pool_put(&s->strings, desc, strlen(desc), &u.desc) != 0)
+		return -1;
+	return upcoming_push(s, &u);
+}
+
+/*
+ * The one pass over the store: the current reports of weeks w-12 .. w+1
+ * as rec_expand gives them, and the upcoming events of the window. cand is
+ * sized for the whole store but only what is picked is touched, then the
+ * rest given back (a big block is mapped: untouched pages cost nothing).
+ */
+static int
+pick_reports(struct picture_snapshot *s, const struct picture_store *ps)
+{
+	s->cand = malloc((ps->n > 0 ? ps->n : 1) * sizeof *s->cand);
+	if (s->cand == NULL)
+		return -1;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct merge_report one, *r = &one;
+		const struct rec *x = &ps->reps[i];
+		int upcoming =
+		    (x->flags & REC_CATEGORY) == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
+		if (x->flags & REC_WITHDRAWN)
+			continue;
+		/* Most of a long history lies outside the weeks: judged on the record alone. */
+		int k = span_slot(s->bound, rec_observed(ps, i));
+		if (k < 0 && !upcoming)
+			continue;
+		rec_expand(ps, i, &one);
+		if (upcoming && upcoming_in_window(s, r) && pick_upcoming(s, ps, i, r) != 0)
+			return -1;
+		if (k >= 0)
+			s->cand[s->n_cand++] = *r;
+	}
+	struct merge_report *fit =
+	    realloc(s->cand, (s->n_cand > 0 ? s->n_cand : 1) * sizeof *s->cand);
+	if (fit != NULL)
+		s->cand = fit;
+	if (s->n_upcoming > 1) /* none: upcoming is still NULL, which qsort must not be given */
+		qsort(s->upcoming, s->n_upcoming, sizeof *s->upcoming, upcoming_cmp);
+	return 0;
+}
+
+/* Copies of the names the compile prints: organisations, areas, the places cand names. */
+static int
+pick_names(struct picture_snapshot *s, const struct picture_store *ps)
+{
+	for (size_t i = 0; i < ps->n_orgs; i++) {
+		const char *o = pool_get(&ps->pool, ps->orgs[i]);
+		if (pool_put(&s->strings, o, strlen(o), &s->orgs[i]) != 0)
+			return -1;
+	}
+	s->n_orgs = ps->n_orgs;
+	for (size_t i = 0; i < ps->n_areas; i++) {
+		const char *a = pool_get(&ps->pool, ps->areas[i]);
+		if (pool_put(&s->strings, a, strlen(a), &s->areas[i]) != 0)
+			return -1;
+	}
+	s->n_areas = ps->n_areas;
+	/* One byte a place of the store marks those already copied; a week names few of them. */
+	uint8_t *seen = calloc(ps->n_places > 0 ? ps->n_places : 1, 1);
+	size_t cap = 0;
+	int rc = seen != NULL ? 0 : -1;
+	for (size_t i = 0; i < s->n_cand && rc == 0; i++) {
+		uint32_t id = s->cand[i].place;
+		if (id == 0 || id >= ps->n_places || seen[id])
+			continue;
+		seen[id] = 1;
+		if (s->n_places == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			struct place_name *grown = realloc(s->places, cap * sizeof *grown);
+			if (grown == NULL) {
+				rc = -1;
+				break;
+			}
+			s->places = grown;
+		}
+		const char *d = pool_get(&ps->pool, ps->places[id].display);
+		s->places[s->n_places].id = id;
+		rc = pool_put(&s->strings, d, strlen(d), &s->places[s->n_places].display);
+		s->n_places++;
+	}
+	free(seen);
+	if (rc == 0 && s->n_places > 0)
+		qsort(s->places, s->n_places, sizeof *s->places, place_name_by_id);
+	return rc;
+}
+
+/* Copies of the registry's measures (it replaces them as they change), located in the store. */
+static int
+pick_measures(struct picture_snapshot *s, const struct picture_store *ps,
+              const struct measure_view *measures, size_t n_measures)
+{
+	size_t n = measures != NULL ? n_measures : 0;
+	s->views = calloc(n > 0 ? n : 1, sizeof *s->views);
+	s->where = calloc(n > 0 ? n : 1, sizeof *s->where);
+	if (s->views == NULL || s->where == NULL)
+		return -1;
+	for (; s->n_measures < n; s->n_measures++) {
+		struct measure_view *v = &s->views[s->n_measures];
+		*v = measures[s->n_measures];
+		if (v->m != NULL && (v->m = measure_copy(v->m)) == NULL)
+			return -1;
+	}
+	measures_locate(s, ps);
+	return followups_prepare(s, ps);
+}
+
+struct picture_snapshot *
+picture_snapshot_take(const struct picture_store *ps, const struct picture_rules *rules,
+                      const char *week, const struct measure_view *measures, size_t n_measures,
+                      char *err, size_t errlen)
+{
+	struct picture_snapshot *s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->rules = *rules;
+	s->through = ps->through;
+	s->strings.buf = calloc(1, 4096);
+	s->strings.cap = 4096;
+	s->strings.len = 1; /* offset 0 is the empty string */
+	if (week_span(s, week, err, errlen) != 0) {
+		picture_snapshot_destroy(&s);
+		return NULL;
+	}
+	if (s->strings.buf == NULL || pick_reports(s, ps) != 0 || pick_names(s, ps) != 0 ||
+	    pick_measures(s, ps, measures, n_measures) != 0) {
+		snprintf(err, errlen, "out of memory");
+		picture_snapshot_destroy(&s);
+	}
+	return s;
+}
+
+size_t
+picture_snapshot_bytes(const struct picture_snapshot *s)
+{
+	size_t n = sizeof *s + s->n_cand * sizeof *s->cand + s->cap_upcoming * sizeof *s->upcoming +
+	           s->strings.cap + s->n_places * sizeof *s->places +
+	           s->n_measures * (sizeof *s->views + sizeof *s->where + sizeof *s->jobs);
+	for (size_t j = 0; j < s->n_jobs; j++)
+		n += s->jobs[j].cap * sizeof *s->jobs[j].cand;
+	return n;
+}
+
+void
+picture_snapshot_destroy(struct picture_snapshot **sp)
+{
+	if (sp == NULL || *sp == NULL)
+		return;
+	struct picture_snapshot *s = *sp;
+	for (size_t j = 0; s->jobs != NULL && j < s->n_jobs; j++)
+		free(s->jobs[j].cand);
+	free(s->jobs);
+	for (size_t i = 0; i < s->n_measures; i++) {
+		if (s->views[i].m != NULL)
+			est__v1__measure__free_unpacked(
+			    (Est__V1__Measure *)(uintptr_t)s->views[i].m, NULL);
+	}
+	free(s->views);
+	free(s->where);
+	free(s->places);
+	free(s->strings.buf);
+	free(s->upcoming);
+	free(s->cand);
+	free(s);
+	*sp = NULL;
+}
+
+int
+picture_compile(const struct picture_store *ps, const struct picture_rules *rules, const char *week,
+                const char *const *areas, size_t n_areas, const struct measure_view *measures,
+                size_t n_measures, int64_t now, Est__V1__Picture **out, char *err, size_t errlen)
+{
+	for (size_t i = 0; i <= n_areas && i <= PICTURE_MAX_AREAS; i++)
+		out[i] = NULL;
+	if (n_areas > PICTURE_MAX_AREAS) {
+		snprintf(err, errlen, "areas: more than %d", PICTURE_MAX_AREAS);
+		return -1;
+	}
+	struct picture_snapshot *s =
+	    picture_snapshot_take(ps, rules, week, measures, n_measures, err, errlen);
+	if (s == NULL)
+		return -1;
+	int rc = picture_compile_snapshot(s, areas, n_areas, now, out, err, errlen);
+	picture_snapshot_destroy(&s);
 	return rc;
 }

@@ -10,9 +10,14 @@
  * compiler (picture_compile) is a pure function of the store, the rules,
  * the week, the list of areas and the time it is told: it builds the
  * picture of every area and of the whole municipality (`all`) together, so
- * the areas can be ranked against each other. Counting, baselines, merging
- * (merge.h), the priority score and hotspots are explained with worked
- * examples in docs/pictures.md.
+ * the areas can be ranked against each other. It runs in two steps: a
+ * snapshot (picture_snapshot_take: one pass over the store picking the
+ * reports of the weeks a compile needs, copies of the names and measures
+ * it prints) and the compile proper from the snapshot alone
+ * (picture_compile_snapshot: merging, tallies, hotspots, follow-up), which
+ * the hub runs on a thread of its own (compiler.h) while the store changes. Counting, baselines,
+ * merging (merge.h), the priority score and hotspots are explained with worked examples in
+ * docs/pictures.md.
  */
 #ifndef ESTHUB_HUB_PICTURE_H
 #define ESTHUB_HUB_PICTURE_H
@@ -35,6 +40,7 @@
 #define PICTURE_ALL "all"
 
 struct picture_store;
+struct picture_snapshot;
 
 /* How pictures are compiled (configuration; picture_rules_default gives the documented defaults).
  */
@@ -163,6 +169,39 @@ int picture_compile(const struct picture_store *ps, const struct picture_rules *
                     const char *week, const char *const *areas, size_t n_areas,
                     const struct measure_view *measures, size_t n_measures, int64_t now,
                     Est__V1__Picture **out, char *err, size_t errlen);
+
+/*
+ * What one compile of week reads, copied out of ps and measures (see the
+ * top of this file): the current reports of the 14 weeks around the week
+ * (as the store expands them), the upcoming events of its window with
+ * their text, the names of the organisations, areas and places they use,
+ * copies of the measures with the reports their follow-ups count, the
+ * rules and the store's through_seq. Takes one pass over the store. NULL
+ * with the reason in err (bad week id, out of memory). Caller owns it;
+ * picture_snapshot_destroy. It shares nothing with ps or measures: once
+ * taken, the store and the registry may change or go.
+ */
+struct picture_snapshot *picture_snapshot_take(const struct picture_store *ps,
+                                               const struct picture_rules *rules, const char *week,
+                                               const struct measure_view *measures,
+                                               size_t n_measures, char *err, size_t errlen);
+
+/* About the bytes a snapshot holds (its arrays and strings). */
+size_t picture_snapshot_bytes(const struct picture_snapshot *s);
+
+void picture_snapshot_destroy(struct picture_snapshot **s);
+
+/*
+ * picture_compile's second step: the pictures of the snapshot's week for
+ * areas[0..n_areas) and `all` into out[0..n_areas], from s alone (it reads
+ * nothing else but areas, so it may run on any thread that holds s and
+ * areas unchanged). The same bytes as picture_compile over the store s was
+ * taken from. Returns 0, or -1 with the reason in err (too many areas, out
+ * of memory; out is then all NULL).
+ */
+int picture_compile_snapshot(const struct picture_snapshot *s, const char *const *areas,
+                             size_t n_areas, int64_t now, Est__V1__Picture **out, char *err,
+                             size_t errlen);
 
 /*
  * The before and after of the measure v (docs/pictures.md, "Follow-up"):

@@ -15,9 +15,11 @@
  *    that often. While reports keep arriving (scheduler_set_busy) a due
  *    live picture waits for a quiet moment, at most one interval more: a
  *    compile over a flood of reports in one week takes up to half a second
- *    in the hub's loop, and acknowledgements wait meanwhile.
+ *    of a core the flood needs too.
  *
- * The scheduler only decides; the hub compiles (hub.c). Pure but for
+ * The scheduler only decides; the hub compiles (hub.c: a snapshot on its
+ * loop, the rest on the compile thread, compiler.h), one at a time, and
+ * asks scheduler_due again only when none runs. Pure but for
  * localtime_r/mktime: call timefmt_init() first.
  */
 #ifndef ESTHUB_HUB_SCHEDULE_H

@@ -20,6 +20,13 @@
 
 /* Waiting for a running hub on the control channel. */
 #define CTL_CONTROL_TIMEOUT_MS 3000
+/*
+ * Waiting for `picture compile`: the hub answers once the pictures are in
+ * the log, and its compile thread yields to ingest, so under a flood of
+ * reports a compile can take seconds (a hub that is not running is told
+ * at once by its missing control socket, not by this timeout).
+ */
+#define CTL_COMPILE_TIMEOUT_MS 60000
 
 typedef int (*ctl_command_fn)(const char *dir, int argc, char **argv);
 

@@ -42,7 +42,7 @@ ctl_picture_compile(const char *dir, int argc, char **argv)
 	req.body_case = EST__V1__CONTROL_REQUEST__BODY_COMPILE_PICTURES;
 	req.compile_pictures = &pr;
 	Est__V1__ControlReply *reply = NULL;
-	int rc = ctl_ask_hub(dir, &req, CTL_CONTROL_TIMEOUT_MS, "", &reply);
+	int rc = ctl_ask_hub(dir, &req, CTL_COMPILE_TIMEOUT_MS, "", &reply);
 	if (rc != 0)
 		return rc;
 	if (reply->ok)

@@ -7,7 +7,9 @@
  * Sunday-midnight boundary, hotspots, upcoming events, contributions, the
  * priority score and its parts, ranks with a tie, the `all` overview; a
  * week at the year boundary and one across the summer-time change; and a
- * real log written with log_append, compiled twice from the store.
+ * real log written with log_append, compiled twice from the store; and
+ * the same week compiled on the compiler thread from a snapshot while the
+ * store and the measures change, to the same bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "log.h"
 #include "picture.h"
 #include "week.h"
@@ -1245,6 +1249,94 @@ test_picture_store_horizon(void **state)
 	rmdir(dir);
 }
 
+/* Adds n reports of org to ps at seq first.. at one place in Hageby on 18 November, a minute apart.
+ */
+static void
+add_flood(struct picture_store *ps, uint64_t first, size_t n, const char *org, const char *place)
+{
+	char sid[48];
+	for (size_t i = 0; i < n; i++) {
+		Est__V1__Report r;
+		Est__V1__Position pos;
+		struct fx f = {org,  sid,  0, "hageby", GATH, place, 3000, "2026-11-18T18:00",
+		               NULL, NULL, 0};
+		snprintf(sid, sizeof sid, "flood-%s-%llu", place, (unsigned long long)(first + i));
+		report_from(&f, &r, &pos);
+		r.observed_at += (int64_t)(i % 600) * 60;
+		r.description = (char *)(uintptr_t) "samling";
+		assert_int_equal(picture_store_add(ps, first + i, org, NULL, &r), 0);
+	}
+}
+
+/*
+ * Determinism across threads (docs/pictures.md): the week compiled on the
+ * compiler thread from a snapshot gives the bytes picture_compile gives
+ * over the store the snapshot was taken from, although meanwhile the store
+ * grows (its arrays and pool move) and the registry's measures change. The
+ * flood of 2,000 reports at one place keeps the thread merging a while, so
+ * the changes happen while it runs; under ASan a read of the store from the
+ * thread would show as a use after free.
+ */
+static void
+test_picture_compiled_on_thread(void **state)
+{
+	Est__V1__Picture *sync[N_AREAS + 1], *thr[N_AREAS + 1], *later[N_AREAS + 1];
+	struct picture_store *ps = store_of(week47, sizeof week47 / sizeof week47[0]);
+	struct picture_rules rules;
+	struct mset set;
+	char err[256];
+	(void)state;
+	picture_rules_default(&rules);
+	measures_of(hageby_measures, sizeof hageby_measures / sizeof hageby_measures[0], &set);
+	add_flood(ps, 1000, 2000, "police", "Hageby centrum");
+	compile_with(ps, &rules, "2026-W47", &set, sync);
+
+	struct compiler *c = compiler_new(err, sizeof err);
+	assert_non_null(c);
+	struct picture_snapshot *snap =
+	    picture_snapshot_take(ps, &rules, "2026-W47", set.v, set.n, err, sizeof err);
+	assert_non_null(snap);
+	assert_true(picture_snapshot_bytes(snap) > 2000 * sizeof(double));
+	assert_false(compiler_busy(c));
+	compiler_start(c, snap, areas, N_AREAS, NOW);
+	assert_true(compiler_busy(c));
+	/* The store and the measures change under the running compile. */
+	add_flood(ps, 5000, 6000, "municipality", "Navestad torg");
+	set.m[3].status = EST__V1__MEASURE_STATUS__MEASURE_STATUS_CANCELLED;
+	set.m[1].place = (char *)(uintptr_t) "Någon annanstans";
+	set.v[3].ended_at = 0;
+	struct pollfd pfd = {compiler_fd(c), POLLIN, 0};
+	assert_int_equal(poll(&pfd, 1, 60000), 1);
+	assert_int_equal(compiler_finish(c, thr, err, sizeof err), 0);
+	assert_false(compiler_busy(c));
+	for (size_t i = 0; i <= N_AREAS; i++) {
+		size_t ls, lt;
+		uint8_t *bs = pack_content(sync[i], &ls), *bt = pack_content(thr[i], &lt);
+		assert_true(ls > 20);
+		assert_int_equal(ls, lt);
+		assert_memory_equal(bs, bt, ls);
+		free(bs);
+		free(bt);
+	}
+	assert_int_equal(thr[1]->n_followups, 1); /* m-light as it was at the snapshot */
+	assert_int_equal(thr[1]->followups[0]->incidents_before, 4);
+	/* The changes do show in a compile after them: the test would notice a stale one. */
+	compile_with(ps, &rules, "2026-W47", &set, later);
+	assert_int_equal(later[1]->n_followups, 0);
+	assert_int_equal(later[N_AREAS]->trend[11]->reports,
+	                 thr[N_AREAS]->trend[11]->reports + 6000);
+	/* A compile in flight when the compiler goes is dropped cleanly. */
+	snap = picture_snapshot_take(ps, &rules, "2026-W47", set.v, set.n, err, sizeof err);
+	assert_non_null(snap);
+	compiler_start(c, snap, areas, N_AREAS, NOW);
+	compiler_destroy(&c);
+	assert_null(c);
+	free_all(sync);
+	free_all(thr);
+	free_all(later);
+	picture_store_destroy(&ps);
+}
+
 /*
  * Marielund: police vandalism at Marielunds torg in W44, W45, W46 and W47
  * (a hotspot four weeks in a row) and at Kvarngatan in W45..W47 (three).
@@ -1766,6 +1858,7 @@ main(void)
 	    cmocka_unit_test(test_picture_store_positions_bound),
 	    cmocka_unit_test(test_picture_store_observed_edges),
 	    cmocka_unit_test(test_picture_store_refuses),
+	    cmocka_unit_test(test_picture_compiled_on_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
