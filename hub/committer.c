@@ -1,70 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * committer: log_append on its own thread (see committer.h). One job at a
- * time: the main thread fills job under mu and signals cv; the thread runs
- * it, stores the result under mu and writes the eventfd, which the main
- * thread polls beside the ingest socket. The mutex orders the memory (the
- * items, the connection's state) between the two threads; the eventfd only
- * wakes.
+ * committer: log_append on its own thread (see committer.h), one job at a
+ * time through a worker (worker.h): the main thread fills the job, the
+ * thread runs it and stores the result, and the worker's eventfd wakes the
+ * main thread, which polls it beside the ingest socket.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "committer.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
 
 #include "log.h"
+#include "worker.h"
 
 struct committer {
 	struct log *lg;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int efd;
-	bool stop;
-	bool queued; /* a job waits for the thread (under mu) */
-	bool done;   /* the job has ended (under mu) */
-	bool busy;   /* main thread's view: started and not finished */
-	bool here;   /* the job ran on the caller's thread (committer_run_here) */
+	struct worker *w;
+	bool here; /* the job ran on the caller's thread (committer_run_here) */
+	bool busy; /* started and not finished (either way) */
 	/* the job */
 	struct log_item *items;
 	size_t n;
 	int64_t now;
+	/* its result */
 	int rc;
 	char err[256];
 };
 
-static void *
-committer_main(void *arg)
+/* On the worker's thread: the job in, the result out (worker.h orders the memory). */
+static void
+committer_job(void *arg)
 {
 	struct committer *c = arg;
-	pthread_setname_np(pthread_self(), "esthub-commit"); /* for top -H and perf */
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (!c->queued && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (!c->queued)
-			break;
-		c->queued = false;
-		pthread_mutex_unlock(&c->mu);
-		char err[sizeof c->err] = "";
-		int rc = log_append(c->lg, c->items, c->n, c->now, err, sizeof err);
-		pthread_mutex_lock(&c->mu);
-		c->rc = rc;
-		memcpy(c->err, err, sizeof err);
-		c->done = true;
-		uint64_t one = 1;
-		/* Cannot fail short of a bad fd; a lost wake-up would show as a hang in tests. */
-		while (write(c->efd, &one, sizeof one) < 0 && errno == EINTR)
-			;
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
+	c->err[0] = '\0';
+	c->rc = log_append(c->lg, c->items, c->n, c->now, c->err, sizeof c->err);
 }
 
 struct committer *
@@ -76,22 +45,8 @@ committer_new(struct log *lg, char *err, size_t errlen)
 		return NULL;
 	}
 	c->lg = lg;
-	c->efd = eventfd(0, EFD_CLOEXEC);
-	if (c->efd < 0) {
-		snprintf(err, errlen, "committer: cannot make an eventfd: %s", strerror(errno));
-		free(c);
-		return NULL;
-	}
-	int rc = pthread_mutex_init(&c->mu, NULL);
-	if (rc == 0 && (rc = pthread_cond_init(&c->cv, NULL)) != 0)
-		pthread_mutex_destroy(&c->mu);
-	if (rc == 0 && (rc = pthread_create(&c->thread, NULL, committer_main, c)) != 0) {
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "committer: cannot start its thread: %s", strerror(rc));
-		close(c->efd);
+	c->w = worker_new("esthub-commit", 0, committer_job, c, err, errlen);
+	if (c->w == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -108,14 +63,7 @@ committer_destroy(struct committer **cp)
 		char err[256];
 		(void)committer_finish(c, err, sizeof err);
 	}
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
-	close(c->efd);
+	worker_destroy(&c->w);
 	free(c);
 	*cp = NULL;
 }
@@ -123,7 +71,7 @@ committer_destroy(struct committer **cp)
 int
 committer_fd(const struct committer *c)
 {
-	return c->efd;
+	return worker_fd(c->w);
 }
 
 bool
@@ -144,42 +92,20 @@ committer_run_here(struct committer *c, struct log_item *items, size_t n, int64_
 void
 committer_start(struct committer *c, struct log_item *items, size_t n, int64_t now)
 {
-	pthread_mutex_lock(&c->mu);
 	c->items = items;
 	c->n = n;
 	c->now = now;
-	c->done = false;
-	c->queued = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
+	worker_start(c->w);
 	c->busy = true;
 }
 
 int
 committer_finish(struct committer *c, char *err, size_t errlen)
 {
-	if (c->here) {
-		c->here = false;
-		c->busy = false;
-		snprintf(err, errlen, "%s", c->err);
-		return c->rc;
-	}
-	uint64_t count;
-	/* Blocks until the thread has written it; the flag under mu is what counts. */
-	while (read(c->efd, &count, sizeof count) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&c->mu);
-	while (!c->done) {
-		/* Cannot happen with one job at a time; wait on the fd again to be safe. */
-		pthread_mutex_unlock(&c->mu);
-		while (read(c->efd, &count, sizeof count) < 0 && errno == EINTR)
-			;
-		pthread_mutex_lock(&c->mu);
-	}
-	int rc = c->rc;
-	snprintf(err, errlen, "%s", c->err);
-	c->done = false;
-	pthread_mutex_unlock(&c->mu);
+	if (!c->here)
+		worker_finish(c->w);
+	c->here = false;
 	c->busy = false;
-	return rc;
+	snprintf(err, errlen, "%s", c->err);
+	return c->rc;
 }

@@ -1,39 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * compiler: picture compiles on their own thread (see compiler.h). The
- * same hand-off as committer.c: the main thread fills the job under mu and
- * signals cv; the thread compiles, stores the pictures under mu and writes
- * the eventfd, which the main thread polls. The mutex orders the memory
- * (the snapshot going in, the pictures coming out); the eventfd only
- * wakes. The thread touches nothing but the job: the snapshot it owns
- * while it runs, the areas (constant), the pictures it makes.
+ * compiler: picture compiles on their own thread (see compiler.h), one job
+ * at a time through a worker (worker.h), as the committer's commits: the
+ * main thread hands over the snapshot, the thread compiles and stores the
+ * pictures, and the worker's eventfd wakes the main thread. The thread
+ * touches nothing but the job: the snapshot it owns while it runs, the
+ * areas (constant), the pictures it makes.
  */
-#define _GNU_SOURCE /* pthread_setname_np */
 #include "compiler.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
 
 #include "picture.h"
+#include "worker.h"
 
-/* The compile thread's nice value (0..19; higher yields more to the hub's other threads). */
+/*
+ * The compile thread's nice value (0..19; higher yields more to the hub's
+ * other threads). A compile can wait; acknowledgements cannot: on a small
+ * machine its half second of merging would take a core from the threads
+ * that receive, commit and acknowledge.
+ */
 #define COMPILER_NICE 10
 
 struct compiler {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int efd;
-	bool stop;
-	bool queued; /* a job waits for the thread (under mu) */
-	bool done;   /* the job has ended (under mu) */
-	bool busy;   /* main thread's view: started and not finished */
+	struct worker *w;
 	/* the job */
 	struct picture_snapshot *snap;
 	const char *const *areas;
@@ -45,52 +37,14 @@ struct compiler {
 	char err[256];
 };
 
-static void *
-compiler_main(void *arg)
+/* On the worker's thread: the job in, the result out (worker.h orders the memory). */
+static void
+compiler_job(void *arg)
 {
 	struct compiler *c = arg;
-	pthread_setname_np(pthread_self(), "esthub-picture"); /* for top -H and perf */
-	/*
-	 * A compile can wait; acknowledgements cannot. On a small machine the
-	 * compile's half second of merging would take a core from the threads
-	 * that receive, commit and acknowledge, so it runs at a lower priority
-	 * (Linux: a thread's nice value is its own). Failing leaves it at the
-	 * hub's own priority, which only costs latency.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), COMPILER_NICE);
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (!c->queued && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (!c->queued)
-			break;
-		c->queued = false;
-		/* The job's fields are not written again until it is finished: read them unlocked.
-		 */
-		pthread_mutex_unlock(&c->mu);
-		Est__V1__Picture *out[PICTURE_MAX_AREAS + 1];
-		char err[sizeof c->err] = "";
-		int rc = picture_compile_snapshot(c->snap, c->areas, c->n_areas, c->now, out, err,
-		                                  sizeof err);
-		pthread_mutex_lock(&c->mu);
-		memcpy(c->out, out, (c->n_areas + 1) * sizeof *out);
-		c->rc = rc;
-		memcpy(c->err, err, sizeof err);
-		c->done = true;
-		/*
-		 * Woken after unlocking: this thread runs at a lower priority, and
-		 * preempted between the wake-up and the unlock it would keep the
-		 * main thread waiting on mu in compiler_finish.
-		 */
-		pthread_mutex_unlock(&c->mu);
-		uint64_t one = 1;
-		/* Cannot fail short of a bad fd; a lost wake-up would show as a hang in tests. */
-		while (write(c->efd, &one, sizeof one) < 0 && errno == EINTR)
-			;
-		pthread_mutex_lock(&c->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
+	c->err[0] = '\0';
+	c->rc = picture_compile_snapshot(c->snap, c->areas, c->n_areas, c->now, c->out, c->err,
+	                                 sizeof c->err);
 }
 
 struct compiler *
@@ -101,22 +55,8 @@ compiler_new(char *err, size_t errlen)
 		snprintf(err, errlen, "compiler: out of memory");
 		return NULL;
 	}
-	c->efd = eventfd(0, EFD_CLOEXEC);
-	if (c->efd < 0) {
-		snprintf(err, errlen, "compiler: cannot make an eventfd: %s", strerror(errno));
-		free(c);
-		return NULL;
-	}
-	int rc = pthread_mutex_init(&c->mu, NULL);
-	if (rc == 0 && (rc = pthread_cond_init(&c->cv, NULL)) != 0)
-		pthread_mutex_destroy(&c->mu);
-	if (rc == 0 && (rc = pthread_create(&c->thread, NULL, compiler_main, c)) != 0) {
-		pthread_cond_destroy(&c->cv);
-		pthread_mutex_destroy(&c->mu);
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "compiler: cannot start its thread: %s", strerror(rc));
-		close(c->efd);
+	c->w = worker_new("esthub-picture", COMPILER_NICE, compiler_job, c, err, errlen);
+	if (c->w == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -129,7 +69,7 @@ compiler_destroy(struct compiler **cp)
 	if (cp == NULL || *cp == NULL)
 		return;
 	struct compiler *c = *cp;
-	if (c->busy) {
+	if (worker_busy(c->w)) {
 		Est__V1__Picture *out[PICTURE_MAX_AREAS + 1];
 		char err[256];
 		size_t n = c->n_areas;
@@ -138,14 +78,7 @@ compiler_destroy(struct compiler **cp)
 				picture_free(&out[i]);
 		}
 	}
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
-	close(c->efd);
+	worker_destroy(&c->w);
 	free(c);
 	*cp = NULL;
 }
@@ -153,52 +86,33 @@ compiler_destroy(struct compiler **cp)
 int
 compiler_fd(const struct compiler *c)
 {
-	return c->efd;
+	return worker_fd(c->w);
 }
 
 bool
 compiler_busy(const struct compiler *c)
 {
-	return c->busy;
+	return worker_busy(c->w);
 }
 
 void
 compiler_start(struct compiler *c, struct picture_snapshot *s, const char *const *areas,
                size_t n_areas, int64_t now)
 {
-	pthread_mutex_lock(&c->mu);
 	c->snap = s;
 	c->areas = areas;
 	c->n_areas = n_areas <= PICTURE_MAX_AREAS ? n_areas : PICTURE_MAX_AREAS;
 	c->now = now;
-	c->done = false;
-	c->queued = true;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	c->busy = true;
+	worker_start(c->w);
 }
 
 int
 compiler_finish(struct compiler *c, Est__V1__Picture **out, char *err, size_t errlen)
 {
-	uint64_t count;
-	/* Blocks until the thread has written it; the flag under mu is what counts. */
-	while (read(c->efd, &count, sizeof count) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&c->mu);
-	while (!c->done) {
-		/* Cannot happen with one job at a time; wait on the fd again to be safe. */
-		pthread_mutex_unlock(&c->mu);
-		while (read(c->efd, &count, sizeof count) < 0 && errno == EINTR)
-			;
-		pthread_mutex_lock(&c->mu);
-	}
+	worker_finish(c->w);
 	int rc = c->rc;
 	memcpy(out, c->out, (c->n_areas + 1) * sizeof *out);
 	snprintf(err, errlen, "%s", c->err);
 	picture_snapshot_destroy(&c->snap);
-	c->done = false;
-	pthread_mutex_unlock(&c->mu);
-	c->busy = false;
 	return rc;
 }
