@@ -673,6 +673,19 @@ pack_content(Est__V1__Picture *p, size_t *len)
 	return buf;
 }
 
+/* Removes the store at path (and its WAL and shared memory) and its directory dir. */
+static void
+remove_store(const char *dir, const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[160];
+		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static void
 test_picture_from_log(void **state)
 {
@@ -720,13 +733,7 @@ test_picture_from_log(void **state)
 	picture_store_destroy(&b);
 	picture_store_destroy(&direct);
 	log_close(&lg);
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	remove_store(dir, path);
 }
 
 /* Logs fx[0..n) as report entries; they get seqs first_seq, first_seq + 1, ... */
@@ -814,13 +821,7 @@ test_picture_store_hash_collision_log(void **state)
 	free_all(out);
 	picture_store_destroy(&ps);
 	log_close(&lg);
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	remove_store(dir, path);
 }
 
 /* --- trend and area ranks ------------------------------------------------------ */
@@ -1240,13 +1241,7 @@ test_picture_store_horizon(void **state)
 	picture_store_destroy(&full);
 	picture_store_destroy(&h);
 	log_close(&lg);
-	static const char *const suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	remove_store(dir, path);
 }
 
 /* Adds n reports of org to ps at seq first.. at one place in Hageby on 18 November, a minute apart.
