@@ -532,7 +532,7 @@ scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t
 	/* Another subscriber may have been sent it already: its frame and its group. */
 	struct cached *c = &st->f->read[seq % FEED_READ_ENTRIES];
 	bool kept = c->seq == seq;
-	int group = kept || body == NULL ? c->group : stored_group(topic, body, body_len);
+	int group = kept ? c->group : body != NULL ? stored_group(topic, body, body_len) : 0;
 	if (body != NULL && wants(st->f, s, st->who, topic, group)) {
 		size_t len;
 		uint8_t *frame = kept ? NULL : entry_frame(body, body_len, hash, &len);

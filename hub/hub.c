@@ -730,6 +730,14 @@ compile_publish(struct hub *h, const struct compile_job *job, Est__V1__Picture *
 	return rc;
 }
 
+/* Says why a scheduled or live picture was not made (estctl's hear it in their reply). */
+static void
+compile_failed(const struct compile_job *job, const char *msg)
+{
+	diag_say("pictures: the %s picture of %s failed: %s",
+	         job->kind == COMPILE_WEEK ? "scheduled" : "live", job->week, msg);
+}
+
 /* Answers the control request that waits for its compile (estctl picture compile). */
 static void
 compile_reply(struct hub *h, bool ok, uint64_t *seqs, size_t n_seqs, char *msg)
@@ -767,8 +775,7 @@ compile_done(struct hub *h)
 	if (job.kind == COMPILE_CTL)
 		compile_reply(h, rc == 0, seqs, n_seqs, msg);
 	else if (rc != 0)
-		diag_say("pictures: the %s picture of %s failed: %s",
-		         job.kind == COMPILE_WEEK ? "scheduled" : "live", job.week, msg);
+		compile_failed(&job, msg);
 
 	if (h->ctl_waiting.kind == COMPILE_CTL) {
 		job = h->ctl_waiting;
@@ -827,8 +834,7 @@ picture_timer(struct hub *h)
 		return;
 	job.kind = due == SCHEDULE_WEEK ? COMPILE_WEEK : COMPILE_LIVE;
 	if (compile_begin(h, &job, msg, sizeof msg) != 0)
-		diag_say("pictures: the %s picture of %s failed: %s",
-		         due == SCHEDULE_WEEK ? "scheduled" : "live", job.week, msg);
+		compile_failed(&job, msg);
 }
 
 static void

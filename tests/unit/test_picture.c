@@ -736,29 +736,36 @@ test_picture_from_log(void **state)
 	remove_store(dir, path);
 }
 
+/* Logs r of org as an AREA/reports entry, which must be accepted; returns its seq. */
+static uint64_t
+log_report(struct log *lg, const char *org, const char *area, Est__V1__Report *r)
+{
+	Est__V1__LogEntry entry;
+	struct log_item item;
+	char topic[64], err[256];
+	est__v1__log_entry__init(&entry);
+	snprintf(topic, sizeof topic, "%s/reports", area);
+	entry.org = (char *)(uintptr_t)org;
+	entry.topic = topic;
+	entry.body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
+	entry.report = r;
+	memset(&item, 0, sizeof item);
+	item.entry = &entry;
+	if (log_append(lg, &item, 1, NOW, err, sizeof err) != 0)
+		fail_msg("log_append: %s", err);
+	assert_int_equal(item.status, EST__V1__STATUS__STATUS_ACCEPTED);
+	return item.seq;
+}
+
 /* Logs fx[0..n) as report entries; they get seqs first_seq, first_seq + 1, ... */
 static void
 append_reports(struct log *lg, const struct fx *fx, size_t n, uint64_t first_seq)
 {
-	char err[256];
 	for (size_t i = 0; i < n; i++) {
-		Est__V1__LogEntry entry;
 		Est__V1__Report report;
 		Est__V1__Position pos;
-		struct log_item item;
-		char topic[64];
-		est__v1__log_entry__init(&entry);
 		report_from(&fx[i], &report, &pos);
-		snprintf(topic, sizeof topic, "%s/reports", fx[i].area);
-		entry.org = (char *)(uintptr_t)fx[i].org;
-		entry.topic = topic;
-		entry.body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
-		entry.report = &report;
-		memset(&item, 0, sizeof item);
-		item.entry = &entry;
-		if (log_append(lg, &item, 1, NOW, err, sizeof err) != 0)
-			fail_msg("log_append: %s", err);
-		assert_int_equal(item.seq, first_seq + i);
+		assert_int_equal(log_report(lg, fx[i].org, fx[i].area, &report), first_seq + i);
 	}
 }
 
@@ -1087,12 +1094,10 @@ hz_report(struct log *lg, uint64_t *x, unsigned k, uint32_t rev, struct picture_
 	static const char *const orgs[] = {"police", "municipality", "housing"};
 	static const char *const places[] = {"", "", "Hageby torg", "hageby  Torg", "Kvarngatan 2"};
 	static const int cats[] = {GATH, VAND, UPCO, EST__V1__CATEGORY__CATEGORY_DISORDER};
-	char sid[16], topic[64], err[256];
+	char sid[16];
 	struct fx f = {0};
 	Est__V1__Report r;
 	Est__V1__Position pos;
-	Est__V1__LogEntry entry;
-	struct log_item item;
 	snprintf(sid, sizeof sid, "h%u", k);
 	f.org = orgs[k % 3];
 	f.sid = sid;
@@ -1110,19 +1115,9 @@ hz_report(struct log *lg, uint64_t *x, unsigned k, uint32_t rev, struct picture_
 		r.ends_at =
 		    r.starts_at + (int64_t)(lcg(x) % 5 == 0 ? lcg(x) % (60 * HZ_DAY) : 7200);
 	}
-	est__v1__log_entry__init(&entry);
-	snprintf(topic, sizeof topic, "%s/reports", f.area);
-	entry.org = (char *)(uintptr_t)f.org;
-	entry.topic = topic;
-	entry.body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
-	entry.report = &r;
-	memset(&item, 0, sizeof item);
-	item.entry = &entry;
-	if (log_append(lg, &item, 1, NOW, err, sizeof err) != 0)
-		fail_msg("log_append: %s", err);
-	assert_int_equal(item.status, EST__V1__STATUS__STATUS_ACCEPTED);
+	uint64_t seq = log_report(lg, f.org, f.area, &r);
 	for (size_t i = 0; i < n_ps; i++)
-		assert_int_equal(picture_store_add(ps[i], item.seq, f.org, NULL, &r), 0);
+		assert_int_equal(picture_store_add(ps[i], seq, f.org, NULL, &r), 0);
 }
 
 /* Whether a and b compile week (with set's measures, may be NULL) into the same bytes. */
