@@ -227,8 +227,9 @@ static void
 send_status(struct feed *f, struct sub *s, bool ok, const char *message, uint64_t head,
             bool caught_up)
 {
-	Est__V1__FeedStatus st = EST__V1__FEED_STATUS__INIT;
+	Est__V1__FeedStatus st;
 	Est__V1__FeedEvent ev = EST__V1__FEED_EVENT__INIT;
+	est__v1__feed_status__init(&st); /* the INIT macro casts const away (-Wcast-qual) */
 	st.ok = ok;
 	st.message = (char *)(uintptr_t)message;
 	st.head_seq = head;

@@ -28,7 +28,7 @@ diag_set_verbose(int on)
 	verbose = on;
 }
 
-static void
+__attribute__((format(printf, 1, 0))) static void
 vsay(const char *fmt, va_list ap)
 {
 	char line[2048];

@@ -113,7 +113,8 @@ static int
 add(struct fixture *f, const char *source_id, uint32_t revision, const char *description,
     bool own_revision, int64_t *id, uint32_t *sent_revision)
 {
-	Est__V1__Report r = EST__V1__REPORT__INIT;
+	Est__V1__Report r;
+	est__v1__report__init(&r);
 	char sid[64], desc[64];
 	snprintf(sid, sizeof sid, "%s", source_id);
 	snprintf(desc, sizeof desc, "%s", description);
@@ -278,7 +279,8 @@ static void
 test_rollback_leaves_nothing(void **state)
 {
 	struct fixture *f = *state;
-	Est__V1__Report r = EST__V1__REPORT__INIT;
+	Est__V1__Report r;
+	est__v1__report__init(&r);
 	char sid[] = "a";
 	int64_t id;
 	r.source_id = sid;
@@ -308,7 +310,8 @@ test_cap_refuses_whole_file(void **state)
 	assert_int_equal(outbox_begin(f->ob), OUTBOX_OK);
 	int rc = OUTBOX_OK;
 	for (int i = 0; i < 3 && rc == OUTBOX_OK; i++) {
-		Est__V1__Report r = EST__V1__REPORT__INIT;
+		Est__V1__Report r;
+		est__v1__report__init(&r);
 		char sid[16];
 		snprintf(sid, sizeof sid, "b%d", i);
 		r.source_id = sid;
@@ -462,7 +465,8 @@ static const char v1_schema[] =
 static void
 write_old_outbox(const char *path, int version)
 {
-	Est__V1__Report r = EST__V1__REPORT__INIT;
+	Est__V1__Report r;
+	est__v1__report__init(&r);
 	uint8_t buf[128];
 	char sql[2048];
 	sqlite3 *db = NULL;

@@ -117,8 +117,7 @@ static const char *const misses[] = {
     "E4 vid Norrköping, RV 51 och väg 209",
     "v47 och vecka 48",
     "1 500 kr och 12 000 kronor",
-    "1\xe2\x80\xaf"
-    "500 kr",
+    "1\u202f500 kr", /* a narrow no-break space between the digit groups */
     "602 23 Norrköping",
     "postnummer 60223",
     "8112189875",    /* Luhn fails, and no trunk 0 */
