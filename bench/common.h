@@ -13,6 +13,7 @@
 #ifndef ESTHUB_BENCH_COMMON_H
 #define ESTHUB_BENCH_COMMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +36,9 @@ void bench_sleep_ns(int64_t ns);
  * 0 timed out, -1 on a socket error.
  */
 int bench_wait_readable(void *sock, int64_t timeout_ns);
+/* Waits of bench_wait_readable that found an answer no wake-up had announced. */
+extern atomic_ulong bench_missed_wakeups;
+#define BENCH_WAIT_SLICE_NS 5000000LL
 
 /* --- samples ------------------------------------------------------------- */
 

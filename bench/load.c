@@ -505,7 +505,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	printf("bench-load: label=%s target=%s mode=%s senders=%ld window=%ld rate=%.0f "
 	       "bytes=%zu sent=%" PRIu64 " acked=%" PRIu64 " in_window=%" PRIu64
 	       " rejected=%" PRIu64 " lost=%" PRIu64 " strays=%" PRIu64 " slipped=%" PRIu64
-	       " blocked=%" PRIu64
+	       " blocked=%" PRIu64 " missed_wakeups=%lu"
 	       " seconds=%.3f per_s=%.1f samples=%zu p50_us=%u p99_us=%u max_us=%u"
 	       " client_cpu_us=%.1f error=\"%s\"\n",
 	       o->label, o->redis_port > 0 ? "redis" : "zmq", mode_name(o->mode), o->senders,
@@ -513,7 +513,8 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	       : o->mode == MODE_WAIT ? 1
 	                              : 0,
 	       o->mode == MODE_RATE ? o->rate : 0.0, bench_payload_size(&s[0].pl), sent, acked,
-	       in_window, rejected, lost, strays, slipped, blocked, seconds, per_s, all.n,
+	       in_window, rejected, lost, strays, slipped, blocked,
+	       atomic_load(&bench_missed_wakeups), seconds, per_s, all.n,
 	       bench_samples_pct(&all, 50), bench_samples_pct(&all, 99),
 	       bench_samples_pct(&all, 100), sent ? cpu_us() / (double)sent : 0.0, error);
 	fflush(stdout);

@@ -264,18 +264,27 @@ stop_ingest_servers() {
 # cpu_ticks PID: the process's CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# machine_ticks: "steal total" of the whole machine so far, in clock ticks: the time the
+# host ran something else while this machine's CPUs had work (a virtual machine's vCPUs
+# held back), and all time.
+machine_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
+
 # load METRIC REP SERVER-PID BENCH-LOAD-ARGS...: one bench-load run, recorded, with the
 # server's CPU time per answered message.
 load() {
-	local metric=$1 rep=$2 server=$3 line c0 c1 acked
+	local metric=$1 rep=$2 server=$3 line c0 c1 acked m0 m1
 	shift 3
 	next_tag
 	sleep "$PAUSE_S"
 	c0=$(cpu_ticks "$server")
+	m0=$(machine_ticks)
 	run load "$B/bench-load" --label "$metric" --tag "$TAG" --timeout 30 "$@"
+	m1=$(machine_ticks)
 	c1=$(cpu_ticks "$server")
 	line=$(grep '^bench-load:' "$WORK/load.out" | tail -1 || true)
-	echo "rep $rep $line server_cpu_ticks=$((c1 - c0))" >>"$WORK/raw.txt"
+	echo "rep $rep $line server_cpu_ticks=$((c1 - c0)) machine_steal_ticks=$((${m1% *} - ${m0% *}))" >>"$WORK/raw.txt"
+	record "$metric.steal_pct" "$rep" "$(awk -v s=$((${m1% *} - ${m0% *})) -v t=$((${m1#* } - ${m0#* })) \
+		'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')"
 	if [ -z "$line" ]; then
 		record "$metric.fail" "$rep" 1
 		say "$metric rep $rep: no result ($(tail -c 300 "$WORK/load.err"))"
@@ -292,7 +301,7 @@ load() {
 	[ "${acked:-0}" -gt 0 ] &&
 		record "$metric.cpu_us" "$rep" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$acked" \
 			'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
-	say "$metric rep $rep: $(field "$line" per_s)/s p50 $(field "$line" p50_us) us p99 $(field "$line" p99_us) us lost $(field "$line" lost) rejected $(field "$line" rejected) blocked $(field "$line" blocked)"
+	say "$metric rep $rep: $(field "$line" per_s)/s p50 $(field "$line" p50_us) us p99 $(field "$line" p99_us) us lost $(field "$line" lost) rejected $(field "$line" rejected) blocked $(field "$line" blocked) missed wake-ups $(field "$line" missed_wakeups)"
 }
 
 ingest() {

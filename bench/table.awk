@@ -192,6 +192,11 @@ END {
 	       stat("window.redis.cpu_us", 1), stat("window.ceiling.cpu_us", 1)
 	printf "| server CPU per report, µs, 10,000/s paced | %s | %s | %s | |\n",
 	       stat("rate.hub.cpu_us", 1), stat("rate.ref.cpu_us", 1), stat("rate.redis.cpu_us", 1)
+	printf "| CPU time the host took from this machine (steal, %% of all), 4 × 100 | %s | %s | %s | ceiling %s |\n",
+	       stat("window.hub.steal_pct", 1), stat("window.ref.steal_pct", 1),
+	       stat("window.redis.steal_pct", 1), stat("window.ceiling.steal_pct", 1)
+	printf "| CPU time the host took (steal, %%), 10,000/s paced | %s | %s | %s | |\n",
+	       stat("rate.hub.steal_pct", 1), stat("rate.ref.steal_pct", 1), stat("rate.redis.steal_pct", 1)
 	printf "| load generator CPU per message, µs, 4 × 100 | %s | %s | %s | ceiling %s |\n",
 	       stat("window.hub.client_cpu_us", 1), stat("window.ref.client_cpu_us", 1),
 	       stat("window.redis.client_cpu_us", 1), stat("window.ceiling.client_cpu_us", 1)
