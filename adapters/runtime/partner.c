@@ -5,7 +5,13 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "runtime/mapping.h"
+
+/* Longest partner value quoted back in a reason (partner_echo). */
+#define PARTNER_ECHO_MAX 40
 
 /* The file as jansson reads it: capped, without a byte order mark. */
 struct source {
@@ -114,4 +120,150 @@ partner_text_multi_line(char *s)
 		*w++ = c;
 	}
 	*w = '\0';
+}
+
+/* ---- One item on its way to a report ---- */
+
+int
+partner_rec_emit(const struct format_input *input, uint64_t index, const json_t *o,
+                 partner_translate_fn translate, bool *no_memory)
+{
+	struct partner_rec rec;
+	memset(&rec, 0, sizeof rec);
+	est__v1__report__init(&rec.r);
+	est__v1__position__init(&rec.pos);
+	rec.kind = FORMAT_REPORT;
+	if (json_is_object(o))
+		translate(&rec, input, o);
+	else
+		partner_fail(&rec, NULL, "not a JSON object");
+	int rc = 0;
+	*no_memory = rec.no_memory;
+	if (!rec.no_memory) {
+		struct format_record out = {
+		    .kind = rec.kind, .record = index, .field = rec.field, .reason = rec.reason};
+		if (rec.kind == FORMAT_REPORT)
+			out.report = &rec.r;
+		else if (rec.r.source_id[0] != '\0')
+			out.source_id = rec.r.source_id;
+		rc = input->emit(input->arg, &out);
+	}
+	for (size_t i = 0; i < rec.n_owned; i++)
+		free(rec.owned[i]);
+	return rc;
+}
+
+int
+partner_fail(struct partner_rec *rec, const char *field, const char *reason)
+{
+	rec->kind = FORMAT_ERROR;
+	rec->field = field;
+	rec->reason = reason;
+	return -1;
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *
+partner_keep(struct partner_rec *rec, const char *s)
+{
+	while (is_blank(*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && is_blank(s[n - 1]))
+		n--;
+	char *c = rec->n_owned < PARTNER_OWNED ? malloc(n + 1) : NULL;
+	if (c == NULL) {
+		rec->no_memory = true;
+		return NULL;
+	}
+	memcpy(c, s, n);
+	c[n] = '\0';
+	rec->owned[rec->n_owned++] = c;
+	return c;
+}
+
+int
+partner_member_text(struct partner_rec *rec, const json_t *o, const char *key, const char *field,
+                    const char **out)
+{
+	const json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return partner_fail(rec, field, "not a string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return partner_fail(rec, field, "holds a NUL character");
+	*out = json_string_value(v);
+	return 0;
+}
+
+const char *
+partner_echo(struct partner_rec *rec, const char *what, const char *value)
+{
+	if (strlen(value) <= PARTNER_ECHO_MAX && strpbrk(value, "\r\n\t") == NULL)
+		snprintf(rec->why, sizeof rec->why, "%s \"%s\"", what, value);
+	else
+		snprintf(rec->why, sizeof rec->why, "%s this value", what);
+	return rec->why;
+}
+
+int
+partner_rec_id(struct partner_rec *rec, const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	if (v == NULL || json_is_null(v))
+		return partner_fail(rec, key, "missing");
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return partner_fail(rec, key, "a negative number");
+		snprintf(rec->number, sizeof rec->number, "%" JSON_INTEGER_FORMAT,
+		         json_integer_value(v));
+		rec->r.source_id = rec->number;
+		return 0;
+	}
+	if (json_is_real(v))
+		return partner_fail(rec, key, "not a whole number");
+	if (!json_is_string(v))
+		return partner_fail(rec, key, "not a string or a whole number");
+	const char *s;
+	if (partner_member_text(rec, o, key, key, &s) != 0)
+		return -1;
+	char *id = partner_keep(rec, s);
+	if (id == NULL)
+		return -1;
+	partner_text_one_line(id);
+	if (id[0] == '\0')
+		return partner_fail(rec, key, "missing");
+	rec->r.source_id = id;
+	return 0;
+}
+
+int
+partner_rec_category(struct partner_rec *rec, const struct mapping *map, const json_t *o,
+                     const char *key)
+{
+	const char *code, *sub = "";
+	Est__V1__Category category = EST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+	if (partner_member_text(rec, o, key, key, &code) != 0)
+		return -1;
+	if (code == NULL || code[0] == '\0')
+		return partner_fail(rec, key, "missing");
+	enum mapping_action a = mapping_lookup(map, code, &category, &sub);
+	if (a == MAP_SKIP) {
+		rec->kind = FORMAT_SKIPPED;
+		rec->reason = partner_echo(rec, "not EST's business by the mapping rule for", code);
+		return -1;
+	}
+	if (a != MAP_REPORT)
+		return partner_fail(rec, key, partner_echo(rec, "no mapping rule for", code));
+	rec->r.category = category;
+	snprintf(rec->sub, sizeof rec->sub, "%s", sub);
+	rec->r.subcategory = rec->sub;
+	return 0;
 }

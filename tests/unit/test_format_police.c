@@ -211,7 +211,7 @@ static const struct {
     {"{" AT ", 'type': 'Bråk', " GPS "}", "11 error - id: missing"},
     {"{'id': 1.5, " AT ", 'type': 'Bråk', " GPS "}", "12 error - id: not a whole number"},
     {"{'id': {'a': 1}, " AT ", 'type': 'Bråk', " GPS "}",
-     "13 error - id: not a number or a string"},
+     "13 error - id: not a string or a whole number"},
     {"42", "14 error - -: not a JSON object"},
     {"{'id': 512355, " AT ", 'type': 'Bråk', 'location': {'gps': '58.5,16.1,3'}}",
      "15 error 512355 location.gps: not \"lat,lon\" in degrees"},
