@@ -227,6 +227,10 @@ static const struct {
                                        "'description': 'Ungdomar i trapphuset\\nsent.', " WHERE "}",
      "16 report HB-16 rev=1795466400 gathering/stairwell area= at=2026-11-23T20:40:00Z "
      "pos=58.5671,16.1899"},
+    {"{'service_request_id': 17.5, 'service_code': 'KLOTTER', " AT ", " WHERE "}",
+     "17 error - service_request_id: not a whole number"},
+    {"{'service_request_id': -18, 'service_code': 'KLOTTER', " AT ", " WHERE "}",
+     "18 error - service_request_id: a negative number"},
 };
 
 #define N_REQUESTS (sizeof requests / sizeof requests[0])
