@@ -20,159 +20,34 @@
 #include <cmocka.h>
 
 #include "runtime/format.h"
-#include "runtime/geo.h"
 #include "runtime/mapping.h"
+#include "support/format_check.h"
 #include "wire/timefmt.h"
-
-#define MAX_SEEN 32
-
-/* What the translator said, one rendered line a record, and the texts of each report. */
-struct seen {
-	size_t n;
-	char line[MAX_SEEN][320];
-	char place[MAX_SEEN][128];
-	char description[MAX_SEEN][256];
-	char role[MAX_SEEN][64];
-	int stop_at; /* emit answers 7 at this record (1-based count); 0 never */
-};
-
-struct fixture {
-	struct mapping *map;
-	struct geo *geo;
-};
 
 static int
 setup(void **state)
 {
-	char err[256];
-	struct fixture *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	f->map = mapping_default("municipality-csv");
-	assert_non_null(f->map);
+	fixture_setup(state, "municipality-csv", "v47.csv");
 	/* The table an administrator would extend: a kategori/underkategori rule and a skip. */
+	struct fixture *f = *state;
+	char err[256];
 	assert_int_equal(
 	    mapping_add(f->map, "Skadegörelse/klotter", "vandalism/graffiti", err, sizeof err), 0);
 	assert_int_equal(mapping_add(f->map, "Hittegods", "skip", err, sizeof err), 0);
-	f->geo = geo_new(err, sizeof err);
-	if (f->geo == NULL)
-		fail_msg("geo_new: %s", err);
-	*state = f;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	mapping_destroy(&f->map);
-	geo_destroy(&f->geo);
-	free(f);
-	return 0;
-}
-
-static void
-utc(int64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static const char *
-category_name(int v)
-{
-	const ProtobufCEnumValue *e =
-	    protobuf_c_enum_descriptor_get_value(&est__v1__category__descriptor, v);
-	return e ? e->name + strlen("CATEGORY_") : "?";
-}
-
-/* One report as a line: what the tables below expect. */
-static void
-render_report(uint64_t record, const Est__V1__Report *r, char *out, size_t outlen)
-{
-	char at[32], extra[160] = "", t[32];
-	size_t n = 0;
-	utc(r->observed_at, at, sizeof at);
-	if (r->position)
-		n += (size_t)snprintf(extra + n, sizeof extra - n, " pos=%.4f,%.4f",
-		                      r->position->lat, r->position->lon);
-	if (r->people_count)
-		n += (size_t)snprintf(extra + n, sizeof extra - n, " people=%u", r->people_count);
-	if (r->severity)
-		n += (size_t)snprintf(extra + n, sizeof extra - n, " sev=%u", r->severity);
-	if (r->starts_at) {
-		utc(r->starts_at, t, sizeof t);
-		n += (size_t)snprintf(extra + n, sizeof extra - n, " starts=%s", t);
-	}
-	if (r->ends_at) {
-		utc(r->ends_at, t, sizeof t);
-		snprintf(extra + n, sizeof extra - n, " ends=%s", t);
-	}
-	char cat[32];
-	snprintf(cat, sizeof cat, "%s", category_name(r->category));
-	for (char *p = cat; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p + 32);
-	snprintf(out, outlen, "%llu report %s rev=%u %s/%s area=%s at=%s%s%s",
-	         (unsigned long long)record, r->source_id, r->revision, cat, r->subcategory,
-	         r->area, at, extra, r->withdrawn ? " withdrawn" : "");
-}
-
-static int
-remember(void *arg, const struct format_record *rec)
-{
-	struct seen *s = arg;
-	assert_true(s->n < MAX_SEEN);
-	char *out = s->line[s->n];
-	size_t outlen = sizeof s->line[0];
-	const char *id = rec->source_id ? rec->source_id : "-";
-	switch (rec->kind) {
-	case FORMAT_REPORT:
-		assert_non_null(rec->report);
-		render_report(rec->record, rec->report, out, outlen);
-		snprintf(s->place[s->n], sizeof s->place[0], "%s", rec->report->place);
-		snprintf(s->description[s->n], sizeof s->description[0], "%s",
-		         rec->report->description);
-		snprintf(s->role[s->n], sizeof s->role[0], "%s", rec->report->reporter_role);
-		break;
-	case FORMAT_ERROR:
-		snprintf(out, outlen, "%llu error %s %s: %s", (unsigned long long)rec->record, id,
-		         rec->field ? rec->field : "-", rec->reason);
-		break;
-	case FORMAT_SKIPPED:
-		snprintf(out, outlen, "%llu skipped %s %s", (unsigned long long)rec->record, id,
-		         rec->reason);
-		break;
-	case FORMAT_MEASURE: /* this format carries no measure updates */
-		fail_msg("record %llu: a measure update", (unsigned long long)rec->record);
-	}
-	s->n++;
-	return s->stop_at != 0 && (int)s->n == s->stop_at ? 7 : 0;
 }
 
 /* Runs the translator over text (len bytes) as a file. Its return value. */
 static int
 translate(struct fixture *f, const char *text, size_t len, struct seen *s, char *err, size_t errlen)
 {
-	FILE *in = tmpfile();
-	assert_non_null(in);
-	assert_int_equal(fwrite(text, 1, len, in), len);
-	rewind(in);
-	const struct format *fmt = format_find("municipality-csv");
-	assert_non_null(fmt);
-	struct format_input input = {
-	    .in = in, .name = "v47.csv", .emit = remember, .arg = s, .map = f->map, .geo = f->geo};
-	err[0] = '\0';
-	int rc = fmt->read(&input, err, errlen);
-	fclose(in);
-	return rc;
+	return fixture_translate(f, text, len, false, s, err, errlen);
 }
 
 struct csv_case {
 	const char *name;
 	const char *text;
-	const char *want[MAX_SEEN]; /* the records, in order; NULL ends */
+	const char *want[SEEN_MAX]; /* the records, in order; NULL ends */
 };
 
 static const struct csv_case cases[] = {
@@ -327,7 +202,7 @@ test_cases(void **state)
 		if (rc != 0)
 			fail_msg("%s: read returned %d: %s", cases[c].name, rc, err);
 		size_t want = 0;
-		while (want < MAX_SEEN && cases[c].want[want])
+		while (want < SEEN_MAX && cases[c].want[want])
 			want++;
 		for (size_t i = 0; i < s.n && i < want; i++)
 			if (strcmp(s.line[i], cases[c].want[i]) != 0)
@@ -539,14 +414,14 @@ main(void)
 {
 	timefmt_init();
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_cases, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_texts, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_needs_table, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_needs_stockholm, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_long_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cases, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_texts, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_refused, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_stop, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_needs_table, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_needs_stockholm, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_long_file, setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_caps, setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
