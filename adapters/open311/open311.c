@@ -151,13 +151,6 @@ request_translate(struct partner_rec *rec, const struct format_input *input, con
 	       request_position(rec, o) || request_texts(rec, o));
 }
 
-/* Translates and emits the request at index (from 1) (partner_item_fn). */
-static int
-request_emit(const struct format_input *input, uint64_t index, const json_t *o, bool *no_memory)
-{
-	return partner_rec_emit(input, index, o, request_translate, no_memory);
-}
-
 static int
 open311_read(const struct format_input *input, char *err, size_t errlen)
 {
@@ -165,7 +158,8 @@ open311_read(const struct format_input *input, char *err, size_t errlen)
 		snprintf(err, errlen, "open311 needs a mapping table and geography");
 		return -1;
 	}
-	return partner_json_each(input, not_open311, "service requests", request_emit, err, errlen);
+	return partner_json_each(input, not_open311, "service requests", request_translate, err,
+	                         errlen);
 }
 
 const struct format format_open311 = {

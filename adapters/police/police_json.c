@@ -189,13 +189,6 @@ event_translate(struct partner_rec *rec, const struct format_input *input, const
 	       event_summary_text(rec, o));
 }
 
-/* Translates and emits the event at index (from 1) (partner_item_fn). */
-static int
-event_emit(const struct format_input *input, uint64_t index, const json_t *o, bool *no_memory)
-{
-	return partner_rec_emit(input, index, o, event_translate, no_memory);
-}
-
 static int
 police_read(const struct format_input *input, char *err, size_t errlen)
 {
@@ -203,7 +196,7 @@ police_read(const struct format_input *input, char *err, size_t errlen)
 		snprintf(err, errlen, "police-json needs a mapping table and geography");
 		return -1;
 	}
-	return partner_json_each(input, not_police, "events", event_emit, err, errlen);
+	return partner_json_each(input, not_police, "events", event_translate, err, errlen);
 }
 
 const struct format format_police_json = {

@@ -74,9 +74,39 @@ partner_json_array(const struct format_input *input, const char *not_what, const
 	return root;
 }
 
+/* One item: a fresh record, translated, emitted, its texts freed. The emit's answer. */
+static int
+rec_emit(const struct format_input *input, uint64_t index, const json_t *o,
+         partner_translate_fn translate, bool *no_memory)
+{
+	struct partner_rec rec;
+	memset(&rec, 0, sizeof rec);
+	est__v1__report__init(&rec.r);
+	est__v1__position__init(&rec.pos);
+	rec.kind = FORMAT_REPORT;
+	if (json_is_object(o))
+		translate(&rec, input, o);
+	else
+		partner_fail(&rec, NULL, "not a JSON object");
+	int rc = 0;
+	*no_memory = rec.no_memory;
+	if (!rec.no_memory) {
+		struct format_record out = {
+		    .kind = rec.kind, .record = index, .field = rec.field, .reason = rec.reason};
+		if (rec.kind == FORMAT_REPORT)
+			out.report = &rec.r;
+		else if (rec.r.source_id[0] != '\0')
+			out.source_id = rec.r.source_id;
+		rc = input->emit(input->arg, &out);
+	}
+	for (size_t i = 0; i < rec.n_owned; i++)
+		free(rec.owned[i]);
+	return rc;
+}
+
 int
 partner_json_each(const struct format_input *input, const char *not_what, const char *items,
-                  partner_item_fn one, char *err, size_t errlen)
+                  partner_translate_fn translate, char *err, size_t errlen)
 {
 	json_t *root = partner_json_array(input, not_what, items, err, errlen);
 	if (root == NULL)
@@ -87,7 +117,7 @@ partner_json_each(const struct format_input *input, const char *not_what, const 
 	json_t *o;
 	json_array_foreach(root, i, o)
 	{
-		rc = one(input, (uint64_t)i + 1, o, &no_memory);
+		rc = rec_emit(input, (uint64_t)i + 1, o, translate, &no_memory);
 		if (no_memory) {
 			snprintf(err, errlen, "out of memory");
 			rc = -1;
@@ -123,35 +153,6 @@ partner_text_multi_line(char *s)
 }
 
 /* ---- One item on its way to a report ---- */
-
-int
-partner_rec_emit(const struct format_input *input, uint64_t index, const json_t *o,
-                 partner_translate_fn translate, bool *no_memory)
-{
-	struct partner_rec rec;
-	memset(&rec, 0, sizeof rec);
-	est__v1__report__init(&rec.r);
-	est__v1__position__init(&rec.pos);
-	rec.kind = FORMAT_REPORT;
-	if (json_is_object(o))
-		translate(&rec, input, o);
-	else
-		partner_fail(&rec, NULL, "not a JSON object");
-	int rc = 0;
-	*no_memory = rec.no_memory;
-	if (!rec.no_memory) {
-		struct format_record out = {
-		    .kind = rec.kind, .record = index, .field = rec.field, .reason = rec.reason};
-		if (rec.kind == FORMAT_REPORT)
-			out.report = &rec.r;
-		else if (rec.r.source_id[0] != '\0')
-			out.source_id = rec.r.source_id;
-		rc = input->emit(input->arg, &out);
-	}
-	for (size_t i = 0; i < rec.n_owned; i++)
-		free(rec.owned[i]);
-	return rc;
-}
 
 int
 partner_fail(struct partner_rec *rec, const char *field, const char *reason)

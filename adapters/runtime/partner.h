@@ -29,22 +29,6 @@
 json_t *partner_json_array(const struct format_input *input, const char *not_what,
                            const char *items, char *err, size_t errlen);
 
-/*
- * Translates one item of a partner's JSON array (index from 1) and emits
- * it. Returns the emit's answer; 0 with *no_memory set when out of memory.
- */
-typedef int (*partner_item_fn)(const struct format_input *input, uint64_t index, const json_t *o,
-                               bool *no_memory);
-
-/*
- * A translator's whole read for a JSON-array format: reads the array
- * (partner_json_array) and hands each item to one, in order. Returns 0 at
- * the end, the nonzero answer that stopped it, or -1 with the reason in err
- * (the file refused whole, out of memory).
- */
-int partner_json_each(const struct format_input *input, const char *not_what, const char *items,
-                      partner_item_fn one, char *err, size_t errlen);
-
 /* How many texts of one record a translator may keep (partner_keep). */
 #define PARTNER_OWNED 4
 
@@ -74,12 +58,15 @@ typedef void (*partner_translate_fn)(struct partner_rec *rec, const struct forma
                                      const json_t *o);
 
 /*
- * A partner_item_fn's work for one item: a fresh record, translate, then
- * the record emitted (the report, the error or the skip) and its texts
- * freed. Returns the emit's answer; 0 with *no_memory set when out of memory.
+ * A translator's whole read for a JSON-array format: reads the array
+ * (partner_json_array), and for each item in order a fresh record,
+ * translate, then the record emitted (the report, the error or the skip)
+ * and its texts freed. Returns 0 at the end, the nonzero answer of the emit
+ * that stopped it, or -1 with the reason in err (the file refused whole,
+ * out of memory).
  */
-int partner_rec_emit(const struct format_input *input, uint64_t index, const json_t *o,
-                     partner_translate_fn translate, bool *no_memory);
+int partner_json_each(const struct format_input *input, const char *not_what, const char *items,
+                      partner_translate_fn translate, char *err, size_t errlen);
 
 /* Marks rec refused: field (may be NULL) and reason. Returns -1. */
 int partner_fail(struct partner_rec *rec, const char *field, const char *reason);
