@@ -630,26 +630,32 @@ ext_drop(struct picture_store *ps, uint32_t i)
 	}
 }
 
-/* Report i's observed_at (see struct rec). */
+/* Report i's observed_at (see struct rec); x is its ext row when the caller has it, else NULL. */
 static int64_t
-rec_observed(const struct picture_store *ps, size_t i)
+rec_observed_in(const struct picture_store *ps, size_t i, const struct ext *x)
 {
 	int64_t t;
 	if (ps->reps[i].observed != OBS_FAR)
 		return STORE_EPOCH + ps->reps[i].observed;
 	/* A far one always has an ext row (report_fill). */
-	memcpy(&t, pool_get(&ps->pool, ext_of(ps, (uint32_t)i)->far), sizeof t);
+	memcpy(&t, pool_get(&ps->pool, (x != NULL ? x : ext_of(ps, (uint32_t)i))->far), sizeof t);
 	return t;
 }
 
-/* Report i of the store as the merge sees it. */
+static int64_t
+rec_observed(const struct picture_store *ps, size_t i)
+{
+	return rec_observed_in(ps, i, NULL);
+}
+
+/* Report i of the store as the merge sees it, given its ext row x (ext_of: NULL when none). */
 static void
-rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
+rec_expand_with(const struct picture_store *ps, size_t i, const struct ext *x,
+                struct merge_report *m)
 {
 	const struct rec *r = &ps->reps[i];
-	const struct ext *x = ext_of(ps, (uint32_t)i);
 	m->seq = r->seq;
-	m->observed_at = rec_observed(ps, i);
+	m->observed_at = rec_observed_in(ps, i, x);
 	m->starts_at = x != NULL ? x->starts_at : 0;
 	m->ends_at = x != NULL ? x->ends_at : 0;
 	m->lat = pos_unpack(r->lat);
@@ -659,6 +665,13 @@ rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
 	m->area = r->area;
 	m->category = (uint8_t)(r->flags & REC_CATEGORY);
 	m->has_position = (r->flags & REC_POS) ? 1 : 0;
+}
+
+/* Report i of the store as the merge sees it. */
+static void
+rec_expand(const struct picture_store *ps, size_t i, struct merge_report *m)
+{
+	rec_expand_with(ps, i, ext_of(ps, (uint32_t)i), m);
 }
 
 static int
@@ -2785,18 +2798,29 @@ pick_reports(struct picture_snapshot *s, const struct picture_store *ps)
 	s->cand = malloc((ps->n > 0 ? ps->n : 1) * sizeof *s->cand);
 	if (s->cand == NULL)
 		return -1;
+	/*
+	 * The ext rows are in report order, so one cursor walks them beside i
+	 * (a binary search for each was 9 of this pass's 15 ms on 1M reports).
+	 */
+	size_t at = 0;
 	for (size_t i = 0; i < ps->n; i++) {
 		struct merge_report one, *r = &one;
 		const struct rec *x = &ps->reps[i];
+		const struct ext *row = NULL;
+		if (x->flags & REC_EXT) {
+			while (ps->ext[at].idx < i)
+				at++;
+			row = &ps->ext[at];
+		}
 		int upcoming =
 		    (x->flags & REC_CATEGORY) == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
 		if (x->flags & REC_WITHDRAWN)
 			continue;
 		/* Most of a long history lies outside the weeks: judged on the record alone. */
-		int k = span_slot(s->bound, rec_observed(ps, i));
+		int k = span_slot(s->bound, rec_observed_in(ps, i, row));
 		if (k < 0 && !upcoming)
 			continue;
-		rec_expand(ps, i, &one);
+		rec_expand_with(ps, i, row, &one);
 		if (upcoming && upcoming_in_window(s, r) && pick_upcoming(s, ps, i, r) != 0)
 			return -1;
 		if (k >= 0)
