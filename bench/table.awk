@@ -216,4 +216,7 @@ END {
 	print "log module (bench-mklog), restarted every repetition (start-up time, peak memory); the"
 	print "live fan-out counts " fan " entries per subscriber pushed by bench-load (4 × 100 in flight),"
 	print "the raw fan-out the same number of same-sized messages from one ROUTER."
+	print "Steal is the share of all CPU time of the machine (/proc/stat) that the host"
+	print "gave to something else while this virtual machine had work, over each ingest run:"
+	print "where it is high, the p99 measures the host (bench/README.md, \"The p99 tail\")."
 }
