@@ -239,7 +239,8 @@ struct picture_store {
 	size_t n_areas;
 	uint64_t through;
 	int64_t closed_until; /* see picture_store_closed_until */
-	/* Reports whose time (rec_time) lies before it are not held (picture_store_set_horizon). */
+	/* Reports whose time (rec_time_in) lies before it are not held (picture_store_set_horizon).
+	 */
 	int64_t horizon;
 	size_t early; /* report entries passed over for it (picture_store_current) */
 };
@@ -598,6 +599,22 @@ ext_of(const struct picture_store *ps, uint32_t i)
 	return &ps->ext[ext_find(ps, i)];
 }
 
+/*
+ * ext_of for a pass over the reports in order: the ext rows are in report
+ * order too, so the cursor *at (0 before the first report) walks them
+ * beside i instead of a binary search for each (which was 9 of the
+ * snapshot's 15 ms on 1M reports).
+ */
+static const struct ext *
+ext_walk(const struct picture_store *ps, size_t *at, size_t i)
+{
+	if (!(ps->reps[i].flags & REC_EXT))
+		return NULL;
+	while (ps->ext[*at].idx < i)
+		(*at)++;
+	return &ps->ext[*at];
+}
+
 /* Report i's ext row, added when missing (new reports come last, so it is mostly an append). */
 static struct ext *
 ext_get(struct picture_store *ps, uint32_t i)
@@ -630,32 +647,26 @@ ext_drop(struct picture_store *ps, uint32_t i)
 	}
 }
 
-/* Report i's observed_at (see struct rec); x is its ext row when the caller has it, else NULL. */
+/* Report i's observed_at (see struct rec), given its ext row x (ext_of, ext_walk). */
 static int64_t
-rec_observed_in(const struct picture_store *ps, size_t i, const struct ext *x)
+rec_observed(const struct picture_store *ps, size_t i, const struct ext *x)
 {
 	int64_t t;
 	if (ps->reps[i].observed != OBS_FAR)
 		return STORE_EPOCH + ps->reps[i].observed;
 	/* A far one always has an ext row (report_fill). */
-	memcpy(&t, pool_get(&ps->pool, (x != NULL ? x : ext_of(ps, (uint32_t)i))->far), sizeof t);
+	memcpy(&t, pool_get(&ps->pool, x->far), sizeof t);
 	return t;
 }
 
-static int64_t
-rec_observed(const struct picture_store *ps, size_t i)
-{
-	return rec_observed_in(ps, i, NULL);
-}
-
-/* Report i of the store as the merge sees it, given its ext row x (ext_of: NULL when none). */
+/* Report i of the store as the merge sees it, given its ext row x (ext_of, ext_walk). */
 static void
 rec_expand_with(const struct picture_store *ps, size_t i, const struct ext *x,
                 struct merge_report *m)
 {
 	const struct rec *r = &ps->reps[i];
 	m->seq = r->seq;
-	m->observed_at = rec_observed_in(ps, i, x);
+	m->observed_at = rec_observed(ps, i, x);
 	m->starts_at = x != NULL ? x->starts_at : 0;
 	m->ends_at = x != NULL ? x->ends_at : 0;
 	m->lat = pos_unpack(r->lat);
@@ -695,11 +706,11 @@ time_held(int64_t observed_at, int64_t starts_at, int64_t ends_at)
 	return hi > observed_at ? hi : observed_at;
 }
 
+/* Report i's time as the horizon sees it, given its ext row x (ext_walk: NULL when none). */
 static int64_t
-rec_time(const struct picture_store *ps, size_t i)
+rec_time_in(const struct picture_store *ps, size_t i, const struct ext *x)
 {
-	const struct ext *x = ext_of(ps, (uint32_t)i);
-	return time_held(rec_observed(ps, i), x != NULL ? x->starts_at : 0,
+	return time_held(rec_observed(ps, i, x), x != NULL ? x->starts_at : 0,
 	                 x != NULL ? x->ends_at : 0);
 }
 
@@ -753,11 +764,11 @@ report_fill(struct picture_store *ps, size_t i, uint64_t seq, const Est__V1__Rep
  * their ext rows with them, and rebuilds the index for the new positions.
  */
 static int
-store_compact(struct picture_store *ps)
+store_compact(struct picture_store *ps, size_t cap)
 {
 	size_t w = 0, er = 0, ew = 0;
 	/* The new index first: once records move, the old one is wrong. */
-	uint32_t *slots = calloc(ps->src_mask + 1, sizeof *slots);
+	uint32_t *slots = calloc(cap, sizeof *slots);
 	if (slots == NULL)
 		return -1;
 	for (size_t i = 0; i < ps->n; i++) {
@@ -775,7 +786,7 @@ store_compact(struct picture_store *ps)
 	ps->n = w;
 	ps->n_ext = ew;
 	ps->dead = 0;
-	source_rebuild(ps, slots, ps->src_mask + 1);
+	source_rebuild(ps, slots, cap);
 	return 0;
 }
 
@@ -905,7 +916,8 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	if (org_id < 0 || area_id < 0 || place < 0 || r->source_id == NULL)
 		return -1;
 	/* At the cap, dead records make room (compacting moves slots: before the lookup). */
-	if (ps->n >= PICTURE_MAX_REPORTS && ps->dead > 0 && store_compact(ps) != 0)
+	if (ps->n >= PICTURE_MAX_REPORTS && ps->dead > 0 &&
+	    store_compact(ps, ps->src_mask + 1) != 0)
 		return -1;
 	struct source_key k = {(uint16_t)org_id, org, r->source_id};
 	uint32_t h = source_hash(k.org, k.id);
@@ -927,7 +939,7 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	int rc = report_fill(ps, (size_t)i, seq, r, (uint32_t)place);
 	ps->current += rec_withdrawn(ps, (size_t)i) ? 0 : 1;
 	/* Dead records cost their 32 bytes until dropped: at most as many as live ones. */
-	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps) != 0)
+	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps, ps->src_mask + 1) != 0)
 		return -1;
 	return rc;
 }
@@ -1098,7 +1110,7 @@ static void
 store_shrink(struct picture_store *ps)
 {
 	if (ps->dead > 0)
-		(void)store_compact(ps); /* on failure the dead records only cost memory */
+		(void)store_compact(ps, ps->src_mask + 1); /* failing, the dead only cost memory */
 	size_t n = ps->n > 0 ? ps->n : 1;
 	struct rec *r = realloc(ps->reps, n * sizeof *r);
 	struct key *k = realloc(ps->keys, n * sizeof *k);
@@ -1164,20 +1176,25 @@ picture_store_load_also(struct picture_store *ps, struct log *lg, uint64_t throu
 static void
 store_drop_before(struct picture_store *ps, int64_t from)
 {
+	size_t at = 0;
 	for (size_t i = 0; i < ps->n; i++) {
-		if ((ps->reps[i].flags & REC_DEAD) || rec_time(ps, i) >= from)
+		const struct ext *x = ext_walk(ps, &at, i);
+		if ((ps->reps[i].flags & REC_DEAD) || rec_time_in(ps, i, x) >= from)
 			continue;
 		ps->current -= rec_withdrawn(ps, i) ? 0 : 1;
 		ps->early++;
 		ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
 		ps->dead++;
 	}
-	/* The index shrinks with the store (store_compact builds it at this size). */
+	/*
+	 * The index shrinks with the store. On failure (out of memory) the dead
+	 * records only cost memory and the index stays as it was.
+	 */
 	size_t cap = 1024;
 	while ((ps->n - ps->dead) * 4 > cap * 3)
 		cap *= 2;
-	if (ps->dead > 0 && cap < ps->src_mask + 1)
-		ps->src_mask = cap - 1;
+	if (ps->dead > 0)
+		(void)store_compact(ps, cap < ps->src_mask + 1 ? cap : ps->src_mask + 1);
 	ps->horizon = from;
 	store_shrink(ps);
 }
@@ -2798,26 +2815,17 @@ pick_reports(struct picture_snapshot *s, const struct picture_store *ps)
 	s->cand = malloc((ps->n > 0 ? ps->n : 1) * sizeof *s->cand);
 	if (s->cand == NULL)
 		return -1;
-	/*
-	 * The ext rows are in report order, so one cursor walks them beside i
-	 * (a binary search for each was 9 of this pass's 15 ms on 1M reports).
-	 */
-	size_t at = 0;
+	size_t at = 0; /* ext_walk's cursor */
 	for (size_t i = 0; i < ps->n; i++) {
 		struct merge_report one, *r = &one;
 		const struct rec *x = &ps->reps[i];
-		const struct ext *row = NULL;
-		if (x->flags & REC_EXT) {
-			while (ps->ext[at].idx < i)
-				at++;
-			row = &ps->ext[at];
-		}
+		const struct ext *row = ext_walk(ps, &at, i);
 		int upcoming =
 		    (x->flags & REC_CATEGORY) == EST__V1__CATEGORY__CATEGORY_UPCOMING_EVENT;
 		if (x->flags & REC_WITHDRAWN)
 			continue;
 		/* Most of a long history lies outside the weeks: judged on the record alone. */
-		int k = span_slot(s->bound, rec_observed_in(ps, i, row));
+		int k = span_slot(s->bound, rec_observed(ps, i, row));
 		if (k < 0 && !upcoming)
 			continue;
 		rec_expand_with(ps, i, row, &one);
