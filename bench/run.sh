@@ -298,6 +298,12 @@ load() {
 	record "$metric.lost" "$rep" "$(field "$line" lost)"
 	record "$metric.rejected" "$rep" "$(field "$line" rejected)"
 	record "$metric.client_cpu_us" "$rep" "$(field "$line" client_cpu_us)"
+	# Answers came, but none inside the measured window: the server stood
+	# still for the whole run (seen with the hub and the reference alike,
+	# taking no CPU meanwhile: the disk or the host). Kept in the medians,
+	# and named beside them.
+	[ "${acked:-0}" -gt 0 ] && [ "$(field "$line" samples)" = 0 ] &&
+		record "$metric.silent" "$rep" 1
 	[ "${acked:-0}" -gt 0 ] &&
 		record "$metric.cpu_us" "$rep" "$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$acked" \
 			'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
