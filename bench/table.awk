@@ -121,7 +121,7 @@ function stood_still(sys, ref,    r, s, n, i, who) {
 			if ((who[i] ".silent", r) in val)
 				n++
 		if (n > 0)
-			s = s ", " n " run" (n > 1 ? "s" : "") " of " who[i] " answered nothing in its measured window (counted as 0)"
+			s = s ", " n " run" (n > 1 ? "s" : "") " of " who[i] " answered nothing in its measured window (counted as 0/s, no latency)"
 	}
 	return s
 }

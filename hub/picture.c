@@ -239,8 +239,7 @@ struct picture_store {
 	size_t n_areas;
 	uint64_t through;
 	int64_t closed_until; /* see picture_store_closed_until */
-	/* Reports whose time (rec_time_in) lies before it are not held (picture_store_set_horizon).
-	 */
+	/* Reports whose time (rec_time_in) lies before it are not held (see set_horizon). */
 	int64_t horizon;
 	size_t early; /* report entries passed over for it (picture_store_current) */
 };
