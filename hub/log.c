@@ -14,9 +14,10 @@
  * blocks the file has rather than append. Hashing is wire/crypto's job;
  * nothing else in the hub includes sqlite3.h.
  *
- * An append packs every accepted entry into an arena owned by struct log
- * (reused from batch to batch), hashes it there and binds it to the INSERT
- * without copying; the items handed back point into that arena.
+ * An append packs every accepted entry into an arena owned by struct log,
+ * hashes it there and binds it to the INSERT without copying; the items
+ * handed back point into that arena. Two arenas take turns, batch by batch,
+ * so the items of one batch can be read while the next one is appended.
  *
  * What verify can prove: the rows form the chain seq 1..head without gaps,
  * every body hashes to its stored SHA-256 and every chain hash follows from
@@ -212,6 +213,9 @@ struct log {
 	uint8_t *arena;
 	size_t arena_len;
 	size_t arena_cap;
+	/* the batch's before (its items still point here), and the next batch's arena */
+	uint8_t *spare;
+	size_t spare_cap;
 	struct hidden *hidden;
 	size_t n_hidden;
 	size_t cap_hidden;
@@ -337,6 +341,19 @@ arena_reserve(struct log *lg, size_t need, char *err, size_t errlen)
 	lg->arena = p;
 	lg->arena_cap = cap;
 	return 0;
+}
+
+/* A new batch packs into the arena the batch before last had: the last one's items stay valid. */
+static void
+arena_turn(struct log *lg)
+{
+	uint8_t *p = lg->arena;
+	size_t cap = lg->arena_cap;
+	lg->arena = lg->spare;
+	lg->arena_cap = lg->spare_cap;
+	lg->arena_len = 0;
+	lg->spare = p;
+	lg->spare_cap = cap;
 }
 
 static int
@@ -760,7 +777,7 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 		return 0;
 	struct batch b = {.seq = lg->head_seq};
 	memcpy(b.hash, lg->head_hash, HASH);
-	lg->arena_len = 0;
+	arena_turn(lg);
 	for (size_t i = 0; i < n; i++)
 		items[i].entry->logged_at = now;
 	int rc = bind_ok(lg, sqlite3_bind_int64(lg->st[ST_ENTRY_INSERT], 4, now), err, errlen);
@@ -1601,6 +1618,7 @@ log_close(struct log **lgp)
 		diag_say("log: cannot close the store: %s", sqlite3_errmsg(lg->db));
 	free(lg->hidden);
 	free(lg->arena);
+	free(lg->spare);
 	free(lg);
 	*lgp = NULL;
 }

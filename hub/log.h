@@ -64,7 +64,9 @@ const uint8_t *log_head_hash(const struct log *lg);
  *
  * After a successful log_append, for an ACCEPTED item body/body_len point
  * at the stored serialized LogEntry (hash empty) and hash at its chain hash;
- * both are owned by lg and valid until the next log_append or log_close.
+ * both are owned by lg and valid until the log_append after the next one,
+ * or log_close: one thread may read a batch's items while another appends
+ * the next batch.
  */
 struct log_item {
 	Est__V1__LogEntry *entry; /* in; caller owns */

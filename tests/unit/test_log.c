@@ -246,6 +246,38 @@ append_reports(struct fx *fx, size_t first, size_t n, size_t text_len)
 	append_ok(fx, n, NOW);
 }
 
+/*
+ * A batch's bodies and hashes stay as they were through the next append (the
+ * hub's commit hook reads one batch while the next commits on another
+ * thread), also when the next batch is larger and its arena grows.
+ */
+static void
+test_items_outlive_the_next_append(void **state)
+{
+	struct fx *fx = *state;
+	enum { FIRST = 10 };
+	const uint8_t *body[FIRST], *hash[FIRST];
+	size_t len[FIRST];
+	uint8_t *copy[FIRST];
+	open_log(fx, LOG_CREATE);
+	append_reports(fx, 0, FIRST, 100);
+	for (size_t i = 0; i < FIRST; i++) {
+		body[i] = fx->items[i].body;
+		hash[i] = fx->items[i].hash;
+		len[i] = fx->items[i].body_len;
+		copy[i] = malloc(len[i] + CRYPTO_HASH_BYTES);
+		assert_non_null(copy[i]);
+		memcpy(copy[i], body[i], len[i]);
+		memcpy(copy[i] + len[i], hash[i], CRYPTO_HASH_BYTES);
+	}
+	append_reports(fx, FIRST, MAX_BATCH, 600);
+	for (size_t i = 0; i < FIRST; i++) {
+		assert_memory_equal(body[i], copy[i], len[i]);
+		assert_memory_equal(hash[i], copy[i] + len[i], CRYPTO_HASH_BYTES);
+		free(copy[i]);
+	}
+}
+
 /* --- crypto ---------------------------------------------------------------- */
 
 static void
@@ -1286,6 +1318,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_wal_prepared_and_recovered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_starts_over_under_steady_commits, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_items_outlive_the_next_append, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bench_append, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
