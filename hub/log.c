@@ -209,6 +209,13 @@ struct log {
 	uint64_t head_seq;
 	uint8_t head_hash[HASH];
 	sqlite3_stmt *st[ST__COUNT];
+	/*
+	 * The writer's own read-only connection for log_report_at, which the
+	 * picture store calls from the hub's loop while the committer's thread
+	 * appends on db (NULL when the log is open read-only: db then).
+	 */
+	sqlite3 *rdb;
+	sqlite3_stmt *report_at;
 	/* the packed bodies and hashes of the last batch: [body][hash] per accepted item */
 	uint8_t *arena;
 	size_t arena_len;
@@ -1029,18 +1036,20 @@ log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_
               size_t errlen)
 {
 	/* The primary key's prefix (org, source_id) finds the key's few revisions. */
-	sqlite3_stmt *st = lg->st[ST_REPORT_AT];
-	if (bind_ok(lg, sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_int64(st, 3, (int64_t)seq), err, errlen)) {
-		sqlite3_reset(st);
-		return -1;
-	}
-	int rc = sqlite3_step(st);
+	sqlite3 *db = lg->rdb != NULL ? lg->rdb : lg->db;
+	sqlite3_stmt *st = lg->rdb != NULL ? lg->report_at : lg->st[ST_REPORT_AT];
+	int rc = sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, (int64_t)seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		say_sql(lg->db, err, errlen, "cannot look up the report at seq %llu",
+		say_sql(db, err, errlen, "cannot look up the report at seq %llu",
 		        (unsigned long long)seq);
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1384,6 +1393,25 @@ stmts_prepare(struct log *lg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The writer's reader connection (struct log, rdb): the same hardening as
+ * the writer's, a small page cache (it reads a few index pages now and then).
+ */
+static int
+reader_open(struct log *lg, const char *path, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(path, &lg->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_busy_timeout(lg->rdb, LOG_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) != SQLITE_OK ||
+	    sqlite3_exec(lg->rdb, "PRAGMA cache_size=-256", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(lg->rdb, stmt_sql[ST_REPORT_AT], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &lg->report_at, NULL) != SQLITE_OK)
+		return say_sql(lg->rdb, err, errlen, "%s: cannot open the reader connection", path);
+	return 0;
+}
+
 /* Reads the last row: its seq and hash become the head. */
 static int
 head_load(struct log *lg, const char *path, char *err, size_t errlen)
@@ -1579,6 +1607,8 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (!lg->readonly && head_check(lg, path, err, errlen) != 0)
 		return -1;
+	if (!lg->readonly && reader_open(lg, path, err, errlen) != 0)
+		return -1;
 	if (!lg->readonly && ckpt_start(lg, path, page_size, err, errlen) != 0)
 		return -1;
 	return 0;
@@ -1612,6 +1642,9 @@ log_close(struct log **lgp)
 		return;
 	struct log *lg = *lgp;
 	ckpt_stop(lg);
+	sqlite3_finalize(lg->report_at);
+	if (lg->rdb != NULL && sqlite3_close(lg->rdb) != SQLITE_OK)
+		diag_say("log: cannot close the reader connection: %s", sqlite3_errmsg(lg->rdb));
 	for (int i = ST__COUNT - 1; i >= 0; i--)
 		sqlite3_finalize(lg->st[i]);
 	if (lg->db != NULL && sqlite3_close(lg->db) != SQLITE_OK)

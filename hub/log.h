@@ -141,7 +141,8 @@ int log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *er
  * Whether the report entry at seq is the one of (org, source_id): 1 yes, 0
  * no (another key, or no report at seq), -1 with the reason in err. The
  * picture store keeps only a hash of each report's key and asks this when
- * a new report's hash matches a stored one's.
+ * a new report's hash matches a stored one's. A writer log answers on a
+ * connection of its own: one thread may ask while another appends.
  */
 int log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_id, char *err,
                   size_t errlen);

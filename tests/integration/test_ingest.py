@@ -95,7 +95,8 @@ class Acceptance(h.HubTestCase):
         """Four senders keeping 50 envelopes each in flight, as the benchmark's do. The hub answers
         and publishes one batch while the next one commits: every ack must carry the seq its report
         was stored at, and the feed (filled from the committed batch) must serve exactly the entries
-        the store holds."""
+        the store holds. Every other report is revision 1 of the one before, which the picture
+        store confirms against the log's index while the next batch commits."""
         import sqlite3
         P = h.pb()
         senders, n, window = 4, 500, 50
@@ -105,7 +106,9 @@ class Acceptance(h.HubTestCase):
 
         def send_next(k):
             sent[k] += 1
-            clients[k].send(h.envelope([h.report("flight-%d-%d" % (k, sent[k]))], request_id=sent[k]))
+            i = sent[k]
+            r = h.report("flight-%d-%d" % (k, (i + 1) // 2), revision=1 - i % 2)
+            clients[k].send(h.envelope([r], request_id=i))
 
         for k in range(senders):
             for _ in range(window):
@@ -119,7 +122,7 @@ class Acceptance(h.HubTestCase):
                 k = next(i for i, c in enumerate(clients) if c.sock is sock)
                 a = clients[k].recv_ack(timeout_s=1)
                 self.assertAccepted(a, 1)
-                seq_of["flight-%d-%d" % (k, a.request_id)] = a.results[0].seq
+                seq_of[(k, a.request_id)] = a.results[0].seq
                 if sent[k] < n:
                     send_next(k)
         self.assertEqual(len(seq_of), senders * n)
@@ -127,8 +130,10 @@ class Acceptance(h.HubTestCase):
         log = self.inst.read_log()
         self.assertLogWellFormed(log)
         fed = {e.seq: e for e in log}
-        self.assertEqual({e.report.source_id: e.seq for e in log if e.WhichOneof("body") == "report"},
-                         seq_of, "each report where its ack said")
+        self.assertEqual({(e.report.source_id, e.report.revision): e.seq for e in log
+                          if e.WhichOneof("body") == "report"},
+                         {("flight-%d-%d" % (k, (i + 1) // 2), 1 - i % 2): seq for (k, i), seq in seq_of.items()},
+                         "each report where its ack said")
         db = sqlite3.connect("file:%s/data/log.db?mode=ro" % self.inst.dir, uri=True)
         try:
             rows = db.execute("SELECT seq, body, hash FROM entries WHERE seq BETWEEN ? AND ?",
