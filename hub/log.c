@@ -11,8 +11,10 @@
  * checkpoint. After a round the writer copies back the few frames the round
  * left behind, so the WAL starts over within the part written before the
  * store opened (CATCHUP_MAX_FRAMES, WAL_PREALLOC_BYTES): commits overwrite
- * blocks the file has rather than append. Hashing is wire/crypto's job;
- * nothing else in the hub includes sqlite3.h.
+ * blocks the file has rather than append. The writer opens the store
+ * through walbuf (walbuf.h), which hands SQLite's many small WAL writes of
+ * a commit to the file system in a few large ones. Hashing is wire/crypto's
+ * job; nothing else in the hub but walbuf includes sqlite3.h.
  *
  * An append packs every accepted entry into an arena owned by struct log,
  * hashes it there and binds it to the INSERT without copying; the items
@@ -50,6 +52,7 @@
 
 #include <sqlite3.h>
 
+#include "walbuf.h"
 #include "wire/diag.h"
 
 /* PRAGMA application_id of an esthub store: "ESTH". */
@@ -1563,7 +1566,15 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
 		return say(err, errlen,
 		           "%s: %s; esthub init makes a store, a lost one comes back from a backup",
 		           path, strerror(errno));
-	int rc = sqlite3_open_v2(path, &lg->db, oflags, NULL);
+	/* The writer's WAL writes go out one run per sync (walbuf.h). */
+	const char *vfs = NULL;
+	if (!lg->readonly) {
+		if (walbuf_register() != SQLITE_OK)
+			return say(err, errlen, "%s: cannot set up SQLite's file layer (walbuf)",
+			           path);
+		vfs = WALBUF_VFS;
+	}
+	int rc = sqlite3_open_v2(path, &lg->db, oflags, vfs);
 	if (rc != SQLITE_OK)
 		return say_sql(lg->db, err, errlen, "%s: cannot open", path);
 	if (sqlite3_busy_timeout(lg->db, LOG_BUSY_TIMEOUT_MS) != SQLITE_OK ||
