@@ -269,20 +269,35 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # held back), and all time.
 machine_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
 
+# tcp_counters: "retransmitted-segments retransmission-timeouts" of the whole machine so
+# far (/proc/net/snmp RetransSegs, /proc/net/netstat TCPTimeouts). On loopback a lost
+# segment waits out the retransmission timer (200 ms, doubling): a run in which both
+# ends sat idle could come from that, and these say whether it did.
+tcp_counters() {
+	local retrans timeouts
+	retrans=$(awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RetransSegs"] }' /proc/net/snmp)
+	timeouts=$(awk '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["TCPTimeouts"] }' /proc/net/netstat)
+	echo "${retrans:-0} ${timeouts:-0}"
+}
+
 # load METRIC REP SERVER-PID BENCH-LOAD-ARGS...: one bench-load run, recorded, with the
 # server's CPU time per answered message.
 load() {
-	local metric=$1 rep=$2 server=$3 line c0 c1 acked m0 m1
+	local metric=$1 rep=$2 server=$3 line c0 c1 acked m0 m1 t0 t1 rto
 	shift 3
 	next_tag
 	sleep "$PAUSE_S"
 	c0=$(cpu_ticks "$server")
 	m0=$(machine_ticks)
+	t0=$(tcp_counters)
 	run load "$B/bench-load" --label "$metric" --tag "$TAG" --timeout 30 "$@"
+	t1=$(tcp_counters)
 	m1=$(machine_ticks)
 	c1=$(cpu_ticks "$server")
+	rto=$((${t1#* } - ${t0#* }))
 	line=$(grep '^bench-load:' "$WORK/load.out" | tail -1 || true)
-	echo "rep $rep $line server_cpu_ticks=$((c1 - c0)) machine_steal_ticks=$((${m1% *} - ${m0% *}))" >>"$WORK/raw.txt"
+	echo "rep $rep $line server_cpu_ticks=$((c1 - c0)) machine_steal_ticks=$((${m1% *} - ${m0% *})) tcp_retrans=$((${t1% *} - ${t0% *})) tcp_timeouts=$rto" >>"$WORK/raw.txt"
+	record "$metric.tcp_timeouts" "$rep" "$rto"
 	record "$metric.steal_pct" "$rep" "$(awk -v s=$((${m1% *} - ${m0% *})) -v t=$((${m1#* } - ${m0#* })) \
 		'BEGIN { printf "%.1f", (t > 0 ? 100 * s / t : 0) }')"
 	if [ -z "$line" ]; then

@@ -109,6 +109,15 @@ function trouble(sys, ref,    t, s) {
 	return s stood_still(sys, ref)
 }
 
+# The TCP retransmission timeouts (whole machine) during the silent runs of who, as words.
+function rto_note(who,    r, n) {
+	n = 0
+	for (r = 1; r <= reps; r++)
+		if ((who ".silent", r) in val && (who ".tcp_timeouts", r) in val)
+			n += val[who ".tcp_timeouts", r]
+	return n > 0 ? "; " n " TCP retransmission timeout" (n > 1 ? "s" : "") " on the machine meanwhile" : "; no TCP retransmission timeout meanwhile"
+}
+
 # Runs of sys or ref that answered nothing in their measured window (run.sh: silent).
 function stood_still(sys, ref,    r, s, n, i, who) {
 	s = ""
@@ -121,7 +130,7 @@ function stood_still(sys, ref,    r, s, n, i, who) {
 			if ((who[i] ".silent", r) in val)
 				n++
 		if (n > 0)
-			s = s ", " n " run" (n > 1 ? "s" : "") " of " who[i] " answered nothing in its measured window (counted as 0/s, no latency)"
+			s = s ", " n " run" (n > 1 ? "s" : "") " of " who[i] " answered nothing in its measured window (counted as 0/s, no latency" rto_note(who[i]) ")"
 	}
 	return s
 }
@@ -214,6 +223,11 @@ END {
 	       stat("window.redis.steal_pct", 1), stat("window.ceiling.steal_pct", 1)
 	printf "| CPU time the host took (steal, %%), 10,000/s paced | %s | %s | %s | |\n",
 	       stat("rate.hub.steal_pct", 1), stat("rate.ref.steal_pct", 1), stat("rate.redis.steal_pct", 1)
+	printf "| TCP retransmission timeouts on the machine, summed over the runs: 4 × 100 / 1 sender / paced | %d / %d / %d | %d / %d / %d | %d / %d / %d | ceiling %d |\n",
+	       total("window.hub.tcp_timeouts"), total("wait.hub.tcp_timeouts"), total("rate.hub.tcp_timeouts"),
+	       total("window.ref.tcp_timeouts"), total("wait.ref.tcp_timeouts"), total("rate.ref.tcp_timeouts"),
+	       total("window.redis.tcp_timeouts"), total("wait.redis.tcp_timeouts"), total("rate.redis.tcp_timeouts"),
+	       total("window.ceiling.tcp_timeouts")
 	printf "| load generator CPU per message, µs, 4 × 100 | %s | %s | %s | ceiling %s |\n",
 	       stat("window.hub.client_cpu_us", 1), stat("window.ref.client_cpu_us", 1),
 	       stat("window.redis.client_cpu_us", 1), stat("window.ceiling.client_cpu_us", 1)
@@ -236,4 +250,7 @@ END {
 	print "Steal is the share of all CPU time of the machine (/proc/stat) that the host"
 	print "gave to something else while this virtual machine had work, over each ingest run:"
 	print "where it is high, the p99 measures the host (bench/README.md, \"The p99 tail\")."
+	print "A TCP segment lost even on loopback is sent again only when its timer runs out"
+	print "(200 ms, then doubling), both ends idle meanwhile: the timeouts are counted for the"
+	print "whole machine over each run (/proc/net/netstat TCPTimeouts)."
 }
