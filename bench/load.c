@@ -44,6 +44,7 @@
 #define LOAD_RETRY_NS     1000000LL /* a send ZeroMQ refused for now is tried again after 1 ms */
 #define LOAD_CONNECT_MS   200       /* head start for the handshakes before the clock starts */
 #define LOAD_FRAME_MAX    1024
+#define LOAD_SLOW_NS      200000000LL /* an answer later than 200 ms is told on stderr */
 
 enum mode { MODE_WAIT, MODE_WINDOW, MODE_RATE };
 
@@ -100,6 +101,8 @@ struct sender {
 	 */
 	uint64_t blocked;
 	bool blocked_now;
+	/* Rounds whose drain right after sending made room, so the sender sent again at once. */
+	uint64_t early;
 	int64_t first_send;
 	int64_t last_ack;
 	struct bench_samples lat;
@@ -149,6 +152,16 @@ answered(struct sender *s, uint64_t i, int64_t now, bool ok, const char *why)
 	s->acked++;
 	s->last_ack = now;
 	const struct run *run = s->run;
+	/*
+	 * An answer slower than LOAD_SLOW_NS is told, with when it was sent
+	 * against the measured window: one sent in the warm-up is not in the
+	 * latency figures, and a run that stood still needs to say where.
+	 */
+	if (now - sent > LOAD_SLOW_NS)
+		fprintf(stderr,
+		        "bench-load: sender %u: message %" PRIu64 " sent at %+.3f s from the "
+		        "window's opening, answered %.3f s later\n",
+		        s->idx, i, (double)(sent - run->t_warm) / 1e9, (double)(now - sent) / 1e9);
 	if (now >= run->t_warm && now <= run->t_end)
 		s->acked_in_window++;
 	if (sent >= run->t_warm && sent <= run->t_end) {
@@ -289,8 +302,9 @@ due_ns(const struct sender *s, uint64_t i)
 	return s->run->t_start + (int64_t)(offset + interval * (double)i);
 }
 
+/* Whether message s->next may go now (count: a due --rate send held back by the cap is counted). */
 static bool
-may_send(struct sender *s, int64_t now)
+may_send(struct sender *s, int64_t now, bool count)
 {
 	switch (s->o->mode) {
 	case MODE_WAIT:
@@ -301,7 +315,8 @@ may_send(struct sender *s, int64_t now)
 		if (now < due_ns(s, s->next))
 			return false;
 		if (s->inflight >= LOAD_MAX_INFLIGHT) {
-			s->slipped++;
+			if (count)
+				s->slipped++;
 			return false;
 		}
 		return true;
@@ -337,7 +352,7 @@ static int
 send_allowed(struct sender *s)
 {
 	int64_t now = bench_now_ns();
-	while (still_sending(s, now) && may_send(s, now)) {
+	while (still_sending(s, now) && may_send(s, now, true)) {
 		if (sent_reserve(s) != 0)
 			return -1;
 		int rc = send_one(s, s->next);
@@ -390,6 +405,17 @@ sender_main(void *arg)
 		now = bench_now_ns();
 		if (!still_sending(s, now) && s->inflight == 0)
 			break;
+		/*
+		 * The drain may have taken the answers that make room (with
+		 * --wait, the answer of the one in flight when this thread was
+		 * late to drain): send again before waiting. Waiting here with
+		 * nothing in flight waited out the rest of the run: the runs
+		 * of the hub and the reference that "stood still".
+		 */
+		if (still_sending(s, now) && !s->blocked_now && may_send(s, now, false)) {
+			s->early++;
+			continue;
+		}
 		int rc = wait_answer(s, wait_budget(s, now));
 		if (rc < 0 || (rc > 0 && drain(s) != 0))
 			goto fail;
@@ -478,7 +504,7 @@ static int
 report(const struct options *o, const struct run *run, struct sender *s, size_t n)
 {
 	uint64_t sent = 0, acked = 0, in_window = 0, rejected = 0, strays = 0, slipped = 0,
-	         blocked = 0;
+	         blocked = 0, early = 0;
 	int64_t first = 0, last = 0;
 	const char *error = "";
 	struct bench_samples all = {0};
@@ -490,6 +516,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 		strays += s[i].strays;
 		slipped += s[i].slipped;
 		blocked += s[i].blocked;
+		early += s[i].early;
 		if (s[i].first_send && (first == 0 || s[i].first_send < first))
 			first = s[i].first_send;
 		if (s[i].last_ack > last)
@@ -505,7 +532,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	printf("bench-load: label=%s target=%s mode=%s senders=%ld window=%ld rate=%.0f "
 	       "bytes=%zu sent=%" PRIu64 " acked=%" PRIu64 " in_window=%" PRIu64
 	       " rejected=%" PRIu64 " lost=%" PRIu64 " strays=%" PRIu64 " slipped=%" PRIu64
-	       " blocked=%" PRIu64 " missed_wakeups=%lu"
+	       " blocked=%" PRIu64 " early=%" PRIu64 " missed_wakeups=%lu"
 	       " seconds=%.3f per_s=%.1f samples=%zu p50_us=%u p99_us=%u max_us=%u"
 	       " client_cpu_us=%.1f error=\"%s\"\n",
 	       o->label, o->redis_port > 0 ? "redis" : "zmq", mode_name(o->mode), o->senders,
@@ -513,7 +540,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	       : o->mode == MODE_WAIT ? 1
 	                              : 0,
 	       o->mode == MODE_RATE ? o->rate : 0.0, bench_payload_size(&s[0].pl), sent, acked,
-	       in_window, rejected, lost, strays, slipped, blocked,
+	       in_window, rejected, lost, strays, slipped, blocked, early,
 	       atomic_load(&bench_missed_wakeups), seconds, per_s, all.n,
 	       bench_samples_pct(&all, 50), bench_samples_pct(&all, 99),
 	       bench_samples_pct(&all, 100), sent ? cpu_us() / (double)sent : 0.0, error);
