@@ -317,10 +317,11 @@ load() {
 	record "$metric.lost" "$rep" "$(field "$line" lost)"
 	record "$metric.rejected" "$rep" "$(field "$line" rejected)"
 	record "$metric.client_cpu_us" "$rep" "$(field "$line" client_cpu_us)"
-	# Answers came, but none inside the measured window: the server stood
-	# still for the whole run (seen with the hub and the reference alike,
-	# neither taking CPU meanwhile; cause not found, bench/README.md). Its
-	# 0/s is kept in the medians, and the run is named beside them.
+	# Answers came, but none inside the measured window. Until 55d49d3
+	# that was bench-load's own fault (a sender waiting for an answer with
+	# nothing in flight, bench/README.md "Runs that stand still"); should
+	# it happen again, its 0/s is kept in the medians and the run is named
+	# beside them.
 	[ "${acked:-0}" -gt 0 ] && [ "$(field "$line" samples)" = 0 ] &&
 		record "$metric.silent" "$rep" 1
 	[ "${acked:-0}" -gt 0 ] &&
