@@ -101,8 +101,6 @@ struct sender {
 	 */
 	uint64_t blocked;
 	bool blocked_now;
-	/* Rounds whose drain right after sending made room, so the sender sent again at once. */
-	uint64_t early;
 	int64_t first_send;
 	int64_t last_ack;
 	struct bench_samples lat;
@@ -302,9 +300,8 @@ due_ns(const struct sender *s, uint64_t i)
 	return s->run->t_start + (int64_t)(offset + interval * (double)i);
 }
 
-/* Whether message s->next may go now (count: a due --rate send held back by the cap is counted). */
 static bool
-may_send(struct sender *s, int64_t now, bool count)
+may_send(struct sender *s, int64_t now)
 {
 	switch (s->o->mode) {
 	case MODE_WAIT:
@@ -315,8 +312,7 @@ may_send(struct sender *s, int64_t now, bool count)
 		if (now < due_ns(s, s->next))
 			return false;
 		if (s->inflight >= LOAD_MAX_INFLIGHT) {
-			if (count)
-				s->slipped++;
+			s->slipped++;
 			return false;
 		}
 		return true;
@@ -352,7 +348,7 @@ static int
 send_allowed(struct sender *s)
 {
 	int64_t now = bench_now_ns();
-	while (still_sending(s, now) && may_send(s, now, true)) {
+	while (still_sending(s, now) && may_send(s, now)) {
 		if (sent_reserve(s) != 0)
 			return -1;
 		int rc = send_one(s, s->next);
@@ -400,24 +396,21 @@ sender_main(void *arg)
 			break;
 		if (now >= s->run->deadline)
 			break;
-		if (send_allowed(s) != 0 || drain(s) != 0)
+		/*
+		 * Take the answers first, then send what they made room for, and
+		 * only then wait. Sending, draining and then waiting, as this
+		 * loop did, went wrong when the drain found the answer that made
+		 * room (a sender late to drain, with --wait): the wait that
+		 * followed, with nothing in flight, lasted to the end of the run,
+		 * and runs of the hub and the reference alike "stood still".
+		 * wait_answer returns at once when an answer is already there.
+		 */
+		if (drain(s) != 0 || send_allowed(s) != 0)
 			goto fail;
 		now = bench_now_ns();
 		if (!still_sending(s, now) && s->inflight == 0)
 			break;
-		/*
-		 * The drain may have taken the answers that make room (with
-		 * --wait, the answer of the one in flight when this thread was
-		 * late to drain): send again before waiting. Waiting here with
-		 * nothing in flight waited out the rest of the run: the runs
-		 * of the hub and the reference that "stood still".
-		 */
-		if (still_sending(s, now) && !s->blocked_now && may_send(s, now, false)) {
-			s->early++;
-			continue;
-		}
-		int rc = wait_answer(s, wait_budget(s, now));
-		if (rc < 0 || (rc > 0 && drain(s) != 0))
+		if (wait_answer(s, wait_budget(s, now)) < 0)
 			goto fail;
 	}
 	return NULL;
@@ -504,7 +497,7 @@ static int
 report(const struct options *o, const struct run *run, struct sender *s, size_t n)
 {
 	uint64_t sent = 0, acked = 0, in_window = 0, rejected = 0, strays = 0, slipped = 0,
-	         blocked = 0, early = 0;
+	         blocked = 0;
 	int64_t first = 0, last = 0;
 	const char *error = "";
 	struct bench_samples all = {0};
@@ -516,7 +509,6 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 		strays += s[i].strays;
 		slipped += s[i].slipped;
 		blocked += s[i].blocked;
-		early += s[i].early;
 		if (s[i].first_send && (first == 0 || s[i].first_send < first))
 			first = s[i].first_send;
 		if (s[i].last_ack > last)
@@ -532,7 +524,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	printf("bench-load: label=%s target=%s mode=%s senders=%ld window=%ld rate=%.0f "
 	       "bytes=%zu sent=%" PRIu64 " acked=%" PRIu64 " in_window=%" PRIu64
 	       " rejected=%" PRIu64 " lost=%" PRIu64 " strays=%" PRIu64 " slipped=%" PRIu64
-	       " blocked=%" PRIu64 " early=%" PRIu64 " missed_wakeups=%lu"
+	       " blocked=%" PRIu64 " missed_wakeups=%lu"
 	       " seconds=%.3f per_s=%.1f samples=%zu p50_us=%u p99_us=%u max_us=%u"
 	       " client_cpu_us=%.1f error=\"%s\"\n",
 	       o->label, o->redis_port > 0 ? "redis" : "zmq", mode_name(o->mode), o->senders,
@@ -540,7 +532,7 @@ report(const struct options *o, const struct run *run, struct sender *s, size_t 
 	       : o->mode == MODE_WAIT ? 1
 	                              : 0,
 	       o->mode == MODE_RATE ? o->rate : 0.0, bench_payload_size(&s[0].pl), sent, acked,
-	       in_window, rejected, lost, strays, slipped, blocked, early,
+	       in_window, rejected, lost, strays, slipped, blocked,
 	       atomic_load(&bench_missed_wakeups), seconds, per_s, all.n,
 	       bench_samples_pct(&all, 50), bench_samples_pct(&all, 99),
 	       bench_samples_pct(&all, 100), sent ? cpu_us() / (double)sent : 0.0, error);

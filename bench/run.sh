@@ -275,9 +275,15 @@ machine_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; pr
 # ends sat idle could come from that, and these say whether it did.
 tcp_counters() {
 	local retrans timeouts
-	retrans=$(awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RetransSegs"] }' /proc/net/snmp)
-	timeouts=$(awk '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["TCPTimeouts"] }' /proc/net/netstat)
+	retrans=$(net_counter /proc/net/snmp Tcp: RetransSegs)
+	timeouts=$(net_counter /proc/net/netstat TcpExt: TCPTimeouts)
 	echo "${retrans:-0} ${timeouts:-0}"
+}
+
+# net_counter FILE GROUP NAME: a counter of /proc/net/snmp or netstat, where each group
+# is a line of names and then a line of values, both starting with GROUP.
+net_counter() {
+	awk -v g="$2" -v n="$3" '$1 == g { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c[n] }' "$1"
 }
 
 # load METRIC REP SERVER-PID BENCH-LOAD-ARGS...: one bench-load run, recorded, with the
@@ -317,7 +323,7 @@ load() {
 	record "$metric.lost" "$rep" "$(field "$line" lost)"
 	record "$metric.rejected" "$rep" "$(field "$line" rejected)"
 	record "$metric.client_cpu_us" "$rep" "$(field "$line" client_cpu_us)"
-	# Answers came, but none inside the measured window. Until 55d49d3
+	# Answers came, but none inside the measured window. Before a13fead
 	# that was bench-load's own fault (a sender waiting for an answer with
 	# nothing in flight, bench/README.md "Runs that stand still"); should
 	# it happen again, its 0/s is kept in the medians and the run is named
