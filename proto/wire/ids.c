@@ -5,6 +5,7 @@
  */
 #include "wire/ids.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const char *const ids_areas[] = {"marielund", "hageby", "navestad", "klockaretorpet", "city"};
@@ -147,6 +148,15 @@ ids_utf8_valid(const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
+		/* Eight ASCII bytes at a time: most text is ASCII, byte at a time it was 3% of the hub. */
+		uint64_t word;
+		for (; len - i >= sizeof word; i += sizeof word) {
+			memcpy(&word, p + i, sizeof word);
+			if (word & UINT64_C(0x8080808080808080))
+				break;
+		}
+		if (i == len)
+			break;
 		unsigned c = p[i];
 		size_t n;
 		unsigned min;

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ids_utf8_valid: every kind of bad UTF-8 is found wherever it sits in the
+ * text, before, inside or after the runs of eight ASCII bytes it skips.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "wire/ids.h"
+
+/* s is ASCII text of n bytes with seq (len bytes) written at k. */
+static bool
+valid_with(size_t n, size_t k, const char *seq, size_t len)
+{
+	char s[64];
+	memset(s, 'a', sizeof s);
+	memcpy(s + k, seq, len);
+	return ids_utf8_valid(s, n);
+}
+
+static void
+test_every_position(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t len;
+		bool valid;
+	} cases[] = {
+	    {"\xc3\xa5", 2, true},          /* å */
+	    {"\xe2\x82\xac", 3, true},      /* € */
+	    {"\xf0\x9f\x98\x80", 4, true},  /* an emoji */
+	    {"\xff", 1, false},             /* never in UTF-8 */
+	    {"\x80", 1, false},             /* a continuation byte alone */
+	    {"\xc0\x80", 2, false},         /* overlong NUL */
+	    {"\xed\xa0\x80", 3, false},     /* a surrogate */
+	    {"\xf4\x90\x80\x80", 4, false}, /* past U+10FFFF */
+	    {"\xc3\x41", 2, false},         /* a lead byte without its continuation */
+	};
+	assert_true(ids_utf8_valid("", 0));
+	for (size_t n = 1; n <= 40; n++)
+		assert_true(valid_with(n, 0, "a", 1));
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		for (size_t n = cases[c].len; n <= 40; n++) {
+			for (size_t k = 0; k + cases[c].len <= n; k++)
+				if (valid_with(n, k, cases[c].bytes, cases[c].len) !=
+				    cases[c].valid)
+					fail_msg("case %zu at %zu of %zu: want %d", c, k, n,
+					         cases[c].valid);
+			/* cut off by the end of the text */
+			if (cases[c].len > 1)
+				assert_false(valid_with(n, n - 1, cases[c].bytes, 1));
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_position),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
