@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * log: the shared log in SQLite (see log.h). Two tables: `entries` holds
- * every entry (its packed LogEntry, the body's SHA-256 and the chain hash);
- * `reports` holds one row per (org, source_id, revision) with the seq and
- * the content digest of the report, which is what the idempotency rules are
- * judged against. The writer connection runs WAL with synchronous=FULL and
+ * log: the shared log in SQLite (see log.h). `entries` holds every entry
+ * (its packed LogEntry, the body's SHA-256 and the chain hash). The
+ * idempotency rules are judged against each report key's latest revision,
+ * which an index in memory finds (keyidx.h: (org, source_id) -> seq, built
+ * from the entries at open) and the entry itself tells (its revision, and
+ * its report's bytes, whose SHA-256 is the content digest): a new report
+ * costs no b-tree but its entry's. `reports` keeps (org, source_id,
+ * revision, seq, digest) only where the entry cannot tell it any more: a
+ * revision a later one replaced (for a resend of it) and a purged report.
+ * The writer connection runs WAL with synchronous=FULL and
  * no automatic checkpoint; a checkpointer thread with its own connection
  * copies the WAL back into the database every second, or sooner when the
  * WAL has grown past CKPT_WAL_BYTES, so a commit never waits for a whole
@@ -50,8 +55,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
+#include "keyidx.h"
 #include "walbuf.h"
 #include "wire/diag.h"
 
@@ -89,20 +96,22 @@
 #define WAL_PREALLOC_BYTES (16 << 20)
 #define HASH               CRYPTO_HASH_BYTES
 
+/* The statements from ST_ENTRY_INSERT to ST_COUNT_ADD are the ones a batch binds. */
 enum stmt {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_ENTRY_INSERT,
 	ST_REPORT_INSERT,
-	ST_REPORT_LATEST,
 	ST_REPORT_EXACT,
+	ST_ENTRY_AT,
+	ST_REPORT_AT,
+	ST_COUNT_ADD,
 	ST_HEAD,
 	ST_TAIL,
 	ST_SCAN,
 	ST_VERIFY,
 	ST_COUNT_BY_ORG,
-	ST_REPORT_AT,
 	ST__COUNT
 };
 
@@ -113,26 +122,39 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_ENTRY_INSERT] = "INSERT INTO entries(seq, topic, org, logged_at, body, body_sha, hash) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_REPORT_INSERT] = "INSERT INTO reports(org, source_id, revision, seq, digest) "
+    [ST_REPORT_INSERT] = "INSERT OR IGNORE INTO reports(org, source_id, revision, seq, digest) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_REPORT_LATEST] = "SELECT revision, seq, digest FROM reports "
-                         "WHERE org = ?1 AND source_id = ?2 ORDER BY revision DESC LIMIT 1",
     [ST_REPORT_EXACT] = "SELECT seq, digest FROM reports "
                         "WHERE org = ?1 AND source_id = ?2 AND revision = ?3",
+    [ST_ENTRY_AT] = "SELECT org, body FROM entries WHERE seq = ?1",
+    /* The primary key's prefix (org, source_id) finds the key's few revisions. */
+    [ST_REPORT_AT] = "SELECT revision, digest FROM reports "
+                     "WHERE org = ?1 AND source_id = ?2 AND seq = ?3",
+    [ST_COUNT_ADD] = "INSERT INTO report_counts(org, n) VALUES (?1, ?2) "
+                     "ON CONFLICT(org) DO UPDATE SET n = n + excluded.n",
     [ST_HEAD] = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
     [ST_TAIL] = "SELECT seq, body, body_sha, hash FROM entries "
                 "WHERE seq >= ?1 ORDER BY seq LIMIT 2",
     [ST_SCAN] = "SELECT seq, topic, body, hash FROM entries "
                 "WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
     [ST_VERIFY] = "SELECT seq, body, body_sha, hash FROM entries ORDER BY seq",
-    [ST_COUNT_BY_ORG] = "SELECT org, count(*) FROM reports GROUP BY org ORDER BY org",
-    [ST_REPORT_AT] = "SELECT 1 FROM reports WHERE org = ?1 AND source_id = ?2 AND seq = ?3",
+    [ST_COUNT_BY_ORG] = "SELECT org, n FROM report_counts ORDER BY org",
 };
 
 /*
- * Schema version 1. STRICT keeps every column to its type. A purged entry
+ * Schema version 2. STRICT keeps every column to its type. A purged entry
  * keeps body_sha and hash with body NULL, so the chain still verifies.
+ * `reports` holds the revisions a later revision replaced and the reports
+ * whose entry was purged (version 1 held every report there: such rows
+ * are harmless, see schema_upgrade); `report_counts` the number of report
+ * entries of each organisation.
  */
+#define COUNTS_TABLE_SQL                                                                           \
+	"CREATE TABLE report_counts ("                                                             \
+	" org TEXT PRIMARY KEY,"                                                                   \
+	" n INTEGER NOT NULL"                                                                      \
+	") WITHOUT ROWID, STRICT;"
+
 static const char schema_sql[] = "CREATE TABLE entries ("
                                  " seq INTEGER PRIMARY KEY,"
                                  " topic TEXT NOT NULL,"
@@ -149,7 +171,7 @@ static const char schema_sql[] = "CREATE TABLE entries ("
                                  " seq INTEGER NOT NULL,"
                                  " digest BLOB NOT NULL,"
                                  " PRIMARY KEY (org, source_id, revision)"
-                                 ") WITHOUT ROWID, STRICT;";
+                                 ") WITHOUT ROWID, STRICT;" COUNTS_TABLE_SQL;
 
 /*
  * The writer's settings: durable commits, no checkpoint inside a commit
@@ -199,6 +221,13 @@ struct checkpointer {
 	atomic_uint generation;
 };
 
+/* A batch's reports of one organisation, not yet added to report_counts. */
+struct org_count {
+	const char *org;
+	int64_t n;
+};
+#define COUNT_ORGS 8
+
 /* A message whose unknown fields are hidden while it is packed. */
 struct hidden {
 	ProtobufCMessage *msg;
@@ -218,7 +247,16 @@ struct log {
 	 * appends on db (NULL when the log is open read-only: db then).
 	 */
 	sqlite3 *rdb;
-	sqlite3_stmt *report_at;
+	sqlite3_stmt *entry_at, *report_at;
+	/*
+	 * The writer's index of report keys: (org, source_id) -> the seq of the
+	 * key's latest revision (keyidx.h), built from the log at open; the
+	 * secret key of its hash (key_hash).
+	 */
+	struct keyidx *keys;
+	unsigned char key_secret[crypto_shorthash_KEYBYTES];
+	struct org_count counts[COUNT_ORGS];
+	size_t n_counts;
 	/* the packed bodies and hashes of the last batch: [body][hash] per accepted item */
 	uint8_t *arena;
 	size_t arena_len;
@@ -483,21 +521,236 @@ report_digest(struct log *lg, const Est__V1__Report *r, uint8_t digest[HASH], ch
 	return 0;
 }
 
-static bool
-digest_equal(sqlite3_stmt *st, int col, const uint8_t digest[HASH])
+/* --- report keys ---------------------------------------------------------- */
+
+/* What a packed report entry says of its report (entry_report_view). */
+struct report_view {
+	const uint8_t *bytes; /* the report's encoding: field 10 of the entry */
+	size_t len;
+	const char *source_id; /* not terminated */
+	size_t source_id_len;
+	uint64_t revision;
+};
+
+/* One varint at *p (below end): 0 and *p past it, or -1 when it runs off or past 10 bytes. */
+static int
+pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-	const void *stored = sqlite3_column_blob(st, col);
-	return sqlite3_column_bytes(st, col) == HASH && memcmp(stored, digest, HASH) == 0;
+	*v = 0;
+	for (unsigned shift = 0; *p < end && shift < 70; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+			return 0;
+	}
+	return -1;
 }
 
-/* Same key stored: DUPLICATE when the content is the same, else REJECTED. */
+/*
+ * The next field of a message at *p: its number, its wire type, and for a
+ * length-delimited one its bytes; *p moves past it. 0, 1 at the end, -1
+ * when the encoding is broken.
+ */
+static int
+pb_field(const uint8_t **p, const uint8_t *end, uint64_t *field, unsigned *type, uint64_t *value,
+         const uint8_t **bytes)
+{
+	uint64_t tag;
+	*value = 0;
+	if (*p == end)
+		return 1;
+	if (pb_varint(p, end, &tag) != 0)
+		return -1;
+	*field = tag >> 3;
+	*type = (unsigned)(tag & 7);
+	switch (*type) {
+	case 0:
+		return pb_varint(p, end, value);
+	case 1:
+	case 5: {
+		size_t n = *type == 1 ? 8 : 4;
+		if ((size_t)(end - *p) < n)
+			return -1;
+		*p += n;
+		return 0;
+	}
+	case 2:
+		if (pb_varint(p, end, value) != 0 || *value > (uint64_t)(end - *p))
+			return -1;
+		*bytes = *p;
+		*p += *value;
+		return 0;
+	default:
+		return -1; /* groups: est.proto has none */
+	}
+}
+
+/*
+ * The report a packed LogEntry holds (field 10), and its source_id (1) and
+ * revision (2). 1, 0 when the entry holds no report, -1 when the encoding
+ * is broken. The last occurrence of a field counts, as in protobuf.
+ */
+static int
+entry_report_view(const uint8_t *body, size_t len, struct report_view *v)
+{
+	const uint8_t *p = body, *end = body + len, *bytes = NULL;
+	uint64_t field, value;
+	unsigned type;
+	int rc;
+	*v = (struct report_view){0};
+	if (len == 0) /* SQLite gives an empty blob as NULL */
+		return 0;
+	while ((rc = pb_field(&p, end, &field, &type, &value, &bytes)) == 0)
+		if (field == 10 && type == 2)
+			v->bytes = bytes, v->len = (size_t)value;
+	if (rc < 0)
+		return -1;
+	if (v->bytes == NULL)
+		return 0;
+	p = v->bytes;
+	end = v->bytes + v->len;
+	while ((rc = pb_field(&p, end, &field, &type, &value, &bytes)) == 0) {
+		if (field == 1 && type == 2)
+			v->source_id = (const char *)bytes, v->source_id_len = (size_t)value;
+		else if (field == 2 && type == 0)
+			v->revision = (uint32_t)value;
+	}
+	return rc < 0 || v->source_id == NULL ? -1 : 1;
+}
+
+/*
+ * The key's 32-bit hash for the index: SipHash-2-4 of org, a NUL and
+ * source_id under the secret the log drew at open, so that nobody can
+ * choose ids that crowd one run of the table.
+ */
+/* All ones but in tests (log_test_key_hash_mask). */
+static uint32_t key_hash_mask = UINT32_MAX;
+
+static uint32_t
+key_hash(const struct log *lg, const char *org, const char *sid, size_t sid_len)
+{
+	unsigned char h[crypto_shorthash_BYTES], buf[256];
+	size_t org_len = strlen(org);
+	if (org_len + 1 + sid_len <= sizeof buf) {
+		memcpy(buf, org, org_len + 1);
+		memcpy(buf + org_len + 1, sid, sid_len);
+		crypto_shorthash(h, buf, org_len + 1 + sid_len, lg->key_secret);
+	} else { /* longer than validation lets through: a store made by hand */
+		crypto_generichash_state s;
+		crypto_generichash_init(&s, lg->key_secret, sizeof lg->key_secret, sizeof h);
+		crypto_generichash_update(&s, (const unsigned char *)org, org_len + 1);
+		crypto_generichash_update(&s, (const unsigned char *)sid, sid_len);
+		crypto_generichash_final(&s, h, sizeof h);
+	}
+	uint32_t v;
+	memcpy(&v, h, sizeof v);
+	return v & key_hash_mask;
+}
+
+void
+log_test_key_hash_mask(uint32_t mask)
+{
+	key_hash_mask = mask;
+}
+
+/* The latest revision of a key the log holds: at seq, with its content's digest. */
+struct stored {
+	uint64_t revision;
+	uint64_t seq;
+	uint8_t digest[HASH];
+};
+
+/*
+ * Whether the entry at seq is a revision of (org, sid) on connection db
+ * (entry_at, report_at prepared there): from its body, or for a purged
+ * entry from the row its purge left in `reports`. 1 with *out filled, 0
+ * when the entry is another key's, -1 when it cannot be read.
+ */
+static int
+entry_is_key(sqlite3 *db, sqlite3_stmt *entry_at, sqlite3_stmt *report_at, uint64_t seq,
+             const char *org, const char *sid, size_t sid_len, struct stored *out, char *err,
+             size_t errlen)
+{
+	int rc = sqlite3_bind_int64(entry_at, 1, (int64_t)seq), ret = 0;
+	bool purged = false;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(entry_at);
+	if (rc == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(entry_at, 0);
+		const uint8_t *body = sqlite3_column_blob(entry_at, 1);
+		struct report_view v;
+		if (o == NULL || strcmp(o, org) != 0) {
+			ret = 0;
+		} else if (body == NULL) {
+			purged = true;
+		} else if (entry_report_view(body, (size_t)sqlite3_column_bytes(entry_at, 1), &v) <
+		           0) {
+			ret = say(err, errlen, "seq %" PRIu64 ": stored entry cannot be read", seq);
+		} else if (v.bytes != NULL && v.source_id_len == sid_len &&
+		           memcmp(v.source_id, sid, sid_len) == 0) {
+			out->revision = v.revision;
+			out->seq = seq;
+			crypto_sha256(v.bytes, v.len, out->digest);
+			ret = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = say_sql(db, err, errlen, "cannot read seq %" PRIu64, seq);
+	}
+	sqlite3_reset(entry_at);
+	if (!purged)
+		return ret;
+	rc = sqlite3_bind_text(report_at, 1, org, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(report_at, 2, sid, (int)sid_len, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(report_at, 3, (int64_t)seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(report_at);
+	ret = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(report_at, 1) == HASH) {
+		out->revision = (uint64_t)sqlite3_column_int64(report_at, 0);
+		out->seq = seq;
+		memcpy(out->digest, sqlite3_column_blob(report_at, 1), HASH);
+		ret = 1;
+	} else if (rc == SQLITE_ROW) {
+		ret = say(err, errlen, "seq %" PRIu64 ": its row in reports is damaged", seq);
+	} else if (rc != SQLITE_DONE) {
+		ret = say_sql(db, err, errlen, "cannot look up the report at seq %" PRIu64, seq);
+	}
+	sqlite3_reset(report_at);
+	sqlite3_clear_bindings(report_at);
+	return ret;
+}
+
+/*
+ * Finds (org, sid) in the index. 1 with the latest revision in *found and
+ * p at its slot, 0 when the log has no such key (p at the empty slot for
+ * it), -1 when an entry could not be read. Only a full match of the hash
+ * costs a read of the entry.
+ */
+static int
+key_find(struct log *lg, const char *org, const char *sid, size_t sid_len, struct keyidx_probe *p,
+         struct stored *found, char *err, size_t errlen)
+{
+	uint64_t seq;
+	keyidx_probe_start(lg->keys, key_hash(lg, org, sid, sid_len), p);
+	while (keyidx_probe_next(lg->keys, p, &seq)) {
+		int rc = entry_is_key(lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT], seq, org,
+		                      sid, sid_len, found, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Same revision stored: DUPLICATE when the content is the same, else REJECTED. */
 static void
-judge_stored(struct log_item *it, uint32_t revision, sqlite3_stmt *st, int seq_col,
+judge_stored(struct log_item *it, uint32_t revision, uint64_t seq, const uint8_t *stored_digest,
              const uint8_t digest[HASH])
 {
-	if (digest_equal(st, seq_col + 1, digest)) {
+	if (memcmp(stored_digest, digest, HASH) == 0) {
 		it->status = EST__V1__STATUS__STATUS_DUPLICATE;
-		it->seq = (uint64_t)sqlite3_column_int64(st, seq_col);
+		it->seq = seq;
 		return;
 	}
 	it->status = EST__V1__STATUS__STATUS_REJECTED;
@@ -505,9 +758,9 @@ judge_stored(struct log_item *it, uint32_t revision, sqlite3_stmt *st, int seq_c
 	         "revision %" PRIu32 " already stored with other content", revision);
 }
 
-/* Looks for exactly (org, source_id, revision), known to be below the latest stored. */
+/* Looks for exactly (org, source_id, revision) among the revisions a later one replaced. */
 static int
-judge_older(struct log *lg, const char *org, const Est__V1__Report *r, int64_t latest,
+judge_older(struct log *lg, const char *org, const Est__V1__Report *r, uint64_t latest,
             const uint8_t digest[HASH], struct log_item *it, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = lg->st[ST_REPORT_EXACT];
@@ -516,12 +769,17 @@ judge_older(struct log *lg, const char *org, const Est__V1__Report *r, int64_t l
 	    bind_ok(lg, sqlite3_bind_int64(st, 3, r->revision), err, errlen))
 		return -1;
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		judge_stored(it, r->revision, st, 0, digest);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == HASH) {
+		judge_stored(it, r->revision, (uint64_t)sqlite3_column_int64(st, 0),
+		             sqlite3_column_blob(st, 1), digest);
+	} else if (rc == SQLITE_ROW) { /* a digest that is not one: not the same content */
+		it->status = EST__V1__STATUS__STATUS_REJECTED;
+		snprintf(it->error, sizeof it->error,
+		         "revision %" PRIu32 " already stored with other content", r->revision);
 	} else if (rc == SQLITE_DONE) {
 		it->status = EST__V1__STATUS__STATUS_REJECTED;
 		snprintf(it->error, sizeof it->error,
-		         "revision %" PRIu32 " is lower than the stored revision %" PRId64,
+		         "revision %" PRIu32 " is lower than the stored revision %" PRIu64,
 		         r->revision, latest);
 	} else {
 		say_sql(lg->db, err, errlen, "cannot look up report revisions");
@@ -531,32 +789,24 @@ judge_older(struct log *lg, const char *org, const Est__V1__Report *r, int64_t l
 }
 
 /*
- * The contract's idempotency rules, in its order. One lookup (the latest
- * revision) settles the usual cases; only a resend of an older revision
- * needs a second.
+ * The contract's idempotency rules, in its order, against the key's latest
+ * revision (key_find): the index settles a new key without a read; only a
+ * resend of an older revision looks in `reports`. *known says whether the
+ * key was found (then *latest is its revision before this one).
  */
 static int
 report_judge(struct log *lg, const char *org, const Est__V1__Report *r, const uint8_t digest[HASH],
-             struct log_item *it, char *err, size_t errlen)
+             struct log_item *it, struct keyidx_probe *p, struct stored *latest, bool *known,
+             char *err, size_t errlen)
 {
-	sqlite3_stmt *st = lg->st[ST_REPORT_LATEST];
-	if (bind_ok(lg, sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_text(st, 2, r->source_id, -1, SQLITE_STATIC), err, errlen))
-		return -1;
-	int rc = sqlite3_step(st);
-	int64_t latest = -1;
-	if (rc == SQLITE_ROW) {
-		latest = sqlite3_column_int64(st, 0);
-		if (latest == r->revision)
-			judge_stored(it, r->revision, st, 1, digest);
-	} else if (rc != SQLITE_DONE) {
-		say_sql(lg->db, err, errlen, "cannot look up report revisions");
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return -1;
-	if (latest > (int64_t)r->revision)
-		return judge_older(lg, org, r, latest, digest, it, err, errlen);
+	int rc = key_find(lg, org, r->source_id, strlen(r->source_id), p, latest, err, errlen);
+	*known = rc == 1;
+	if (rc <= 0)
+		return rc;
+	if (latest->revision == r->revision)
+		judge_stored(it, r->revision, latest->seq, latest->digest, digest);
+	else if (latest->revision > r->revision)
+		return judge_older(lg, org, r, latest->revision, digest, it, err, errlen);
 	return 0;
 }
 
@@ -667,28 +917,71 @@ entry_store(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	return 0;
 }
 
+/* The row of a revision a later one replaces, or of a purged report (INSERT OR IGNORE). */
 static int
-report_store(struct log *lg, const Est__V1__LogEntry *e, uint64_t seq, const uint8_t digest[HASH],
-             char *err, size_t errlen)
+report_keep(struct log *lg, const char *org, const char *sid, size_t sid_len,
+            const struct stored *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = lg->st[ST_REPORT_INSERT];
-	if (bind_ok(lg, sqlite3_bind_text(st, 1, e->org, -1, SQLITE_STATIC), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_text(st, 2, e->report->source_id, -1, SQLITE_STATIC), err,
+	if (bind_ok(lg, sqlite3_bind_text(st, 1, org, -1, SQLITE_TRANSIENT), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_text(st, 2, sid, (int)sid_len, SQLITE_TRANSIENT), err,
 	            errlen) ||
-	    bind_ok(lg, sqlite3_bind_int64(st, 3, e->report->revision), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_int64(st, 4, (int64_t)seq), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_blob(st, 5, digest, HASH, SQLITE_STATIC), err, errlen))
+	    bind_ok(lg, sqlite3_bind_int64(st, 3, (int64_t)s->revision), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_int64(st, 4, (int64_t)s->seq), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_blob(st, 5, s->digest, HASH, SQLITE_TRANSIENT), err, errlen))
 		return -1;
-	return stmt_run(lg, ST_REPORT_INSERT, err, errlen, "cannot index a report");
+	return stmt_run(lg, ST_REPORT_INSERT, err, errlen, "cannot keep a replaced revision");
 }
 
-/* Judges one item and, when accepted, appends it (entry row, and report row for a report). */
+/*
+ * The batch's reports by organisation, added to `report_counts` before the
+ * commit: one statement per organisation and batch, not per report.
+ */
+static int
+counts_flush(struct log *lg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = lg->st[ST_COUNT_ADD];
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < lg->n_counts; i++) {
+		if (bind_ok(lg, sqlite3_bind_text(st, 1, lg->counts[i].org, -1, SQLITE_STATIC), err,
+		            errlen) ||
+		    bind_ok(lg, sqlite3_bind_int64(st, 2, lg->counts[i].n), err, errlen))
+			rc = -1;
+		else
+			rc = stmt_run(lg, ST_COUNT_ADD, err, errlen, "cannot count reports");
+	}
+	lg->n_counts = 0;
+	return rc;
+}
+
+static int
+count_add(struct log *lg, const char *org, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < lg->n_counts; i++) {
+		if (strcmp(lg->counts[i].org, org) == 0) {
+			lg->counts[i].n++;
+			return 0;
+		}
+	}
+	if (lg->n_counts == COUNT_ORGS && counts_flush(lg, err, errlen) != 0)
+		return -1;
+	lg->counts[lg->n_counts++] = (struct org_count){org, 1};
+	return 0;
+}
+
+/*
+ * Judges one item and, when accepted, appends it: the entry row, and for
+ * a report its key in the index, the row of the revision it replaces, and
+ * its count.
+ */
 static int
 item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, size_t errlen)
 {
 	Est__V1__LogEntry *e = it->entry;
-	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT;
+	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT, known = false;
 	uint8_t digest[HASH];
+	struct keyidx_probe probe;
+	struct stored latest;
 	size_t mark = lg->n_hidden;
 	/* A prepacked report has no unknown fields (log_report_prepack checked): skip its walk. */
 	int rc = !entry_spliced(it)             ? unknown_hide(lg, &e->base, err, errlen)
@@ -700,12 +993,20 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 		else
 			rc = report_digest(lg, e->report, digest, err, errlen);
 		if (rc == 0)
-			rc = report_judge(lg, e->org, e->report, digest, it, err, errlen);
+			rc = report_judge(lg, e->org, e->report, digest, it, &probe, &latest,
+			                  &known, err, errlen);
 	}
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED)
 		rc = entry_store(lg, b, it, err, errlen);
-	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED && is_report)
-		rc = report_store(lg, e, it->seq, digest, err, errlen);
+	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED && is_report) {
+		const char *sid = e->report->source_id;
+		if (known)
+			rc = report_keep(lg, e->org, sid, strlen(sid), &latest, err, errlen);
+		if (rc == 0 && keyidx_put(lg->keys, &probe, it->seq) != 0)
+			rc = say(err, errlen, "log: no room reserved in the report index");
+		if (rc == 0)
+			rc = count_add(lg, e->org, err, errlen);
+	}
 	unknown_restore(lg, mark);
 	return rc;
 }
@@ -785,6 +1086,11 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 		return -1;
 	if (n == 0)
 		return 0;
+	if (n > KEYIDX_SEQ_MAX - lg->head_seq)
+		return say(err, errlen, "log: full (a store holds at most %" PRIu32 " entries)",
+		           (uint32_t)KEYIDX_SEQ_MAX);
+	if (keyidx_reserve(lg->keys, n, n) != 0)
+		return say(err, errlen, "log: out of memory growing the report index");
 	struct batch b = {.seq = lg->head_seq};
 	memcpy(b.hash, lg->head_hash, HASH);
 	arena_turn(lg);
@@ -796,13 +1102,19 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = item_append(lg, &b, &items[i], err, errlen);
 	if (rc == 0)
-		rc = stmt_run(lg, ST_COMMIT, err, errlen, "cannot commit the batch");
+		rc = counts_flush(lg, err, errlen);
 	if (rc == 0)
+		rc = stmt_run(lg, ST_COMMIT, err, errlen, "cannot commit the batch");
+	if (rc == 0) {
+		keyidx_keep(lg->keys);
 		batch_publish(lg, &b, items, n);
-	else
+	} else {
+		keyidx_undo(lg->keys);
+		lg->n_counts = 0;
 		batch_abandon(lg, items, n, err, errlen);
+	}
 	/* SQLITE_STATIC bindings must not outlive what they point to (arena, stack, caller). */
-	for (int i = ST_ENTRY_INSERT; i <= ST_REPORT_EXACT; i++)
+	for (int i = ST_ENTRY_INSERT; i <= ST_COUNT_ADD; i++)
 		sqlite3_clear_bindings(lg->st[i]);
 	return rc;
 }
@@ -1025,7 +1337,9 @@ log_count_by_org(struct log *lg, log_count_fn fn, void *arg, char *err, size_t e
 	int rc = SQLITE_DONE;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *org = (const char *)sqlite3_column_text(st, 0);
-		fn(arg, org ? org : "", (uint64_t)sqlite3_column_int64(st, 1));
+		int64_t count = sqlite3_column_int64(st, 1);
+		if (count > 0)
+			fn(arg, org ? org : "", (uint64_t)count);
 	}
 	int ret = 0;
 	if (rc != SQLITE_DONE)
@@ -1038,22 +1352,12 @@ int
 log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_id, char *err,
               size_t errlen)
 {
-	/* The primary key's prefix (org, source_id) finds the key's few revisions. */
-	sqlite3 *db = lg->rdb != NULL ? lg->rdb : lg->db;
-	sqlite3_stmt *st = lg->rdb != NULL ? lg->report_at : lg->st[ST_REPORT_AT];
-	int rc = sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 3, (int64_t)seq);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		say_sql(db, err, errlen, "cannot look up the report at seq %llu",
-		        (unsigned long long)seq);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	struct stored s;
+	if (lg->rdb != NULL)
+		return entry_is_key(lg->rdb, lg->entry_at, lg->report_at, seq, org, source_id,
+		                    strlen(source_id), &s, err, errlen);
+	return entry_is_key(lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT], seq, org, source_id,
+	                    strlen(source_id), &s, err, errlen);
 }
 
 /* --- gallring ------------------------------------------------------------- */
@@ -1070,6 +1374,37 @@ secure_delete_set(struct log *lg, int64_t on, int64_t *was, char *err, size_t er
 	return query_int(lg->db, sql, &now, err, errlen);
 }
 
+/*
+ * Before a report's entry loses its body: the row in `reports` that keeps
+ * its key, revision and digest, so that a resend of it is still known.
+ */
+static int
+purge_keep(struct log *lg, uint64_t seq, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = lg->st[ST_ENTRY_AT];
+	int rc = sqlite3_bind_int64(st, 1, (int64_t)seq), ret = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		const char *org = (const char *)sqlite3_column_text(st, 0);
+		const uint8_t *body = sqlite3_column_blob(st, 1);
+		struct report_view v;
+		struct stored s = {.seq = seq};
+		int kind = entry_report_view(body, (size_t)sqlite3_column_bytes(st, 1), &v);
+		if (kind < 0 || org == NULL) {
+			ret = say(err, errlen, "seq %" PRIu64 ": stored entry cannot be read", seq);
+		} else if (kind == 1) {
+			s.revision = v.revision;
+			crypto_sha256(v.bytes, v.len, s.digest);
+			ret = report_keep(lg, org, v.source_id, v.source_id_len, &s, err, errlen);
+		}
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ret = say_sql(lg->db, err, errlen, "cannot read seq %" PRIu64, seq);
+	}
+	sqlite3_reset(st);
+	return ret;
+}
+
 /* The UPDATEs of log_purge inside the open transaction. */
 static int
 purge_rows(struct log *lg, sqlite3_stmt *st, const uint64_t *seqs, size_t n, uint64_t *purged,
@@ -1078,7 +1413,8 @@ purge_rows(struct log *lg, sqlite3_stmt *st, const uint64_t *seqs, size_t n, uin
 	for (size_t i = 0; i < n; i++) {
 		if (seqs[i] == 0 || seqs[i] > lg->head_seq)
 			continue;
-		if (bind_ok(lg, sqlite3_bind_int64(st, 1, (int64_t)seqs[i]), err, errlen) != 0)
+		if (purge_keep(lg, seqs[i], err, errlen) != 0 ||
+		    bind_ok(lg, sqlite3_bind_int64(st, 1, (int64_t)seqs[i]), err, errlen) != 0)
 			return -1;
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
@@ -1330,6 +1666,8 @@ store_identify(sqlite3 *db, const char *path, char *err, size_t errlen)
 		           "%s: not an esthub store (SQLite database with application_id %" PRId64
 		           ")",
 		           path, app);
+	if (version == 1)
+		return 2;
 	if (version != LOG_SCHEMA_VERSION)
 		return say(err, errlen,
 		           "%s: esthub store of schema version %" PRId64
@@ -1352,6 +1690,31 @@ store_create(sqlite3 *db, const char *path, char *err, size_t errlen)
 		exec_sql(db, "ROLLBACK", why, sizeof why);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Version 1 to 2: `report_counts`, counted from `reports`, which held a row
+ * for every report entry. Those rows stay: the judging reads `reports` only
+ * for a revision a later one replaced (version 1 has that row) or for a
+ * purged report (it has that too), and a row more is never read wrongly.
+ */
+static int
+schema_upgrade(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char sql[512], why[512];
+	snprintf(sql, sizeof sql,
+	         "BEGIN IMMEDIATE; %s"
+	         "INSERT INTO report_counts(org, n) SELECT org, count(*) FROM reports GROUP BY org;"
+	         "PRAGMA user_version=%d; COMMIT;",
+	         COUNTS_TABLE_SQL, LOG_SCHEMA_VERSION);
+	if (exec_sql(db, sql, why, sizeof why) != 0) {
+		say(err, errlen, "%s: cannot bring the store to schema version %d: %s", path,
+		    LOG_SCHEMA_VERSION, why);
+		exec_sql(db, "ROLLBACK", why, sizeof why);
+		return -1;
+	}
+	diag_say("log: %s: brought to schema version %d", path, LOG_SCHEMA_VERSION);
 	return 0;
 }
 
@@ -1409,9 +1772,76 @@ reader_open(struct log *lg, const char *path, char *err, size_t errlen)
 	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
 	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) != SQLITE_OK ||
 	    sqlite3_exec(lg->rdb, "PRAGMA cache_size=-256", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(lg->rdb, stmt_sql[ST_ENTRY_AT], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &lg->entry_at, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(lg->rdb, stmt_sql[ST_REPORT_AT], -1, SQLITE_PREPARE_PERSISTENT,
 	                       &lg->report_at, NULL) != SQLITE_OK)
 		return say_sql(lg->rdb, err, errlen, "%s: cannot open the reader connection", path);
+	return 0;
+}
+
+/* Puts (org, sid) at seq in the index while it is built, unless it holds a later revision. */
+static int
+keys_load_one(struct log *lg, const char *org, const char *sid, size_t sid_len, uint64_t seq,
+              char *err, size_t errlen)
+{
+	struct keyidx_probe p;
+	struct stored s;
+	int found = key_find(lg, org, sid, sid_len, &p, &s, err, errlen);
+	if (found < 0)
+		return -1;
+	if (found == 1 && s.seq >= seq)
+		return 0;
+	if (keyidx_put(lg->keys, &p, seq) != 0)
+		return say(err, errlen, "out of memory building the report index");
+	keyidx_keep(lg->keys);
+	return 0;
+}
+
+/*
+ * Builds the index of report keys: every report entry with its body, in
+ * seq order, then the purged ones from their rows in `reports`. Measured
+ * with a 1,060,111-entry log: see bench/README.md.
+ */
+static int
+keys_load(struct log *lg, const char *path, char *err, size_t errlen)
+{
+	static const char *const sql[] = {
+	    "SELECT seq, org, body FROM entries WHERE body IS NOT NULL ORDER BY seq",
+	    "SELECT r.seq, r.org, r.source_id FROM reports AS r JOIN entries AS e ON e.seq = r.seq "
+	    "WHERE e.body IS NULL",
+	};
+	char why[400] = "";
+	if ((lg->keys = keyidx_new()) == NULL || keyidx_reserve(lg->keys, lg->head_seq, 1) != 0)
+		return say(err, errlen,
+		           "%s: out of memory for the report index (%" PRIu64 " entries)", path,
+		           lg->head_seq);
+	int ret = 0;
+	for (size_t k = 0; ret == 0 && k < sizeof sql / sizeof sql[0]; k++) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(lg->db, sql[k], -1, &st, NULL);
+		while (ret == 0 && st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+			const char *org = (const char *)sqlite3_column_text(st, 1);
+			const void *blob = sqlite3_column_blob(st, 2);
+			size_t len = (size_t)sqlite3_column_bytes(st, 2);
+			struct report_view v = {.source_id = blob, .source_id_len = len};
+			int kind = k == 0 ? entry_report_view(blob, len, &v) : 1;
+			if (kind < 0 || org == NULL || (kind == 1 && v.source_id == NULL))
+				ret = say(why, sizeof why,
+				          "seq %" PRIu64 ": stored entry cannot be read", seq);
+			else if (kind == 1)
+				ret = keys_load_one(lg, org, v.source_id, v.source_id_len, seq, why,
+				                    sizeof why);
+		}
+		if (ret == 0 && rc != SQLITE_DONE)
+			ret = say_sql(lg->db, why, sizeof why, "cannot read the log");
+		sqlite3_finalize(st);
+	}
+	if (ret != 0)
+		return say(err, errlen,
+		           "%s: damaged store (indexing its reports: %s; run estctl verify)", path,
+		           why);
 	return 0;
 }
 
@@ -1595,7 +2025,9 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
  * identity, the schema's b-tree (quick_check(sqlite_schema), instant), the
  * head row and, for the writer that is about to extend the chain, its last
  * link. The full quick_check runs in log_verify, which reads everything
- * anyway.
+ * anyway. The writer does read every entry at open, to index the report
+ * keys (keys_load): a page SQLite cannot read there, or a body that is no
+ * LogEntry, stops the open as a damaged store.
  */
 static int
 open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen)
@@ -1606,6 +2038,11 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (kind == 1 && (lg->readonly || !(flags & LOG_CREATE)))
 		return say(err, errlen, "%s: empty file, not an esthub store", path);
+	if (kind == 2 && lg->readonly)
+		return say(err, errlen,
+		           "%s: esthub store of schema version 1; the hub brings it to version %d "
+		           "when it starts (esthub run)",
+		           path, LOG_SCHEMA_VERSION);
 	char why[400];
 	if (kind == 0 &&
 	    pages_check(lg->db, "PRAGMA quick_check(sqlite_schema)", why, sizeof why) != 0)
@@ -1614,11 +2051,14 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (kind == 1 && store_create(lg->db, path, err, errlen) != 0)
 		return -1;
+	if (kind == 2 && schema_upgrade(lg->db, path, err, errlen) != 0)
+		return -1;
 	if (stmts_prepare(lg, path, err, errlen) != 0 || head_load(lg, path, err, errlen) != 0)
 		return -1;
 	if (!lg->readonly && head_check(lg, path, err, errlen) != 0)
 		return -1;
-	if (!lg->readonly && reader_open(lg, path, err, errlen) != 0)
+	if (!lg->readonly &&
+	    (reader_open(lg, path, err, errlen) != 0 || keys_load(lg, path, err, errlen) != 0))
 		return -1;
 	if (!lg->readonly && ckpt_start(lg, path, page_size, err, errlen) != 0)
 		return -1;
@@ -1635,6 +2075,11 @@ log_open(struct log **out, const char *path, int flags, char *err, size_t errlen
 	if (lg == NULL)
 		return say(err, errlen, "%s: out of memory", path);
 	lg->readonly = (flags & LOG_READONLY) != 0;
+	if (sodium_init() < 0) {
+		free(lg);
+		return say(err, errlen, "%s: cannot start libsodium", path);
+	}
+	randombytes_buf(lg->key_secret, sizeof lg->key_secret);
 	if (!lg->readonly && !(flags & LOG_CREATE))
 		wal_prealloc(path);
 	if (db_open(lg, path, flags, err, errlen) != 0 ||
@@ -1653,7 +2098,9 @@ log_close(struct log **lgp)
 		return;
 	struct log *lg = *lgp;
 	ckpt_stop(lg);
+	sqlite3_finalize(lg->entry_at);
 	sqlite3_finalize(lg->report_at);
+	keyidx_free(&lg->keys);
 	if (lg->rdb != NULL && sqlite3_close(lg->rdb) != SQLITE_OK)
 		diag_say("log: cannot close the reader connection: %s", sqlite3_errmsg(lg->rdb));
 	for (int i = ST__COUNT - 1; i >= 0; i--)

@@ -30,7 +30,7 @@ enum log_flags {
 };
 
 /* Schema version kept in PRAGMA user_version. */
-#define LOG_SCHEMA_VERSION 1
+#define LOG_SCHEMA_VERSION 2
 
 /*
  * Opens the store at path. Refuses (-1, reason in err) a file that is not
@@ -146,6 +146,13 @@ int log_last_on_topic(struct log *lg, const char *topic, uint64_t *seq, char *er
  */
 int log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_id, char *err,
                   size_t errlen);
+
+/*
+ * Tests only: keeps just the bits of mask of every report key's hash in
+ * the index (0: every key has the same hash), so that the logs opened
+ * after it tell keys apart by their entries alone.
+ */
+void log_test_key_hash_mask(uint32_t mask);
 
 /* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err.
  */

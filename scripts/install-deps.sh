@@ -12,6 +12,7 @@ PACKAGES=(
 	libprotobuf-c-dev protobuf-c-compiler     # wire codec
 	libsqlite3-dev sqlite3                    # the log and the adapter outbox
 	libssl-dev                                # SHA-256 hash chain, Ed25519
+	libsodium-dev                             # SipHash of the log's in-memory report index
 	libjansson-dev libinih-dev                # JSON mapping and GeoJSON, hub.conf and adapter configs
 	libproj-dev proj-data                     # SWEREF 99 TM -> WGS 84 in the adapters
 	libcsv-dev                                # the municipality's CSV export

@@ -344,6 +344,7 @@ test_seq_chain_across_batches_and_reopen(void **state)
 /* --- idempotency ----------------------------------------------------------- */
 
 #define REOPEN (-1)
+#define PURGE  (-2) /* purges the entry at the step's seq */
 
 struct step {
 	int batch; /* consecutive steps of one batch go in one log_append; REOPEN closes and opens
@@ -420,24 +421,97 @@ run_batch(struct fx *fx, const struct step *steps, size_t n)
 }
 
 static void
-test_idempotency_rules(void **state)
+run_steps(struct fx *fx, const struct step *steps, size_t n_steps)
 {
-	struct fx *fx = *state;
-	size_t n_steps = sizeof idem_steps / sizeof idem_steps[0];
+	char err[256] = "";
+	uint64_t purged = 0;
 	open_log(fx, LOG_CREATE);
 	for (size_t i = 0; i < n_steps;) {
-		if (idem_steps[i].batch == REOPEN) {
+		if (steps[i].batch == REOPEN) {
 			reopen(fx);
 			i++;
 			continue;
 		}
+		if (steps[i].batch == PURGE) {
+			if (log_purge(fx->lg, &steps[i].seq, 1, &purged, err, sizeof err) != 0)
+				fail_msg("log_purge: %s", err);
+			assert_int_equal(purged, 1);
+			i++;
+			continue;
+		}
 		size_t n = 1;
-		while (i + n < n_steps && idem_steps[i + n].batch == idem_steps[i].batch)
+		while (i + n < n_steps && steps[i + n].batch == steps[i].batch)
 			n++;
-		run_batch(fx, &idem_steps[i], n);
+		run_batch(fx, &steps[i], n);
 		i += n;
 	}
-	assert_int_equal(log_head_seq(fx->lg), 9);
+}
+
+static void
+test_idempotency_rules(void **state)
+{
+	run_steps(*state, idem_steps, sizeof idem_steps / sizeof idem_steps[0]);
+	assert_int_equal(log_head_seq(((struct fx *)*state)->lg), 9);
+}
+
+/*
+ * The same rules with every key's hash the same: the index finds each key
+ * among all the others by reading their entries, and never takes one key
+ * for another.
+ */
+static void
+test_idempotency_rules_one_hash(void **state)
+{
+	log_test_key_hash_mask(0);
+	run_steps(*state, idem_steps, sizeof idem_steps / sizeof idem_steps[0]);
+	log_test_key_hash_mask(UINT32_MAX);
+	assert_int_equal(log_head_seq(((struct fx *)*state)->lg), 9);
+}
+
+/* A purged report (body gone) stays known: its row in `reports` answers for it. */
+static const struct step purge_steps[] = {
+    {1, "police", "P", 1, "p", ST_ACCEPTED, 1, ""},
+    {1, "police", "Q", 0, "q", ST_ACCEPTED, 2, ""},
+    {2, "police", "R", 1, "r1", ST_ACCEPTED, 3, ""},
+    {3, "police", "R", 2, "r2", ST_ACCEPTED, 4, ""},
+    {PURGE, NULL, NULL, 0, NULL, 0, 1, NULL},
+    {PURGE, NULL, NULL, 0, NULL, 0, 4, NULL},
+    {4, "police", "P", 1, "p", ST_DUPLICATE, 1, ""},
+    {4, "police", "P", 1, "other", ST_REJECTED, 0, "revision 1 already stored with other content"},
+    {4, "police", "P", 0, "p0", ST_REJECTED, 0, "revision 0 is lower than the stored revision 1"},
+    {4, "police", "R", 2, "r2", ST_DUPLICATE, 4, ""},
+    {4, "police", "R", 1, "r1", ST_DUPLICATE, 3, ""},
+    {4, "police", "Q", 0, "q", ST_DUPLICATE, 2, ""},
+    {REOPEN, NULL, NULL, 0, NULL, 0, 0, NULL},
+    {5, "police", "P", 1, "p", ST_DUPLICATE, 1, ""},
+    {5, "police", "R", 2, "other", ST_REJECTED, 0, "revision 2 already stored with other content"},
+    {5, "police", "R", 1, "r1", ST_DUPLICATE, 3, ""},
+    {5, "police", "R", 3, "r3", ST_ACCEPTED, 5, ""},
+    {5, "police", "P", 2, "p2", ST_ACCEPTED, 6, ""},
+    {PURGE, NULL, NULL, 0, NULL, 0, 6, NULL},
+    {REOPEN, NULL, NULL, 0, NULL, 0, 0, NULL},
+    {6, "police", "P", 2, "p2", ST_DUPLICATE, 6, ""},
+    {6, "police", "P", 1, "p", ST_DUPLICATE, 1, ""},
+    {6, "police", "R", 2, "r2", ST_DUPLICATE, 4, ""},
+    {6, "police", "R", 3, "r3", ST_DUPLICATE, 5, ""},
+};
+
+static void
+test_idempotency_after_purge(void **state)
+{
+	struct fx *fx = *state;
+	for (int one_hash = 0; one_hash < 2; one_hash++) {
+		log_test_key_hash_mask(one_hash ? 0 : UINT32_MAX);
+		if (one_hash) {
+			log_close(&fx->lg);
+			remove_store(fx);
+			fx->seq = 0;
+			memset(fx->hash, 0, sizeof fx->hash);
+		}
+		run_steps(fx, purge_steps, sizeof purge_steps / sizeof purge_steps[0]);
+		assert_int_equal(log_head_seq(fx->lg), 6);
+	}
+	log_test_key_hash_mask(UINT32_MAX);
 }
 
 /* A report that arrives with unknown fields is the same report without them. */
@@ -796,6 +870,21 @@ test_verify_tail_cut_while_open(void **state)
 
 /* --- a full disk ----------------------------------------------------------- */
 
+struct counts {
+	char org[4][40];
+	uint64_t n[4];
+	size_t len;
+};
+
+static void
+count_one(void *arg, const char *org, uint64_t reports)
+{
+	struct counts *c = arg;
+	assert_true(c->len < 4);
+	snprintf(c->org[c->len], sizeof c->org[0], "%s", org);
+	c->n[c->len++] = reports;
+}
+
 static void
 test_disk_full_rolls_back(void **state)
 {
@@ -840,6 +929,11 @@ test_disk_full_rolls_back(void **state)
 	uint64_t bad = 0;
 	assert_int_equal(log_verify(fx->lg, &bad, err, sizeof err), 0);
 	reopen(fx);
+	/* the batch that failed was not counted */
+	struct counts c = {0};
+	assert_int_equal(log_count_by_org(fx->lg, count_one, &c, err, sizeof err), 0);
+	assert_int_equal(c.len, 1);
+	assert_int_equal(c.n[0], 250);
 }
 
 /* --- files that are not esthub stores -------------------------------------- */
@@ -905,7 +999,7 @@ make_store_then(const char *path, const char *sql)
 static void
 make_other_version(const char *path)
 {
-	make_store_then(path, "PRAGMA user_version = 2");
+	make_store_then(path, "PRAGMA user_version = 3");
 }
 
 static void
@@ -996,10 +1090,10 @@ test_refuses_other_files(void **state)
 	    {"another application", make_foreign_app, 0,
 	     "not an esthub store (SQLite database with application_id 42)"},
 	    {"other schema version", make_other_version, 0,
-	     "esthub store of schema version 2, this esthub reads version 1"},
+	     "esthub store of schema version 3, this esthub reads version 2"},
 	    {"other schema version, read-only", make_other_version, LOG_READONLY,
-	     "esthub store of schema version 2, this esthub reads version 1"},
-	    {"a table missing", make_missing_table, 0, "not an esthub store of version 1"},
+	     "esthub store of schema version 3, this esthub reads version 2"},
+	    {"a table missing", make_missing_table, 0, "not an esthub store of version 2"},
 	    {"empty file", make_empty, 0, "empty file, not an esthub store"},
 	    {"empty file, read-only", make_empty, LOG_READONLY, "empty file, not an esthub store"},
 	    {"no file", make_nothing, 0, "No such file or directory; esthub init makes a store"},
@@ -1036,25 +1130,30 @@ test_refuses_other_files(void **state)
 }
 
 /*
- * Open does not read every page (see open_store in log.c); a damaged page
- * away from the schema and the head is found by log_verify's quick_check.
+ * A read-only open does not read every page (see open_store in log.c); a
+ * damaged page away from the schema and the head is found by log_verify's
+ * quick_check. The writer reads every entry at open (it indexes the
+ * reports) and refuses the store, pointing at estctl verify.
  */
 static void
 test_verify_finds_damaged_page(void **state)
 {
 	struct fx *fx = *state;
+	char err[512] = "";
 	make_damaged(fx->path);
-	for (int ro = 0; ro < 2; ro++) {
-		open_log(fx, ro ? LOG_READONLY : 0);
-		uint64_t bad = 99;
-		char why[512] = "";
-		assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 1);
-		assert_int_equal(bad, 0);
-		if (strncmp(why, "damaged store (quick_check: ", 28) != 0 ||
-		    strchr(why, '\n') != NULL)
-			fail_msg("why: \"%s\"", why);
-		log_close(&fx->lg);
-	}
+	struct log *lg = NULL;
+	assert_int_equal(log_open(&lg, fx->path, 0, err, sizeof err), -1);
+	assert_null(lg);
+	if (strstr(err, "damaged store (") == NULL || strstr(err, "run estctl verify)") == NULL)
+		fail_msg("writer's open: \"%s\"", err);
+	open_log(fx, LOG_READONLY);
+	uint64_t bad = 99;
+	char why[512] = "";
+	assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 1);
+	assert_int_equal(bad, 0);
+	if (strncmp(why, "damaged store (quick_check: ", 28) != 0 || strchr(why, '\n') != NULL)
+		fail_msg("why: \"%s\"", why);
+	log_close(&fx->lg);
 }
 
 /* --- readers, counts, the checkpointer ------------------------------------- */
@@ -1087,21 +1186,6 @@ test_readonly_beside_writer(void **state)
 	append_reports(fx, 10, 1, 40);
 }
 
-struct counts {
-	char org[4][40];
-	uint64_t n[4];
-	size_t len;
-};
-
-static void
-count_one(void *arg, const char *org, uint64_t reports)
-{
-	struct counts *c = arg;
-	assert_true(c->len < 4);
-	snprintf(c->org[c->len], sizeof c->org[0], "%s", org);
-	c->n[c->len++] = reports;
-}
-
 static void
 test_count_by_org(void **state)
 {
@@ -1126,6 +1210,78 @@ test_count_by_org(void **state)
 	assert_int_equal(c.n[1], 1);
 	assert_string_equal(c.org[2], "police");
 	assert_int_equal(c.n[2], 2);
+}
+
+/* The row schema version 1 kept for every report: its key, seq and the report's SHA-256. */
+static void
+v1_row(sqlite3 *db, const struct rec *r, uint64_t seq)
+{
+	uint8_t packed[1024], digest[CRYPTO_HASH_BYTES];
+	size_t len = est__v1__report__pack(&r->report, packed);
+	crypto_sha256(packed, len, digest);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reports VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+	                       &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, r->org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->source_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->report.revision);
+	sqlite3_bind_int64(st, 4, (int64_t)seq);
+	sqlite3_bind_blob(st, 5, digest, sizeof digest, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/*
+ * A store of schema version 1 (a `reports` row for every report, no
+ * report_counts): read-only opens refuse it and say how to upgrade; the
+ * writer brings it to version 2, counts from the rows, and judges as ever.
+ */
+static void
+test_upgrade_from_version_1(void **state)
+{
+	static const struct step after[] = {
+	    {1, "police", "A", 1, "y", ST_DUPLICATE, 2, ""},
+	    {1, "police", "A", 0, "x", ST_DUPLICATE, 1, ""},
+	    {1, "municipality", "B", 0, "z", ST_REJECTED, 0,
+	     "revision 0 already stored with other content"},
+	    {1, "police", "A", 2, "w", ST_ACCEPTED, 4, ""},
+	};
+	struct fx *fx = *state;
+	char err[512] = "";
+	open_log(fx, LOG_CREATE);
+	rec_report(&fx->recs[0], "police", "A", 0, "x");
+	rec_report(&fx->recs[1], "police", "A", 1, "y");
+	rec_report(&fx->recs[2], "municipality", "B", 0, "b");
+	items_link(fx, 3);
+	append_ok(fx, 3, NOW);
+	log_close(&fx->lg);
+	sqlite3 *db = db_open_raw(fx->path);
+	db_exec(db, "DROP TABLE report_counts; PRAGMA user_version = 1");
+	for (size_t i = 0; i < 3; i++)
+		v1_row(db, &fx->recs[i], i + 1);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	struct log *ro = NULL;
+	assert_int_equal(log_open(&ro, fx->path, LOG_READONLY, err, sizeof err), -1);
+	if (strstr(err, "schema version 1; the hub brings it to version 2 when it starts") == NULL)
+		fail_msg("read-only open: \"%s\"", err);
+	open_log(fx, 0);
+	struct counts c = {0};
+	assert_int_equal(log_count_by_org(fx->lg, count_one, &c, err, sizeof err), 0);
+	assert_int_equal(c.len, 2);
+	assert_string_equal(c.org[0], "municipality");
+	assert_int_equal(c.n[0], 1);
+	assert_string_equal(c.org[1], "police");
+	assert_int_equal(c.n[1], 2);
+	run_batch(fx, after, sizeof after / sizeof after[0]);
+	reopen(fx);
+	assert_int_equal(log_open(&ro, fx->path, LOG_READONLY, err, sizeof err), 0);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(log_count_by_org(ro, count_one, &c, err, sizeof err), 0);
+	assert_int_equal(c.n[1], 3);
+	log_close(&ro);
 }
 
 static long long
@@ -1226,7 +1382,7 @@ test_wal_starts_over_under_steady_commits(void **state)
 	/* 4,000 commits of 10 reports: about 2.5 frames of 4 KiB each. */
 	for (size_t i = 0; i < 4000; i++)
 		append_reports(fx, i * 10, 10, 300);
-	assert_true(file_size(fx->path) > 20LL << 20);
+	assert_true(file_size(fx->path) > 16LL << 20); /* 19 MB of entries */
 	/*
 	 * Twice the prepared size: a catch-up that missed once (a checkpoint
 	 * round slowed by a busy disk) is allowed; without any it grows to
@@ -1305,6 +1461,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_seq_chain_across_batches_and_reopen, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idempotency_rules_one_hash, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idempotency_after_purge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_fields_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_ranges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_detects_edits, setup, teardown),
