@@ -499,7 +499,8 @@ start(struct hub *h)
 	h->handshakes[0] = monitor_open(h, h->ingest_sock, handshake_names[0]);
 	h->handshakes[1] = monitor_open(h, h->feed_sock, handshake_names[1]);
 	purge_at_start(h);
-	if (load_pictures(h, err, sizeof err) != 0)
+	/* The log indexes its report keys on a thread of its own meanwhile (log_index_ready). */
+	if (load_pictures(h, err, sizeof err) != 0 || log_index_ready(h->lg, err, sizeof err) != 0)
 		goto env;
 	h->checkpoints =
 	    checkpoints_new(h->dir, h->lg, h->cfg.checkpoint_interval_s, err, sizeof err);

@@ -221,6 +221,12 @@ struct checkpointer {
 	atomic_uint generation;
 };
 
+/* A connection that reads entries, with the statements entry_is_key needs. */
+struct keyreader {
+	sqlite3 *db;
+	sqlite3_stmt *entry_at, *report_at;
+};
+
 /* A batch's reports of one organisation, not yet added to report_counts. */
 struct org_count {
 	const char *org;
@@ -244,10 +250,9 @@ struct log {
 	/*
 	 * The writer's own read-only connection for log_report_at, which the
 	 * picture store calls from the hub's loop while the committer's thread
-	 * appends on db (NULL when the log is open read-only: db then).
+	 * appends on db (rd.db NULL when the log is open read-only: db then).
 	 */
-	sqlite3 *rdb;
-	sqlite3_stmt *entry_at, *report_at;
+	struct keyreader rd;
 	/*
 	 * The writer's index of report keys: (org, source_id) -> the seq of the
 	 * key's latest revision (keyidx.h), built from the log at open; the
@@ -255,6 +260,16 @@ struct log {
 	 */
 	struct keyidx *keys;
 	unsigned char key_secret[crypto_shorthash_KEYBYTES];
+	/*
+	 * The index is built on a thread of its own (keys_main) while the
+	 * caller goes on (the hub loads its pictures meanwhile); it is that
+	 * thread's until keys_join, which every user of the index calls first.
+	 */
+	char *path;
+	pthread_t keys_thread;
+	bool keys_thread_on;
+	int keys_rc; /* the build's outcome: 0, or -1 with keys_err */
+	char keys_err[600];
 	struct org_count counts[COUNT_ORGS];
 	size_t n_counts;
 	/* the packed bodies and hashes of the last batch: [body][hash] per accepted item */
@@ -729,14 +744,14 @@ entry_is_key(sqlite3 *db, sqlite3_stmt *entry_at, sqlite3_stmt *report_at, uint6
  * costs a read of the entry.
  */
 static int
-key_find(struct log *lg, const char *org, const char *sid, size_t sid_len, struct keyidx_probe *p,
-         struct stored *found, char *err, size_t errlen)
+key_find(struct log *lg, const struct keyreader *r, const char *org, const char *sid,
+         size_t sid_len, struct keyidx_probe *p, struct stored *found, char *err, size_t errlen)
 {
 	uint64_t seq;
 	keyidx_probe_start(lg->keys, key_hash(lg, org, sid, sid_len), p);
 	while (keyidx_probe_next(lg->keys, p, &seq)) {
-		int rc = entry_is_key(lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT], seq, org,
-		                      sid, sid_len, found, err, errlen);
+		int rc = entry_is_key(r->db, r->entry_at, r->report_at, seq, org, sid, sid_len,
+		                      found, err, errlen);
 		if (rc != 0)
 			return rc;
 	}
@@ -799,7 +814,8 @@ report_judge(struct log *lg, const char *org, const Est__V1__Report *r, const ui
              struct log_item *it, struct keyidx_probe *p, struct stored *latest, bool *known,
              char *err, size_t errlen)
 {
-	int rc = key_find(lg, org, r->source_id, strlen(r->source_id), p, latest, err, errlen);
+	const struct keyreader w = {lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT]};
+	int rc = key_find(lg, &w, org, r->source_id, strlen(r->source_id), p, latest, err, errlen);
 	*known = rc == 1;
 	if (rc <= 0)
 		return rc;
@@ -1011,6 +1027,8 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	return rc;
 }
 
+static int keys_join(struct log *lg, char *err, size_t errlen);
+
 /* Refuses what no batch may contain and clears every item's outputs. */
 static int
 append_check(const struct log *lg, struct log_item *items, size_t n, char *err, size_t errlen)
@@ -1082,7 +1100,7 @@ batch_abandon(struct log *lg, struct log_item *items, size_t n, char *err, size_
 int
 log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *err, size_t errlen)
 {
-	if (append_check(lg, items, n, err, errlen) != 0)
+	if (append_check(lg, items, n, err, errlen) != 0 || keys_join(lg, err, errlen) != 0)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -1353,9 +1371,9 @@ log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_
               size_t errlen)
 {
 	struct stored s;
-	if (lg->rdb != NULL)
-		return entry_is_key(lg->rdb, lg->entry_at, lg->report_at, seq, org, source_id,
-		                    strlen(source_id), &s, err, errlen);
+	if (lg->rd.db != NULL)
+		return entry_is_key(lg->rd.db, lg->rd.entry_at, lg->rd.report_at, seq, org,
+		                    source_id, strlen(source_id), &s, err, errlen);
 	return entry_is_key(lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT], seq, org, source_id,
 	                    strlen(source_id), &s, err, errlen);
 }
@@ -1434,6 +1452,8 @@ log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char
 		return say(err, errlen, "log_purge: the log is open read-only");
 	if (lg->busy)
 		return say(err, errlen, "log_purge: called from inside a scan");
+	if (keys_join(lg, err, errlen) != 0)
+		return -1;
 	if (n == 0)
 		return 0;
 	/* Prepared here, not at open: it runs once a day. */
@@ -1760,34 +1780,44 @@ stmts_prepare(struct log *lg, const char *path, char *err, size_t errlen)
 }
 
 /*
- * The writer's reader connection (struct log, rdb): the same hardening as
- * the writer's, a small page cache (it reads a few index pages now and then).
+ * A read-only connection beside the writer's (struct log's rd, and the
+ * index builder's): the same hardening as the writer's, a small page cache.
  */
 static int
-reader_open(struct log *lg, const char *path, char *err, size_t errlen)
+reader_connect(const char *path, struct keyreader *r, char *err, size_t errlen)
 {
-	if (sqlite3_open_v2(path, &lg->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	        SQLITE_OK ||
-	    sqlite3_busy_timeout(lg->rdb, LOG_BUSY_TIMEOUT_MS) != SQLITE_OK ||
-	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-	    sqlite3_db_config(lg->rdb, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) != SQLITE_OK ||
-	    sqlite3_exec(lg->rdb, "PRAGMA cache_size=-256", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(lg->rdb, stmt_sql[ST_ENTRY_AT], -1, SQLITE_PREPARE_PERSISTENT,
-	                       &lg->entry_at, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(lg->rdb, stmt_sql[ST_REPORT_AT], -1, SQLITE_PREPARE_PERSISTENT,
-	                       &lg->report_at, NULL) != SQLITE_OK)
-		return say_sql(lg->rdb, err, errlen, "%s: cannot open the reader connection", path);
+	    sqlite3_busy_timeout(r->db, LOG_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_db_config(r->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(r->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) != SQLITE_OK ||
+	    sqlite3_exec(r->db, "PRAGMA cache_size=-256", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, stmt_sql[ST_ENTRY_AT], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &r->entry_at, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, stmt_sql[ST_REPORT_AT], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &r->report_at, NULL) != SQLITE_OK)
+		return say_sql(r->db, err, errlen, "%s: cannot open a reader connection", path);
 	return 0;
+}
+
+static void
+reader_close(struct keyreader *r)
+{
+	sqlite3_finalize(r->entry_at);
+	sqlite3_finalize(r->report_at);
+	if (r->db != NULL && sqlite3_close(r->db) != SQLITE_OK)
+		diag_say("log: cannot close a reader connection: %s", sqlite3_errmsg(r->db));
+	*r = (struct keyreader){0};
 }
 
 /* Puts (org, sid) at seq in the index while it is built, unless it holds a later revision. */
 static int
-keys_load_one(struct log *lg, const char *org, const char *sid, size_t sid_len, uint64_t seq,
-              char *err, size_t errlen)
+keys_load_one(struct log *lg, const struct keyreader *r, const char *org, const char *sid,
+              size_t sid_len, uint64_t seq, char *err, size_t errlen)
 {
 	struct keyidx_probe p;
 	struct stored s;
-	int found = key_find(lg, org, sid, sid_len, &p, &s, err, errlen);
+	int found = key_find(lg, r, org, sid, sid_len, &p, &s, err, errlen);
 	if (found < 0)
 		return -1;
 	if (found == 1 && s.seq >= seq)
@@ -1799,27 +1829,22 @@ keys_load_one(struct log *lg, const char *org, const char *sid, size_t sid_len, 
 }
 
 /*
- * Builds the index of report keys: every report entry with its body, in
- * seq order, then the purged ones from their rows in `reports`. Measured
- * with a 1,060,111-entry log: see bench/README.md.
+ * Builds the index of report keys on r: every report entry with its body,
+ * in seq order, then the purged ones from their rows in `reports`. 0, or
+ * -1 with what it could not read in why.
  */
 static int
-keys_load(struct log *lg, const char *path, char *err, size_t errlen)
+keys_load(struct log *lg, const struct keyreader *r, char *why, size_t whylen)
 {
 	static const char *const sql[] = {
 	    "SELECT seq, org, body FROM entries WHERE body IS NOT NULL ORDER BY seq",
 	    "SELECT r.seq, r.org, r.source_id FROM reports AS r JOIN entries AS e ON e.seq = r.seq "
 	    "WHERE e.body IS NULL",
 	};
-	char why[400] = "";
-	if ((lg->keys = keyidx_new()) == NULL || keyidx_reserve(lg->keys, lg->head_seq, 1) != 0)
-		return say(err, errlen,
-		           "%s: out of memory for the report index (%" PRIu64 " entries)", path,
-		           lg->head_seq);
 	int ret = 0;
 	for (size_t k = 0; ret == 0 && k < sizeof sql / sizeof sql[0]; k++) {
 		sqlite3_stmt *st = NULL;
-		int rc = sqlite3_prepare_v2(lg->db, sql[k], -1, &st, NULL);
+		int rc = sqlite3_prepare_v2(r->db, sql[k], -1, &st, NULL);
 		while (ret == 0 && st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
 			const char *org = (const char *)sqlite3_column_text(st, 1);
@@ -1828,21 +1853,73 @@ keys_load(struct log *lg, const char *path, char *err, size_t errlen)
 			struct report_view v = {.source_id = blob, .source_id_len = len};
 			int kind = k == 0 ? entry_report_view(blob, len, &v) : 1;
 			if (kind < 0 || org == NULL || (kind == 1 && v.source_id == NULL))
-				ret = say(why, sizeof why,
+				ret = say(why, whylen,
 				          "seq %" PRIu64 ": stored entry cannot be read", seq);
 			else if (kind == 1)
-				ret = keys_load_one(lg, org, v.source_id, v.source_id_len, seq, why,
-				                    sizeof why);
+				ret = keys_load_one(lg, r, org, v.source_id, v.source_id_len, seq,
+				                    why, whylen);
 		}
 		if (ret == 0 && rc != SQLITE_DONE)
-			ret = say_sql(lg->db, why, sizeof why, "cannot read the log");
+			ret = say_sql(r->db, why, whylen, "cannot read the log");
 		sqlite3_finalize(st);
 	}
-	if (ret != 0)
+	return ret;
+}
+
+/* The index builder's thread: a connection of its own, keys_load, the outcome in keys_rc. */
+static void *
+keys_main(void *arg)
+{
+	struct log *lg = arg;
+	struct keyreader r = {0};
+	char why[400] = "";
+	pthread_setname_np(pthread_self(), "esthub-keys");
+	int rc = reader_connect(lg->path, &r, lg->keys_err, sizeof lg->keys_err);
+	if (rc == 0 && (rc = keys_load(lg, &r, why, sizeof why)) != 0)
+		say(lg->keys_err, sizeof lg->keys_err,
+		    "%s: damaged store (indexing its reports: %s; run estctl verify)", lg->path,
+		    why);
+	reader_close(&r);
+	lg->keys_rc = rc;
+	return NULL;
+}
+
+/*
+ * Starts building the index of report keys: on a thread, or here when no
+ * thread can be had. Measured with a 1,060,000-entry log: see
+ * bench/README.md ("An index of report keys in memory").
+ */
+static int
+keys_start(struct log *lg, const char *path, char *err, size_t errlen)
+{
+	if ((lg->path = strdup(path)) == NULL || (lg->keys = keyidx_new()) == NULL ||
+	    keyidx_reserve(lg->keys, lg->head_seq, 1) != 0)
 		return say(err, errlen,
-		           "%s: damaged store (indexing its reports: %s; run estctl verify)", path,
-		           why);
-	return 0;
+		           "%s: out of memory for the report index (%" PRIu64 " entries)", path,
+		           lg->head_seq);
+	if (pthread_create(&lg->keys_thread, NULL, keys_main, lg) == 0) {
+		lg->keys_thread_on = true;
+		return 0;
+	}
+	keys_main(lg);
+	return lg->keys_rc == 0 ? 0 : say(err, errlen, "%s", lg->keys_err);
+}
+
+/* Waits for the index builder; 0, or -1 with its reason (again at every call). */
+static int
+keys_join(struct log *lg, char *err, size_t errlen)
+{
+	if (lg->keys_thread_on) {
+		pthread_join(lg->keys_thread, NULL);
+		lg->keys_thread_on = false;
+	}
+	return lg->keys_rc == 0 ? 0 : say(err, errlen, "%s", lg->keys_err);
+}
+
+int
+log_index_ready(struct log *lg, char *err, size_t errlen)
+{
+	return lg->readonly ? 0 : keys_join(lg, err, errlen);
 }
 
 /* Reads the last row: its seq and hash become the head. */
@@ -2025,9 +2102,10 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
  * identity, the schema's b-tree (quick_check(sqlite_schema), instant), the
  * head row and, for the writer that is about to extend the chain, its last
  * link. The full quick_check runs in log_verify, which reads everything
- * anyway. The writer does read every entry at open, to index the report
- * keys (keys_load): a page SQLite cannot read there, or a body that is no
- * LogEntry, stops the open as a damaged store.
+ * anyway. The writer does read every entry after the open, on a thread,
+ * to index the report keys (keys_start): a page SQLite cannot read there,
+ * or a body that is no LogEntry, stops every append as a damaged store
+ * (log_index_ready says why; the hub asks before it is ready).
  */
 static int
 open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen)
@@ -2057,8 +2135,8 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (!lg->readonly && head_check(lg, path, err, errlen) != 0)
 		return -1;
-	if (!lg->readonly &&
-	    (reader_open(lg, path, err, errlen) != 0 || keys_load(lg, path, err, errlen) != 0))
+	if (!lg->readonly && (reader_connect(path, &lg->rd, err, errlen) != 0 ||
+	                      keys_start(lg, path, err, errlen) != 0))
 		return -1;
 	if (!lg->readonly && ckpt_start(lg, path, page_size, err, errlen) != 0)
 		return -1;
@@ -2098,11 +2176,11 @@ log_close(struct log **lgp)
 		return;
 	struct log *lg = *lgp;
 	ckpt_stop(lg);
-	sqlite3_finalize(lg->entry_at);
-	sqlite3_finalize(lg->report_at);
+	char why[8];
+	(void)keys_join(lg, why, sizeof why);
 	keyidx_free(&lg->keys);
-	if (lg->rdb != NULL && sqlite3_close(lg->rdb) != SQLITE_OK)
-		diag_say("log: cannot close the reader connection: %s", sqlite3_errmsg(lg->rdb));
+	free(lg->path);
+	reader_close(&lg->rd);
 	for (int i = ST__COUNT - 1; i >= 0; i--)
 		sqlite3_finalize(lg->st[i]);
 	if (lg->db != NULL && sqlite3_close(lg->db) != SQLITE_OK)

@@ -148,6 +148,16 @@ int log_report_at(struct log *lg, uint64_t seq, const char *org, const char *sou
                   size_t errlen);
 
 /*
+ * Waits until the writer's index of report keys, which log_open starts
+ * building from the log on a thread of its own, is complete. 0, or -1
+ * with the reason (a store that cannot be read through: see estctl
+ * verify); every later append fails with it too. log_append and
+ * log_purge wait by themselves; the hub asks before it says it is ready.
+ * 0 at once for a read-only log.
+ */
+int log_index_ready(struct log *lg, char *err, size_t errlen);
+
+/*
  * Tests only: keeps just the bits of mask of every report key's hash in
  * the index (0: every key has the same hash), so that the logs opened
  * after it tell keys apart by their entries alone.

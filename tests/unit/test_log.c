@@ -1132,8 +1132,8 @@ test_refuses_other_files(void **state)
 /*
  * A read-only open does not read every page (see open_store in log.c); a
  * damaged page away from the schema and the head is found by log_verify's
- * quick_check. The writer reads every entry at open (it indexes the
- * reports) and refuses the store, pointing at estctl verify.
+ * quick_check. The writer reads every entry after it opens (it indexes
+ * the report keys) and refuses to append, pointing at estctl verify.
  */
 static void
 test_verify_finds_damaged_page(void **state)
@@ -1141,11 +1141,18 @@ test_verify_finds_damaged_page(void **state)
 	struct fx *fx = *state;
 	char err[512] = "";
 	make_damaged(fx->path);
-	struct log *lg = NULL;
-	assert_int_equal(log_open(&lg, fx->path, 0, err, sizeof err), -1);
-	assert_null(lg);
-	if (strstr(err, "damaged store (") == NULL || strstr(err, "run estctl verify)") == NULL)
-		fail_msg("writer's open: \"%s\"", err);
+	open_log(fx, 0);
+	assert_int_equal(log_index_ready(fx->lg, err, sizeof err), -1);
+	if (strstr(err, "damaged store (indexing its reports: ") == NULL ||
+	    strstr(err, "run estctl verify)") == NULL)
+		fail_msg("writer's index: \"%s\"", err);
+	/* and every append after it, with the same reason */
+	rec_report(&fx->recs[0], "police", "after", 0, "x");
+	items_link(fx, 1);
+	char again[512] = "";
+	assert_int_equal(log_append(fx->lg, fx->items, 1, NOW, again, sizeof again), -1);
+	assert_string_equal(again, err);
+	log_close(&fx->lg);
 	open_log(fx, LOG_READONLY);
 	uint64_t bad = 99;
 	char why[512] = "";
