@@ -7,6 +7,16 @@
  * 32 bits of the hash are kept, so the table can be rebuilt at another size
  * without the keys, and a probe passes over other hashes without a look at
  * their entries: only a full 32-bit match costs the caller a read.
+ *
+ * Growing moves the slots a part at a time, not all at once: copying a
+ * million slots took 24 ms (39 ms at two million), a stall of every commit
+ * behind it. keyidx_reserve makes a larger table beside the old one and
+ * each later reserve moves the next part of the old one, in slot order;
+ * homes grow with the hash, so the old table read in order fills the new
+ * one nearly in order too. Meanwhile a key is in one of the two: slots of
+ * the old table before `moved` have been copied and are skipped there (their
+ * values stay, so the old table's runs stay whole for the keys not moved
+ * yet); a new key goes into the new table; a newer seq goes where its key is.
  */
 #include "keyidx.h"
 
@@ -20,15 +30,29 @@
 #define GROW_DEN    2
 #define MIN_SLOTS   1024
 #define SLOTS_LIMIT ((size_t)UINT32_MAX)
+/*
+ * Slots moved per reserve: enough that the move ends long before the new
+ * table fills (it has room for a third more keys than it starts with, and
+ * each reserve moves MOVE_PER_KEY times the keys it makes room for).
+ */
+#define MOVE_MIN     4096
+#define MOVE_PER_KEY 8
+
+struct table {
+	uint64_t *slots;
+	size_t cap;
+};
 
 struct undo {
-	size_t pos;
+	uint64_t *slot;
 	uint64_t was;
 };
 
 struct keyidx {
-	uint64_t *slots;
-	size_t cap, n;
+	struct table cur; /* where new keys go */
+	struct table old; /* being moved into cur (slots NULL when not) */
+	size_t moved;     /* old's slots before this one are in cur */
+	size_t n;         /* keys, in both tables */
 	struct undo *undo;
 	size_t n_undo, cap_undo;
 };
@@ -45,6 +69,12 @@ slot_hash(uint64_t s)
 	return (uint32_t)(s >> 32);
 }
 
+static size_t
+limit(size_t cap)
+{
+	return cap / LOAD_DEN * LOAD_NUM;
+}
+
 struct keyidx *
 keyidx_new(void)
 {
@@ -56,32 +86,33 @@ keyidx_free(struct keyidx **ix)
 {
 	if (ix == NULL || *ix == NULL)
 		return;
-	free((*ix)->slots);
+	free((*ix)->cur.slots);
+	free((*ix)->old.slots);
 	free((*ix)->undo);
 	free(*ix);
 	*ix = NULL;
 }
 
-/* Moves every slot into a table of cap slots. */
-static int
-regrow(struct keyidx *ix, size_t cap)
+/* Moves old's slots [moved, moved + count) into cur; frees old when all are. */
+static void
+move_part(struct keyidx *ix, size_t count)
 {
-	uint64_t *s = calloc(cap, sizeof *s);
-	if (s == NULL)
-		return -1;
-	for (size_t i = 0; i < ix->cap; i++) {
-		uint64_t v = ix->slots[i];
+	size_t end = ix->moved + count < ix->old.cap ? ix->moved + count : ix->old.cap;
+	for (size_t i = ix->moved; i < end; i++) {
+		uint64_t v = ix->old.slots[i];
 		if (v == 0)
 			continue;
-		size_t j = home(slot_hash(v), cap);
-		while (s[j] != 0)
-			j = j + 1 == cap ? 0 : j + 1;
-		s[j] = v;
+		size_t j = home(slot_hash(v), ix->cur.cap);
+		while (ix->cur.slots[j] != 0)
+			j = j + 1 == ix->cur.cap ? 0 : j + 1;
+		ix->cur.slots[j] = v;
 	}
-	free(ix->slots);
-	ix->slots = s;
-	ix->cap = cap;
-	return 0;
+	ix->moved = end;
+	if (ix->moved == ix->old.cap) {
+		free(ix->old.slots);
+		ix->old = (struct table){0};
+		ix->moved = 0;
+	}
 }
 
 int
@@ -90,12 +121,27 @@ keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts)
 	if (ix->n_undo > 0 || keys > SLOTS_LIMIT - ix->n)
 		return -1;
 	size_t need = ix->n + keys;
-	if (need > ix->cap / LOAD_DEN * LOAD_NUM || ix->cap == 0) {
+	size_t step =
+	    keys < (SIZE_MAX - MOVE_MIN) / MOVE_PER_KEY ? MOVE_MIN + keys * MOVE_PER_KEY : SIZE_MAX;
+	if (need > limit(ix->cur.cap)) {
+		/* A move still going on ends first: then cur is the only table. */
+		if (ix->old.slots != NULL)
+			move_part(ix, SIZE_MAX);
 		size_t cap = need / GROW_DEN * GROW_NUM + MIN_SLOTS;
 		if (cap > SLOTS_LIMIT)
 			cap = SLOTS_LIMIT;
-		if (need > cap / LOAD_DEN * LOAD_NUM || regrow(ix, cap) != 0)
+		uint64_t *s = need <= limit(cap) ? calloc(cap, sizeof *s) : NULL;
+		if (s == NULL)
 			return -1;
+		ix->old = ix->cur;
+		ix->cur = (struct table){s, cap};
+		ix->moved = 0;
+		if (ix->old.slots == NULL)
+			ix->old = (struct table){0};
+		else if (ix->n < MOVE_MIN)
+			move_part(ix, SIZE_MAX); /* a small table moves at once */
+	} else if (ix->old.slots != NULL) {
+		move_part(ix, step);
 	}
 	if (puts > ix->cap_undo) {
 		struct undo *u = realloc(ix->undo, puts * sizeof *u);
@@ -110,42 +156,70 @@ keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts)
 void
 keyidx_probe_start(const struct keyidx *ix, uint32_t hash, struct keyidx_probe *p)
 {
-	p->pos = ix->cap > 0 ? home(hash, ix->cap) : 0;
-	p->hash = hash;
-	p->started = 0;
+	*p = (struct keyidx_probe){.hash = hash};
+	p->pos = ix->cur.cap > 0 ? home(hash, ix->cur.cap) : 0;
+}
+
+/*
+ * The next slot of p's hash in table t from p->pos on (p->pos itself when
+ * the probe is fresh in t), or 0 at the empty slot that ends the run.
+ * Slots of old before `moved` are passed over.
+ */
+static int
+probe_table(const struct keyidx *ix, const struct table *t, struct keyidx_probe *p, uint64_t *seq)
+{
+	if (p->started)
+		p->pos = p->pos + 1 == t->cap ? 0 : p->pos + 1;
+	p->started = 1;
+	for (;;) {
+		uint64_t v = t->slots[p->pos];
+		if (v == 0)
+			return 0;
+		if (slot_hash(v) == p->hash && (t == &ix->cur || p->pos >= ix->moved)) {
+			*seq = (uint32_t)v;
+			return 1;
+		}
+		p->pos = p->pos + 1 == t->cap ? 0 : p->pos + 1;
+	}
 }
 
 int
 keyidx_probe_next(const struct keyidx *ix, struct keyidx_probe *p, uint64_t *seq)
 {
-	if (ix->cap == 0)
+	if (ix->cur.cap == 0)
 		return 0;
-	if (p->started)
-		p->pos = p->pos + 1 == ix->cap ? 0 : p->pos + 1;
-	p->started = 1;
-	for (;;) {
-		uint64_t v = ix->slots[p->pos];
-		if (v == 0)
-			return 0;
-		if (slot_hash(v) == p->hash) {
-			*seq = (uint32_t)v;
+	if (!p->in_old) {
+		if (probe_table(ix, &ix->cur, p, seq))
 			return 1;
-		}
-		p->pos = p->pos + 1 == ix->cap ? 0 : p->pos + 1;
+		p->empty = p->pos; /* where a new key goes */
+		if (ix->old.slots == NULL)
+			return 0;
+		p->in_old = 1;
+		p->started = 0;
+		p->pos = home(p->hash, ix->old.cap);
 	}
+	if (probe_table(ix, &ix->old, p, seq))
+		return 1;
+	return 0;
 }
 
 int
 keyidx_put(struct keyidx *ix, const struct keyidx_probe *p, uint64_t seq)
 {
-	if (seq == 0 || seq > KEYIDX_SEQ_MAX || ix->n_undo == ix->cap_undo || ix->cap == 0)
+	if (seq == 0 || seq > KEYIDX_SEQ_MAX || ix->n_undo == ix->cap_undo || ix->cur.cap == 0 ||
+	    !p->started)
 		return -1;
-	uint64_t was = ix->slots[p->pos];
-	if (was == 0 && ix->n + 1 > ix->cap / LOAD_DEN * LOAD_NUM)
-		return -1;
-	ix->undo[ix->n_undo++] = (struct undo){p->pos, was};
-	ix->slots[p->pos] = (uint64_t)p->hash << 32 | (uint32_t)seq;
-	if (was == 0)
+	/* Where the probe stopped: its key's slot, or the empty one in cur that ended the run. */
+	uint64_t *slot = p->in_old ? &ix->old.slots[p->pos] : &ix->cur.slots[p->pos];
+	bool found = *slot != 0 && slot_hash(*slot) == p->hash;
+	if (!found) {
+		slot = &ix->cur.slots[p->in_old ? p->empty : p->pos];
+		if (*slot != 0 || ix->n + 1 > limit(ix->cur.cap))
+			return -1;
+	}
+	ix->undo[ix->n_undo++] = (struct undo){slot, *slot};
+	*slot = (uint64_t)p->hash << 32 | (uint32_t)seq;
+	if (!found)
 		ix->n++;
 	return 0;
 }
@@ -163,7 +237,7 @@ keyidx_undo(struct keyidx *ix)
 		const struct undo *u = &ix->undo[--ix->n_undo];
 		if (u->was == 0)
 			ix->n--;
-		ix->slots[u->pos] = u->was;
+		*u->slot = u->was;
 	}
 }
 
@@ -176,5 +250,5 @@ keyidx_count(const struct keyidx *ix)
 size_t
 keyidx_bytes(const struct keyidx *ix)
 {
-	return ix->cap * sizeof *ix->slots + ix->cap_undo * sizeof *ix->undo;
+	return (ix->cur.cap + ix->old.cap) * sizeof(uint64_t) + ix->cap_undo * sizeof(struct undo);
 }

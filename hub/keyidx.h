@@ -14,7 +14,8 @@
  * Puts between two keeps can be undone (a batch that rolls back); the
  * table moves its slots only in keyidx_reserve, which the caller calls
  * between batches with room for the batch, so undo never meets a move.
- * Seqs are 1 .. UINT32_MAX.
+ * A table that grows moves its slots over the reserves that follow, a
+ * part at each, never all in one. Seqs are 1 .. UINT32_MAX.
  */
 #ifndef ESTHUB_KEYIDX_H
 #define ESTHUB_KEYIDX_H
@@ -26,11 +27,13 @@
 
 struct keyidx;
 
-/* Where a probe is: the slot it looked at last (or will look at first). */
+/* Where a probe is (keyidx.c): its table, the slot it looked at last. */
 struct keyidx_probe {
 	size_t pos;
+	size_t empty; /* the slot for a new key, once the probe has left the current table */
 	uint32_t hash;
 	int started;
+	int in_old;
 };
 
 struct keyidx *keyidx_new(void);

@@ -7,7 +7,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -172,6 +175,85 @@ test_growth_keeps_every_key(void **state)
 	keyidx_free(&ix);
 }
 
+/* The one seq of a key (every key here has a hash of its own), 0 when absent. */
+static uint64_t
+seq_of(const struct keyidx *ix, uint32_t hash)
+{
+	uint64_t seqs[2];
+	size_t n = seqs_of(ix, hash, seqs, 2);
+	assert_true(n <= 1);
+	return n == 1 ? seqs[0] : 0;
+}
+
+/* Sets a key's seq (new key, or newer seq where it is), as log.c does. */
+static void
+put_seq(struct keyidx *ix, uint32_t hash, uint64_t seq)
+{
+	struct keyidx_probe p;
+	uint64_t got;
+	keyidx_probe_start(ix, hash, &p);
+	(void)keyidx_probe_next(ix, &p, &got); /* its slot, or the run's end */
+	assert_int_equal(keyidx_put(ix, &p, seq), 0);
+}
+
+/*
+ * While a grown table moves its slots a part at each reserve, every key is
+ * found once with its latest seq, updates reach keys on either side of the
+ * move, and a batch undone in the middle of it leaves everything as it was.
+ */
+static void
+test_move_in_parts(void **state)
+{
+	(void)state;
+	enum { N = 60000 };
+	static uint64_t want[N + 1];
+	struct keyidx *ix = keyidx_new();
+	size_t grew = 0, bytes = 0, during = 0;
+	uint32_t grown_at = 0;
+	bool moving = false;
+	for (uint32_t k = 1; k <= N; k++) {
+		assert_int_equal(keyidx_reserve(ix, 1, 4), 0);
+		put_seq(ix, k * 2654435761u, k);
+		want[k] = k;
+		keyidx_keep(ix);
+		/* both tables are counted while a move goes on: bytes go up, and down at its end */
+		if (keyidx_bytes(ix) > bytes) {
+			grew++;
+			grown_at = k;
+			moving = true;
+		} else if (keyidx_bytes(ix) < bytes) {
+			moving = false;
+		}
+		bytes = keyidx_bytes(ix);
+		if (k % 1000 != 0 && (k < 4 || k - grown_at > 12))
+			continue;
+		during += moving;
+		/* a batch: a newer seq for an old key and a recent one, a new key; undone */
+		assert_int_equal(keyidx_reserve(ix, 1, 4), 0);
+		put_seq(ix, 1 * 2654435761u, N + k);
+		put_seq(ix, (k - 3) * 2654435761u, N + k + 1);
+		put_seq(ix, (N + k) * 2654435761u, N + k + 2);
+		assert_int_equal(keyidx_count(ix), k + 1);
+		keyidx_undo(ix);
+		assert_int_equal(keyidx_count(ix), k);
+		/* the same batch kept, for the key of 1 and k - 3 */
+		assert_int_equal(keyidx_reserve(ix, 1, 4), 0);
+		put_seq(ix, 1 * 2654435761u, N + k);
+		put_seq(ix, (k - 3) * 2654435761u, N + k + 1);
+		keyidx_keep(ix);
+		want[1] = N + k;
+		want[k - 3] = N + k + 1;
+		for (uint32_t j = 1; j <= k; j++)
+			if (seq_of(ix, j * 2654435761u) != want[j])
+				fail_msg("after %u keys: key %u has seq %" PRIu64 ", want %" PRIu64,
+				         k, j, seq_of(ix, j * 2654435761u), want[j]);
+		assert_int_equal(seq_of(ix, (N + k) * 2654435761u), 0);
+	}
+	assert_true(grew >= 5);
+	assert_true(during >= 20); /* checks made while a move was going on */
+	keyidx_free(&ix);
+}
+
 int
 main(void)
 {
@@ -180,6 +262,7 @@ main(void)
 	    cmocka_unit_test(test_one_hash_many_keys),
 	    cmocka_unit_test(test_undo_restores_the_kept_table),
 	    cmocka_unit_test(test_growth_keeps_every_key),
+	    cmocka_unit_test(test_move_in_parts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
