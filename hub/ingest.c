@@ -64,10 +64,9 @@ struct verdict {
 	long item; /* index into items, or -1 when rejected before the log */
 	char error[160];
 	char topic[IDS_TOPIC_MAX + 1];
-	/* the report packed once, here, for its digest and its entry (log_report_prepack) */
+	/* the report packed once, here, for its entry and digest (log_report_prepack) */
 	bool packed;
 	size_t pack_off, pack_len;
-	uint8_t digest[CRYPTO_HASH_BYTES];
 };
 
 /* One batch's arrays, grown as needed and kept from batch to batch. */
@@ -263,8 +262,7 @@ prepack(struct ingest *in, struct verdict *v, const Est__V1__Report *r)
 		in->b.packbuf = p;
 		in->b.pack_cap = cap;
 	}
-	if (log_report_prepack(r, in->b.packbuf + in->b.pack_len, need, &v->pack_len, v->digest) ==
-	    1) {
+	if (log_report_prepack(r, in->b.packbuf + in->b.pack_len, need, &v->pack_len) == 1) {
 		v->pack_off = in->b.pack_len;
 		v->packed = true;
 		in->b.pack_len += v->pack_len;
@@ -485,7 +483,6 @@ link_items(struct ingest *in, size_t n_pend)
 			if (v->packed) {
 				it->packed = in->b.packbuf + v->pack_off;
 				it->packed_len = v->pack_len;
-				it->digest = v->digest;
 			}
 		}
 	}

@@ -509,8 +509,7 @@ has_unknown(const ProtobufCMessage *m)
 }
 
 int
-log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len,
-                   uint8_t digest[HASH])
+log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len)
 {
 	/* Rare (a newer partner's fields); log_append hides them and packs itself. */
 	if (has_unknown(&r->base))
@@ -519,15 +518,23 @@ log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *l
 	if (need > cap)
 		return 0;
 	*len = est__v1__report__pack(r, out);
-	crypto_sha256(out, *len, digest);
 	return 1;
 }
 
-/* SHA-256 of the packed report (unknown fields hidden), packed in the arena's spare room. */
+/*
+ * The content digest of a report item: SHA-256 of the packed report (the
+ * caller's, or packed here in the arena's spare room with its unknown
+ * fields hidden). Only a key the log holds needs it.
+ */
 static int
-report_digest(struct log *lg, const Est__V1__Report *r, uint8_t digest[HASH], char *err,
+report_digest(struct log *lg, const struct log_item *it, uint8_t digest[HASH], char *err,
               size_t errlen)
 {
+	if (it->packed != NULL) {
+		crypto_sha256(it->packed, it->packed_len, digest);
+		return 0;
+	}
+	const Est__V1__Report *r = it->entry->report;
 	size_t len = est__v1__report__get_packed_size(r);
 	if (arena_reserve(lg, len, err, errlen) != 0)
 		return -1;
@@ -805,20 +812,25 @@ judge_older(struct log *lg, const char *org, const Est__V1__Report *r, uint64_t 
 
 /*
  * The contract's idempotency rules, in its order, against the key's latest
- * revision (key_find): the index settles a new key without a read; only a
- * resend of an older revision looks in `reports`. *known says whether the
- * key was found (then *latest is its revision before this one).
+ * revision (key_find): the index settles a new key without a read or a
+ * digest; only a resend of an older revision looks in `reports`. *known
+ * says whether the key was found (then *latest is its revision before
+ * this one).
  */
 static int
-report_judge(struct log *lg, const char *org, const Est__V1__Report *r, const uint8_t digest[HASH],
-             struct log_item *it, struct keyidx_probe *p, struct stored *latest, bool *known,
-             char *err, size_t errlen)
+report_judge(struct log *lg, struct log_item *it, struct keyidx_probe *p, struct stored *latest,
+             bool *known, char *err, size_t errlen)
 {
+	const char *org = it->entry->org;
+	const Est__V1__Report *r = it->entry->report;
 	const struct keyreader w = {lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT]};
+	uint8_t digest[HASH];
 	int rc = key_find(lg, &w, org, r->source_id, strlen(r->source_id), p, latest, err, errlen);
 	*known = rc == 1;
-	if (rc <= 0)
-		return rc;
+	if (rc <= 0 || latest->revision < r->revision)
+		return rc < 0 ? -1 : 0;
+	if (report_digest(lg, it, digest, err, errlen) != 0)
+		return -1;
 	if (latest->revision == r->revision)
 		judge_stored(it, r->revision, latest->seq, latest->digest, digest);
 	else if (latest->revision > r->revision)
@@ -995,7 +1007,6 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 {
 	Est__V1__LogEntry *e = it->entry;
 	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT, known = false;
-	uint8_t digest[HASH];
 	struct keyidx_probe probe;
 	struct stored latest;
 	size_t mark = lg->n_hidden;
@@ -1003,15 +1014,8 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	int rc = !entry_spliced(it)             ? unknown_hide(lg, &e->base, err, errlen)
 	         : e->base.n_unknown_fields > 0 ? hidden_push(lg, &e->base, err, errlen)
 	                                        : 0;
-	if (rc == 0 && is_report) {
-		if (it->digest != NULL)
-			memcpy(digest, it->digest, HASH);
-		else
-			rc = report_digest(lg, e->report, digest, err, errlen);
-		if (rc == 0)
-			rc = report_judge(lg, e->org, e->report, digest, it, &probe, &latest,
-			                  &known, err, errlen);
-	}
+	if (rc == 0 && is_report)
+		rc = report_judge(lg, it, &probe, &latest, &known, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED)
 		rc = entry_store(lg, b, it, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED && is_report) {

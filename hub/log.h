@@ -72,12 +72,11 @@ struct log_item {
 	Est__V1__LogEntry *entry; /* in; caller owns */
 	/*
 	 * in, optional, for a report: entry->report as log_report_prepack
-	 * packed and hashed it, ahead of the commit (the ingest thread does this
-	 * while the last batch commits). NULL: log_append packs and hashes.
+	 * packed it, ahead of the commit (the ingest thread does this while the
+	 * last batch commits). NULL: log_append packs it.
 	 */
 	const uint8_t *packed;
 	size_t packed_len;
-	const uint8_t *digest;
 	/* out */
 	Est__V1__Status status;
 	uint64_t seq;
@@ -88,15 +87,14 @@ struct log_item {
 };
 
 /*
- * Packs r (at most cap bytes into out) and its SHA-256 into digest exactly
- * as log_append would for the idempotency digest and the stored entry, for
- * a caller that wants this work out of the commit: 1 done (*len set), 0 not
+ * Packs r (at most cap bytes into out) exactly as log_append would for the
+ * stored entry and, when the key is known, the idempotency digest, for a
+ * caller that wants this work out of the commit: 1 done (*len set), 0 not
  * done (r carries unknown fields, which log_append drops; or it does not fit
  * in cap: est__v1__report__get_packed_size says what is needed). Touches no
  * log: any thread may call it.
  */
-int log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len,
-                       uint8_t digest[CRYPTO_HASH_BYTES]);
+int log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len);
 
 /*
  * Appends items in one transaction (BEGIN IMMEDIATE ... COMMIT) with

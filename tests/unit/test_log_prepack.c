@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * log_report_prepack and the spliced entry: a report packed and hashed by
- * the caller ahead of the commit (as the ingest thread does while the last
- * batch commits) must be stored byte for byte as log_append stores it
- * without help, and judged by the same digest; a report with unknown
- * fields is left to log_append.
+ * log_report_prepack and the spliced entry: a report packed by the caller
+ * ahead of the commit (as the ingest thread does while the last batch
+ * commits) must be stored byte for byte as log_append stores it without
+ * help, and judged by the same digest; a report with unknown fields is
+ * left to log_append.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +29,6 @@ struct rec {
 	char source_id[64];
 	char text[400];
 	uint8_t packed[1024];
-	uint8_t digest[CRYPTO_HASH_BYTES];
 };
 
 struct fx {
@@ -105,12 +104,10 @@ static void
 prepack(struct rec *r, struct log_item *it)
 {
 	size_t len = 0;
-	assert_int_equal(
-	    log_report_prepack(&r->report, r->packed, sizeof r->packed, &len, r->digest), 1);
+	assert_int_equal(log_report_prepack(&r->report, r->packed, sizeof r->packed, &len), 1);
 	assert_int_equal(len, est__v1__report__get_packed_size(&r->report));
 	it->packed = r->packed;
 	it->packed_len = len;
-	it->digest = r->digest;
 }
 
 /* The spliced body is what est__v1__log_entry__pack writes, for short and long reports. */
@@ -146,7 +143,7 @@ test_spliced_entry_is_the_packed_entry(void **state)
 	assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 0);
 }
 
-/* The digest given ahead judges resends as log_append's own digest does. */
+/* A report packed ahead is judged by the same digest as one log_append packs. */
 static void
 test_prepacked_digest_judges_resends(void **state)
 {
@@ -184,15 +181,14 @@ test_prepack_declines(void **state)
 	struct rec r;
 	rec_report(&r, "u", 0, 20, 'z');
 	size_t len = 0;
-	assert_int_equal(log_report_prepack(&r.report, r.packed, 4, &len, r.digest), 0);
+	assert_int_equal(log_report_prepack(&r.report, r.packed, 4, &len), 0);
 	ProtobufCMessageUnknownField uf = {.tag = 99,
 	                                   .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
 	                                   .len = 1,
 	                                   .data = (uint8_t *)"\x01"};
 	r.pos.base.n_unknown_fields = 1;
 	r.pos.base.unknown_fields = &uf;
-	assert_int_equal(log_report_prepack(&r.report, r.packed, sizeof r.packed, &len, r.digest),
-	                 0);
+	assert_int_equal(log_report_prepack(&r.report, r.packed, sizeof r.packed, &len), 0);
 }
 
 int
