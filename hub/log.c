@@ -1108,7 +1108,7 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 		return -1;
 	if (n == 0)
 		return 0;
-	if (n > KEYIDX_SEQ_MAX - lg->head_seq)
+	if (lg->head_seq > KEYIDX_SEQ_MAX || n > KEYIDX_SEQ_MAX - lg->head_seq)
 		return say(err, errlen, "log: full (a store holds at most %" PRIu32 " entries)",
 		           (uint32_t)KEYIDX_SEQ_MAX);
 	if (keyidx_reserve(lg->keys, n, n) != 0)
@@ -1896,6 +1896,10 @@ keys_main(void *arg)
 static int
 keys_start(struct log *lg, const char *path, char *err, size_t errlen)
 {
+	if (lg->head_seq > KEYIDX_SEQ_MAX)
+		return say(err, errlen,
+		           "%s: %" PRIu64 " entries, more than this esthub indexes (%" PRIu32 ")",
+		           path, lg->head_seq, (uint32_t)KEYIDX_SEQ_MAX);
 	if ((lg->path = strdup(path)) == NULL || (lg->keys = keyidx_new()) == NULL ||
 	    keyidx_reserve(lg->keys, lg->head_seq, 1) != 0)
 		return say(err, errlen,
