@@ -1771,11 +1771,17 @@ writer_configure(sqlite3 *db, const char *path, int64_t *page_size, char *err, s
 }
 
 static int
-stmts_prepare(struct log *lg, const char *path, char *err, size_t errlen)
+stmts_prepare(struct log *lg, const char *path, bool version1, char *err, size_t errlen)
 {
+	/* A version 1 store open read-only (a writer upgrades it first) has no report_counts. */
+	static const char count_v1[] =
+	    "SELECT org, count(*) FROM reports GROUP BY org ORDER BY org";
 	for (int i = 0; i < ST__COUNT; i++) {
-		int rc = sqlite3_prepare_v3(lg->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		                            &lg->st[i], NULL);
+		if (version1 && i == ST_COUNT_ADD)
+			continue;
+		const char *sql = version1 && i == ST_COUNT_BY_ORG ? count_v1 : stmt_sql[i];
+		int rc = sqlite3_prepare_v3(lg->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lg->st[i],
+		                            NULL);
 		if (rc != SQLITE_OK)
 			return say_sql(lg->db, err, errlen, "%s: not an esthub store of version %d",
 			               path, LOG_SCHEMA_VERSION);
@@ -2124,22 +2130,18 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (kind == 1 && (lg->readonly || !(flags & LOG_CREATE)))
 		return say(err, errlen, "%s: empty file, not an esthub store", path);
-	if (kind == 2 && lg->readonly)
-		return say(err, errlen,
-		           "%s: esthub store of schema version 1; the hub brings it to version %d "
-		           "when it starts (esthub run)",
-		           path, LOG_SCHEMA_VERSION);
 	char why[400];
-	if (kind == 0 &&
+	if (kind != 1 &&
 	    pages_check(lg->db, "PRAGMA quick_check(sqlite_schema)", why, sizeof why) != 0)
 		return say(err, errlen, "%s: damaged store (%s)", path, why);
 	if (!lg->readonly && writer_configure(lg->db, path, &page_size, err, errlen) != 0)
 		return -1;
 	if (kind == 1 && store_create(lg->db, path, err, errlen) != 0)
 		return -1;
-	if (kind == 2 && schema_upgrade(lg->db, path, err, errlen) != 0)
+	if (kind == 2 && !lg->readonly && schema_upgrade(lg->db, path, err, errlen) != 0)
 		return -1;
-	if (stmts_prepare(lg, path, err, errlen) != 0 || head_load(lg, path, err, errlen) != 0)
+	if (stmts_prepare(lg, path, kind == 2 && lg->readonly, err, errlen) != 0 ||
+	    head_load(lg, path, err, errlen) != 0)
 		return -1;
 	if (!lg->readonly && head_check(lg, path, err, errlen) != 0)
 		return -1;
