@@ -148,7 +148,7 @@ ids_utf8_valid(const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
-		/* Eight ASCII bytes at a time: most text is ASCII, byte at a time it was 3% of the hub. */
+		/* Most text is ASCII: eight bytes at a time (byte at a time was 3% of the hub). */
 		uint64_t word;
 		for (; len - i >= sizeof word; i += sizeof word) {
 			memcpy(&word, p + i, sizeof word);
