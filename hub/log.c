@@ -640,14 +640,14 @@ entry_report_view(const uint8_t *body, size_t len, struct report_view *v)
 	return rc < 0 || v->source_id == NULL ? -1 : 1;
 }
 
+/* All ones but in tests (log_test_key_hash_mask). */
+static uint32_t key_hash_mask = UINT32_MAX;
+
 /*
  * The key's 32-bit hash for the index: SipHash-2-4 of org, a NUL and
  * source_id under the secret the log drew at open, so that nobody can
  * choose ids that crowd one run of the table.
  */
-/* All ones but in tests (log_test_key_hash_mask). */
-static uint32_t key_hash_mask = UINT32_MAX;
-
 static uint32_t
 key_hash(const struct log *lg, const char *org, const char *sid, size_t sid_len)
 {
@@ -682,83 +682,106 @@ struct stored {
 	uint8_t digest[HASH];
 };
 
+/* The writer's own connection as a keyreader (the index's users on the committer's thread). */
+static struct keyreader
+writer_reader(struct log *lg)
+{
+	return (struct keyreader){lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT]};
+}
+
 /*
- * Whether the entry at seq is a revision of (org, sid) on connection db
- * (entry_at, report_at prepared there): from its body, or for a purged
- * entry from the row its purge left in `reports`. 1 with *out filled, 0
- * when the entry is another key's, -1 when it cannot be read.
+ * Steps r's entry_at to the entry at seq: 1 with its org in *org and, when
+ * its body is there (*purged false), the report it holds in *v (v->bytes
+ * NULL: none); 0 when no entry has that seq; -1 when it cannot be read.
+ * What *org and *v point to lives until the caller resets entry_at.
  */
 static int
-entry_is_key(sqlite3 *db, sqlite3_stmt *entry_at, sqlite3_stmt *report_at, uint64_t seq,
-             const char *org, const char *sid, size_t sid_len, struct stored *out, char *err,
-             size_t errlen)
+entry_at_step(const struct keyreader *r, uint64_t seq, const char **org, bool *purged,
+              struct report_view *v, char *err, size_t errlen)
 {
-	int rc = sqlite3_bind_int64(entry_at, 1, (int64_t)seq), ret = 0;
+	int rc = sqlite3_bind_int64(r->entry_at, 1, (int64_t)seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(r->entry_at);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return say_sql(r->db, err, errlen, "cannot read seq %" PRIu64, seq);
+	*org = (const char *)sqlite3_column_text(r->entry_at, 0);
+	const uint8_t *body = sqlite3_column_blob(r->entry_at, 1);
+	*purged = body == NULL;
+	*v = (struct report_view){0};
+	if (*org == NULL ||
+	    (body != NULL &&
+	     entry_report_view(body, (size_t)sqlite3_column_bytes(r->entry_at, 1), v) < 0))
+		return say(err, errlen, "seq %" PRIu64 ": stored entry cannot be read", seq);
+	return 1;
+}
+
+/*
+ * Whether the entry at seq is a revision of (org, sid), read on r: from its
+ * body, or for a purged entry from the row its purge left in `reports`. 1
+ * with *out filled (its digest only when asked for), 0 when the entry is
+ * another key's, -1 when it cannot be read.
+ */
+static int
+entry_is_key(const struct keyreader *r, uint64_t seq, const char *org, const char *sid,
+             size_t sid_len, struct stored *out, bool digest, char *err, size_t errlen)
+{
+	const char *o = NULL;
 	bool purged = false;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(entry_at);
-	if (rc == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(entry_at, 0);
-		const uint8_t *body = sqlite3_column_blob(entry_at, 1);
-		struct report_view v;
-		if (o == NULL || strcmp(o, org) != 0) {
-			ret = 0;
-		} else if (body == NULL) {
-			purged = true;
-		} else if (entry_report_view(body, (size_t)sqlite3_column_bytes(entry_at, 1), &v) <
-		           0) {
-			ret = say(err, errlen, "seq %" PRIu64 ": stored entry cannot be read", seq);
-		} else if (v.bytes != NULL && v.source_id_len == sid_len &&
-		           memcmp(v.source_id, sid, sid_len) == 0) {
-			out->revision = v.revision;
-			out->seq = seq;
-			crypto_sha256(v.bytes, v.len, out->digest);
-			ret = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		ret = say_sql(db, err, errlen, "cannot read seq %" PRIu64, seq);
-	}
-	sqlite3_reset(entry_at);
-	if (!purged)
-		return ret;
-	rc = sqlite3_bind_text(report_at, 1, org, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_text(report_at, 2, sid, (int)sid_len, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(report_at, 3, (int64_t)seq);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(report_at);
-	ret = 0;
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(report_at, 1) == HASH) {
-		out->revision = (uint64_t)sqlite3_column_int64(report_at, 0);
+	struct report_view v;
+	int ret = entry_at_step(r, seq, &o, &purged, &v, err, errlen);
+	if (ret == 1 && strcmp(o, org) != 0) {
+		ret = 0;
+	} else if (ret == 1 && !purged) {
+		ret = v.bytes != NULL && v.source_id_len == sid_len &&
+		      memcmp(v.source_id, sid, sid_len) == 0;
+		out->revision = v.revision;
 		out->seq = seq;
-		memcpy(out->digest, sqlite3_column_blob(report_at, 1), HASH);
+		if (ret == 1 && digest)
+			crypto_sha256(v.bytes, v.len, out->digest);
+	}
+	sqlite3_reset(r->entry_at);
+	if (ret != 1 || !purged)
+		return ret;
+	int rc = sqlite3_bind_text(r->report_at, 1, org, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(r->report_at, 2, sid, (int)sid_len, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(r->report_at, 3, (int64_t)seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(r->report_at);
+	ret = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(r->report_at, 1) == HASH) {
+		out->revision = (uint64_t)sqlite3_column_int64(r->report_at, 0);
+		out->seq = seq;
+		memcpy(out->digest, sqlite3_column_blob(r->report_at, 1), HASH);
 		ret = 1;
 	} else if (rc == SQLITE_ROW) {
 		ret = say(err, errlen, "seq %" PRIu64 ": its row in reports is damaged", seq);
 	} else if (rc != SQLITE_DONE) {
-		ret = say_sql(db, err, errlen, "cannot look up the report at seq %" PRIu64, seq);
+		ret = say_sql(r->db, err, errlen, "cannot look up the report at seq %" PRIu64, seq);
 	}
-	sqlite3_reset(report_at);
-	sqlite3_clear_bindings(report_at);
+	sqlite3_reset(r->report_at);
+	sqlite3_clear_bindings(r->report_at);
 	return ret;
 }
 
 /*
- * Finds (org, sid) in the index. 1 with the latest revision in *found and
- * p at its slot, 0 when the log has no such key (p at the empty slot for
- * it), -1 when an entry could not be read. Only a full match of the hash
- * costs a read of the entry.
+ * Finds (org, sid) in the index. 1 with the latest revision in *found (its
+ * digest when asked for) and p at its slot, 0 when the log has no such key
+ * (p at the empty slot for it), -1 when an entry could not be read. Only a
+ * full match of the hash costs a read of the entry.
  */
 static int
 key_find(struct log *lg, const struct keyreader *r, const char *org, const char *sid,
-         size_t sid_len, struct keyidx_probe *p, struct stored *found, char *err, size_t errlen)
+         size_t sid_len, struct keyidx_probe *p, struct stored *found, bool digest, char *err,
+         size_t errlen)
 {
 	uint64_t seq;
 	keyidx_probe_start(lg->keys, key_hash(lg, org, sid, sid_len), p);
 	while (keyidx_probe_next(lg->keys, p, &seq)) {
-		int rc = entry_is_key(r->db, r->entry_at, r->report_at, seq, org, sid, sid_len,
-		                      found, err, errlen);
+		int rc = entry_is_key(r, seq, org, sid, sid_len, found, digest, err, errlen);
 		if (rc != 0)
 			return rc;
 	}
@@ -823,9 +846,12 @@ report_judge(struct log *lg, struct log_item *it, struct keyidx_probe *p, struct
 {
 	const char *org = it->entry->org;
 	const Est__V1__Report *r = it->entry->report;
-	const struct keyreader w = {lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT]};
+	const struct keyreader w = writer_reader(lg);
 	uint8_t digest[HASH];
-	int rc = key_find(lg, &w, org, r->source_id, strlen(r->source_id), p, latest, err, errlen);
+	/* The stored digest serves a resend of the latest revision, and the row a newer one keeps.
+	 */
+	int rc =
+	    key_find(lg, &w, org, r->source_id, strlen(r->source_id), p, latest, true, err, errlen);
 	*known = rc == 1;
 	if (rc <= 0 || latest->revision < r->revision)
 		return rc < 0 ? -1 : 0;
@@ -1375,11 +1401,8 @@ log_report_at(struct log *lg, uint64_t seq, const char *org, const char *source_
               size_t errlen)
 {
 	struct stored s;
-	if (lg->rd.db != NULL)
-		return entry_is_key(lg->rd.db, lg->rd.entry_at, lg->rd.report_at, seq, org,
-		                    source_id, strlen(source_id), &s, err, errlen);
-	return entry_is_key(lg->db, lg->st[ST_ENTRY_AT], lg->st[ST_REPORT_AT], seq, org, source_id,
-	                    strlen(source_id), &s, err, errlen);
+	const struct keyreader r = lg->rd.db != NULL ? lg->rd : writer_reader(lg);
+	return entry_is_key(&r, seq, org, source_id, strlen(source_id), &s, false, err, errlen);
 }
 
 /* --- gallring ------------------------------------------------------------- */
@@ -1403,28 +1426,18 @@ secure_delete_set(struct log *lg, int64_t on, int64_t *was, char *err, size_t er
 static int
 purge_keep(struct log *lg, uint64_t seq, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = lg->st[ST_ENTRY_AT];
-	int rc = sqlite3_bind_int64(st, 1, (int64_t)seq), ret = 0;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
-		const char *org = (const char *)sqlite3_column_text(st, 0);
-		const uint8_t *body = sqlite3_column_blob(st, 1);
-		struct report_view v;
-		struct stored s = {.seq = seq};
-		int kind = entry_report_view(body, (size_t)sqlite3_column_bytes(st, 1), &v);
-		if (kind < 0 || org == NULL) {
-			ret = say(err, errlen, "seq %" PRIu64 ": stored entry cannot be read", seq);
-		} else if (kind == 1) {
-			s.revision = v.revision;
-			crypto_sha256(v.bytes, v.len, s.digest);
-			ret = report_keep(lg, org, v.source_id, v.source_id_len, &s, err, errlen);
-		}
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ret = say_sql(lg->db, err, errlen, "cannot read seq %" PRIu64, seq);
+	const struct keyreader w = writer_reader(lg);
+	const char *org = NULL;
+	bool purged = false;
+	struct report_view v;
+	int ret = entry_at_step(&w, seq, &org, &purged, &v, err, errlen);
+	if (ret == 1 && !purged && v.bytes != NULL) {
+		struct stored s = {.revision = v.revision, .seq = seq};
+		crypto_sha256(v.bytes, v.len, s.digest);
+		ret = report_keep(lg, org, v.source_id, v.source_id_len, &s, err, errlen);
 	}
-	sqlite3_reset(st);
-	return ret;
+	sqlite3_reset(w.entry_at);
+	return ret < 0 ? -1 : 0;
 }
 
 /* The UPDATEs of log_purge inside the open transaction. */
@@ -1827,7 +1840,7 @@ keys_load_one(struct log *lg, const struct keyreader *r, const char *org, const 
 {
 	struct keyidx_probe p;
 	struct stored s;
-	int found = key_find(lg, r, org, sid, sid_len, &p, &s, err, errlen);
+	int found = key_find(lg, r, org, sid, sid_len, &p, &s, false, err, errlen);
 	if (found < 0)
 		return -1;
 	if (found == 1 && s.seq >= seq)
@@ -2186,8 +2199,7 @@ log_close(struct log **lgp)
 		return;
 	struct log *lg = *lgp;
 	ckpt_stop(lg);
-	char why[8];
-	(void)keys_join(lg, why, sizeof why);
+	(void)keys_join(lg, NULL, 0);
 	keyidx_free(&lg->keys);
 	free(lg->path);
 	reader_close(&lg->rd);
