@@ -133,12 +133,9 @@ keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts)
 		uint64_t *s = need <= limit(cap) ? calloc(cap, sizeof *s) : NULL;
 		if (s == NULL)
 			return -1;
-		ix->old = ix->cur;
+		ix->old = ix->cur; /* {NULL, 0} for a table that had none */
 		ix->cur = (struct table){s, cap};
-		ix->moved = 0;
-		if (ix->old.slots == NULL)
-			ix->old = (struct table){0};
-		else if (ix->n < MOVE_MIN)
+		if (ix->old.slots != NULL && ix->n < MOVE_MIN)
 			move_part(ix, SIZE_MAX); /* a small table moves at once */
 	} else if (ix->old.slots != NULL) {
 		move_part(ix, step);
