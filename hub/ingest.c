@@ -39,8 +39,8 @@
  * and gives the main loop back to the feed and the control socket.
  */
 #define INGEST_PIPELINE_MS 20
-/* A batch of at most this many reports may commit on the receiving thread (see launch). */
-#define INGEST_HERE_MAX_ITEMS 8
+/* A batch of at most this many reports commits on the receiving thread (see launch). */
+#define INGEST_HERE_MAX_ITEMS 64
 
 struct pending {
 	zmq_msg_t rid;
@@ -563,14 +563,14 @@ swap_parked(struct ingest *in, struct flight *f)
 }
 
 /*
- * Parks the received batch and hands its items to the committer's thread,
- * which judges, chains, writes and fsyncs them (log_append) while this
- * thread receives the next batch. A batch with nothing to append (every
- * envelope refused, or measure updates only) is parked without a commit.
+ * Parks the received batch and appends its items (log_append judges,
+ * chains, writes and fsyncs them): a large batch on the committer's thread,
+ * while this thread receives the next batch, a small one here. A batch with
+ * nothing to append (every envelope refused, or measure updates only) is
+ * parked without a commit.
  */
 static void
-launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms, bool seen_empty,
-       bool may_here)
+launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms, bool may_here)
 {
 	link_items(in, n_pend);
 	swap_parked(in, &in->flight);
@@ -581,22 +581,19 @@ launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms, bool se
 	if (n_items == 0)
 		return;
 	/*
-	 * A small batch with nothing waiting behind it (one sender waiting for
-	 * each ack) commits right here: the two hand-offs would only add
-	 * latency. A larger batch goes to the committer even when the socket
-	 * is empty for the moment: its senders' next envelopes arrive while it
-	 * commits. (Committing every batch here whenever the socket happened to
-	 * be empty kept 4 senders x 100 in flight on one thread, 22 us of CPU
-	 * a report; split, 9 here and 10 there.) seen_empty: the receive just
-	 * found the socket empty, and asking again (ZMQ_EVENTS, two system
-	 * calls) would only say so again. !may_here: a landed batch waits for
-	 * its acks, which must not wait for this commit too.
+	 * A small batch commits right here, as the reference loop does: at
+	 * 10,000 reports a second (batches of 5 to 15) the hand-off to the
+	 * committer's thread and back cost two wake-ups a batch, and its
+	 * senders' next envelopes simply wait in the socket meanwhile. Only a
+	 * large batch is worth receiving the next one beside: with 4 senders x
+	 * 100 in flight (batches of about 200) the work splits, 9 us a report
+	 * here and 10 there, where one thread took 22. (Paced 10,000/s, the
+	 * threshold at 8 against 64 with the landed batch answered first, 4
+	 * alternating runs: ack p50 796...891 -> 488...750 us, the hub's CPU a
+	 * report 87 -> 76 us.) !may_here: a landed batch waits for its acks,
+	 * which must not wait for this commit too.
 	 */
-	int events = 0;
-	size_t sz = sizeof events;
-	if (may_here && n_items <= INGEST_HERE_MAX_ITEMS &&
-	    (seen_empty ||
-	     (zmq_getsockopt(in->sock, ZMQ_EVENTS, &events, &sz) == 0 && !(events & ZMQ_POLLIN))))
+	if (may_here && n_items <= INGEST_HERE_MAX_ITEMS)
 		committer_run_here(in->committer, in->flight.b.items, n_items, now_ms / 1000);
 	else
 		committer_start(in->committer, in->flight.b.items, n_items, now_ms / 1000);
@@ -695,9 +692,10 @@ wait_flight(struct ingest *in, bool recv)
 
 /*
  * The pipeline: receive batch k+1 (decode, validate) while batch k commits
- * on the committer's thread; when k is durable, k+1 is launched and then
- * k's acks and hook run here while k+1 commits (with 4 senders x 100 in
- * flight the committer had waited for them, 15% of the time). Judging k+1
+ * on the committer's thread; when k is durable, a large k+1 is launched
+ * and then k's acks and hook run here while k+1 commits (with 4 senders x
+ * 100 in flight the committer had waited for them, 15% of the time); a
+ * small k+1 commits here after k's acks (launch). Judging k+1
  * against the store sees k, because log_append of k+1 starts only after k
  * has committed. Keeps going for INGEST_PIPELINE_MS while envelopes keep
  * coming, then drains: it never returns with a commit in flight.
@@ -711,11 +709,9 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 	for (;;) {
 		bool open = first || timefmt_mono_ms() < until;
 		/* Take what is waiting, up to the batch limits. */
-		bool seen_empty = false;
 		while (open && n_pend < (size_t)in->cfg->max_batch_envelopes &&
 		       n_reports < INGEST_MAX_BATCH_REPORTS) {
 			int rc = receive_one(in, n_pend, &n_reports, &n_items, now_ms);
-			seen_empty = rc == 0;
 			if (rc <= 0)
 				break;
 			n_pend++;
@@ -727,8 +723,10 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 			if (!wait_flight(in, open && !full))
 				continue;
 			settle(in);
-			if (n_pend > 0 && !landing_has_measure(in)) {
-				launch(in, n_pend, n_items, now_ms, false, false);
+			/* A large batch commits while the landed one is answered. */
+			if (n_pend > 0 && n_items > INGEST_HERE_MAX_ITEMS &&
+			    !landing_has_measure(in)) {
+				launch(in, n_pend, n_items, now_ms, false);
 				handled += n_pend;
 				n_pend = n_reports = n_items = 0;
 				now_ms = timefmt_now_ms();
@@ -736,7 +734,6 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 				continue;
 			}
 			answer(in);
-			seen_empty = false; /* answering took a while */
 		}
 		if (n_pend == 0) {
 			if (handled > 0)
@@ -752,7 +749,7 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 			}
 			return handled;
 		}
-		launch(in, n_pend, n_items, now_ms, seen_empty, true);
+		launch(in, n_pend, n_items, now_ms, true);
 		handled += n_pend;
 		n_pend = n_reports = n_items = 0;
 		now_ms = timefmt_now_ms();
