@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# bench/threads.sh: where a report's CPU time goes, thread by thread. One
+# hub and the reference loop (bench-ref) side by side on the same
+# certificates; bench-load drives each in turn with the same load, and
+# /proc tells, for every thread of the server, its CPU time and its context
+# switches (voluntary: it slept; involuntary: it was preempted) divided by
+# the reports acknowledged. Prints one block a server.
+#
+#   bash bench/threads.sh [--load window|wait|rate] [--seconds S] [--reps N]
+#
+#   window: 4 senders x 100 in flight; wait: 1 sender waiting for each ack;
+#   rate: 4 senders x 2,500 a second (10,000/s). Default window, 5 s, 1 rep.
+#
+# Builds Release into build-bench/ (as bench/run.sh does) and measures the
+# working tree. Figures from a shared machine: compare within one run.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$REPO/build-bench
+LOAD=window
+SECONDS_RUN=5
+REPS=1
+
+usage() {
+	sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--load)
+		LOAD=${2:-}
+		shift
+		;;
+	--seconds)
+		SECONDS_RUN=${2:-}
+		shift
+		;;
+	--reps)
+		REPS=${2:-}
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		echo "threads: unknown argument $1 (bench/threads.sh --help)" >&2
+		exit 1
+		;;
+	esac
+	shift
+done
+case $LOAD in
+window) ARGS=(--senders 4 --window 100) ;;
+wait) ARGS=(--senders 1 --wait) ;;
+rate) ARGS=(--senders 4 --rate 2500) ;;
+*)
+	echo "threads: --load wants window, wait or rate, not '$LOAD'" >&2
+	exit 1
+	;;
+esac
+case $SECONDS_RUN in '' | *[!0-9]*)
+	echo "threads: --seconds wants a whole number" >&2
+	exit 1
+	;;
+esac
+case $REPS in '' | *[!0-9]*)
+	echo "threads: --reps wants a whole number" >&2
+	exit 1
+	;;
+esac
+
+mkdir -p "$BUILD"
+cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$BUILD/threads-cmake.log" 2>&1 ||
+	{
+		cat "$BUILD/threads-cmake.log" >&2
+		exit 1
+	}
+cmake --build "$BUILD" -j"$(nproc)" --target esthub estctl bench-load bench-ref \
+	>"$BUILD/threads-build.log" 2>&1 || {
+	tail -50 "$BUILD/threads-build.log" >&2
+	exit 1
+}
+
+WORK=$(mktemp -d "$BUILD/threads.XXXXXX")
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+DIR=$WORK/hub
+"$BUILD/hub/esthub" init "$DIR" --ingest 'tcp://127.0.0.1:*' --feed 'tcp://127.0.0.1:*' >/dev/null
+"$BUILD/hub/ctl/estctl" -d "$DIR" client add bench-adapter --role adapter --org municipality >/dev/null
+"$BUILD/hub/esthub" run "$DIR" >"$WORK/hub.out" 2>&1 &
+HUB=$!
+PIDS+=("$HUB")
+"$BUILD/bench/bench-ref" --bind 'tcp://127.0.0.1:*' --cert "$DIR/keys/hub_secret" \
+	--certs "$DIR/certs" --db "$WORK/ref.db" >"$WORK/ref.out" 2>&1 &
+REF=$!
+PIDS+=("$REF")
+
+# endpoint FILE: the ingest endpoint its server printed once ready (waits up to 20 s).
+endpoint() {
+	local _
+	for _ in $(seq 100); do
+		if grep -q 'ingest=' "$1"; then
+			grep -o 'ingest=[^ ]*' "$1" | head -1 | cut -d= -f2-
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "threads: no server ready in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+HUB_EP=$(endpoint "$WORK/hub.out")
+REF_EP=$(endpoint "$WORK/ref.out")
+
+# snapshot PID: one line a thread: name, voluntary and involuntary switches, CPU ticks.
+snapshot() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+			"$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status")" \
+			"$(awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "$t/status")" \
+			"$(awk '{ print $14 + $15 }' "$t/stat")"
+	done
+}
+
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+for rep in $(seq "$REPS"); do
+	for name in esthub reference; do
+		if [ "$name" = esthub ]; then pid=$HUB ep=$HUB_EP; else pid=$REF ep=$REF_EP; fi
+		sleep 1
+		snapshot "$pid" >"$WORK/before"
+		line=$("$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
+			--cert "$DIR/clients/bench-adapter_secret" "${ARGS[@]}" --seconds "$SECONDS_RUN" \
+			--warmup 0 --timeout 30 2>&1 | grep '^bench-load:' | tail -1)
+		snapshot "$pid" >"$WORK/after"
+		acked=$(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line")
+		per_s=$(sed -n 's/.* per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+		if [ -z "$acked" ] || [ "$acked" -eq 0 ]; then
+			echo "threads: $name acknowledged nothing: $line" >&2
+			exit 1
+		fi
+		echo "rep $rep $name ($LOAD): $acked acknowledged, $per_s/s"
+		printf '  %-16s %14s %14s %12s\n' thread 'slept/1k' 'preempted/1k' 'CPU us/rep'
+		paste "$WORK/before" "$WORK/after" | awk -v n="$acked" -v tick="$TICK_US" '
+			{
+				cpu = ($8 - $4) * tick / n
+				if ($6 - $2 + $7 - $3 == 0 && cpu == 0)
+					next
+				printf "  %-16s %14.1f %14.1f %12.2f\n", $1, ($6 - $2) * 1000 / n,
+				       ($7 - $3) * 1000 / n, cpu
+				total += cpu
+			}
+			END { printf "  %-16s %14s %14s %12.2f\n", "all", "", "", total }'
+	done
+done
