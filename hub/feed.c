@@ -32,9 +32,9 @@
  * A recent entry. Its frame is a zmq message built once when the entry is
  * appended: each subscriber is sent a zmq_msg_copy of it, which shares the
  * bytes by reference count instead of copying them (50 subscribers, one
- * frame). The slot holds one reference of its own; the bytes are freed by
- * free_frame when the last reference goes, so a copy still queued in libzmq
- * stays valid after the slot is reused or forgotten.
+ * frame). The slot holds one reference of its own; libzmq frees the bytes
+ * when the last reference goes, so a copy still queued in libzmq stays
+ * valid after the slot is reused or forgotten.
  */
 struct cached {
 	uint64_t seq; /* 0: empty slot (msg not initialised) */
@@ -141,25 +141,30 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-/* A new FeedEvent{entry} frame from a stored body and its hash; NULL when out of memory. */
-static uint8_t *
-entry_frame(const uint8_t *body, size_t body_len, const uint8_t *hash, size_t *len)
+/*
+ * A new FeedEvent{entry} message from a stored body and its hash, written
+ * into the message's own buffer (one allocation, libzmq's). 0, or -1 when
+ * out of memory (msg is then not initialised).
+ */
+static int
+entry_msg(zmq_msg_t *msg, const uint8_t *body, size_t body_len, const uint8_t *hash)
 {
 	size_t entry_len = body_len + 2 + CRYPTO_HASH_BYTES;
-	uint8_t *frame = malloc(1 + 10 + entry_len);
-	if (frame == NULL)
-		return NULL;
+	uint8_t head[1 + 10];
 	size_t n = 0;
-	frame[n++] = (1 << 3) | 2; /* FeedEvent.entry, length-delimited */
-	n += put_varint(frame + n, entry_len);
+	head[n++] = (1 << 3) | 2; /* FeedEvent.entry, length-delimited */
+	n += put_varint(head + n, entry_len);
+	if (zmq_msg_init_size(msg, n + entry_len) != 0)
+		return -1;
+	uint8_t *frame = zmq_msg_data(msg);
+	memcpy(frame, head, n);
 	if (body_len)
 		memcpy(frame + n, body, body_len);
 	n += body_len;
 	frame[n++] = (5 << 3) | 2; /* LogEntry.hash */
 	frame[n++] = CRYPTO_HASH_BYTES;
 	memcpy(frame + n, hash, CRYPTO_HASH_BYTES);
-	*len = n + CRYPTO_HASH_BYTES;
-	return frame;
+	return 0;
 }
 
 static void
@@ -455,25 +460,27 @@ feed_receive(struct feed *f, int64_t now_ms)
 /* --- delivery ---------------------------------------------------------- */
 
 /*
- * Puts the entry seq, whose frame it takes, into slot c (of the ring or of
- * the read-back slots), dropping the slot's reference to what it held:
- * copies still queued in libzmq keep those bytes. 0, or -1 when out of
- * memory (the frame is freed; the slot is left as it was).
+ * Puts the entry seq and its stored body into slot c (of the ring or of
+ * the read-back slots) as a new message, dropping the slot's reference to
+ * what it held: copies still queued in libzmq keep those bytes. 0, or -1
+ * when out of memory (the slot is left as it was).
  */
 static int
-cache_put(struct cached *c, uint64_t seq, const char *topic, int group, uint8_t *frame, size_t len)
+cache_put(struct cached *c, uint64_t seq, const char *topic, int group, const uint8_t *body,
+          size_t body_len, const uint8_t *hash)
 {
 	zmq_msg_t msg;
-	if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
-		free(frame);
+	if (entry_msg(&msg, body, body_len, hash) != 0)
 		return -1;
-	}
 	if (c->seq != 0)
 		zmq_msg_close(&c->msg);
 	c->seq = seq;
 	zmq_msg_init(&c->msg);
 	zmq_msg_move(&c->msg, &msg);
-	snprintf(c->topic, sizeof c->topic, "%s", topic);
+	/* At most IDS_TOPIC_MAX (ingest checks); snprintf here was 1% of the loop. */
+	size_t tl = strnlen(topic, sizeof c->topic - 1);
+	memcpy(c->topic, topic, tl);
+	c->topic[tl] = '\0';
 	c->group = group;
 	return 0;
 }
@@ -495,15 +502,12 @@ feed_publish(struct feed *f, const struct log_item *items, size_t n)
 		const struct log_item *it = &items[i];
 		if (it->status != EST__V1__STATUS__STATUS_ACCEPTED || it->body == NULL)
 			continue;
-		size_t len;
-		uint8_t *frame = entry_frame(it->body, it->body_len, it->hash, &len);
-		if (frame == NULL)
-			continue; /* the store still has it */
 		int group = it->entry->body_case == EST__V1__LOG_ENTRY__BODY_MEASURE
 		                ? (int)it->entry->measure->group
 		                : 0;
-		cache_put(&f->ring[it->seq % f->ring_cap], it->seq, it->entry->topic, group, frame,
-		          len);
+		/* Out of memory: the slot stays as it was, and the store still has the entry. */
+		(void)cache_put(&f->ring[it->seq % f->ring_cap], it->seq, it->entry->topic, group,
+		                it->body, it->body_len, it->hash);
 	}
 }
 
@@ -535,9 +539,7 @@ scan_one(void *arg, uint64_t seq, const char *topic, const uint8_t *body, size_t
 	bool kept = c->seq == seq;
 	int group = kept ? c->group : body != NULL ? stored_group(topic, body, body_len) : 0;
 	if (body != NULL && wants(st->f, s, st->who, topic, group)) {
-		size_t len;
-		uint8_t *frame = kept ? NULL : entry_frame(body, body_len, hash, &len);
-		if (!kept && (frame == NULL || cache_put(c, seq, topic, group, frame, len) != 0))
+		if (!kept && cache_put(c, seq, topic, group, body, body_len, hash) != 0)
 			return 1;
 		if (send_cached(st->f, s, c) != 0) {
 			st->blocked = 1;

@@ -14,29 +14,22 @@
 
 #include <zmq.h>
 
-static void
-free_frame(void *data, void *hint)
-{
-	(void)hint;
-	free(data);
-}
-
+/*
+ * Packs straight into the message's own buffer: one allocation of
+ * libzmq's (none up to 33 bytes, kept inline), where a buffer of our own
+ * handed over with zmq_msg_init_data cost two, both freed on the I/O
+ * thread (malloc's slow path was 5% of the receiving thread's samples
+ * under 4 x 100 in flight, nearly all of it here).
+ */
 int
 wire_send(void *sock, const ProtobufCMessage *m, int flags)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
-	/* A zero-length message still needs a valid buffer for zmq_msg_init_data. */
-	uint8_t *buf = malloc(len ? len : 1);
-	if (buf == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
-	protobuf_c_message_pack(m, buf);
 	zmq_msg_t msg;
-	if (zmq_msg_init_data(&msg, buf, len, free_frame, NULL) != 0) {
-		free(buf);
+	if (zmq_msg_init_size(&msg, len) != 0)
 		return -1;
-	}
+	if (len > 0)
+		protobuf_c_message_pack(m, zmq_msg_data(&msg));
 	if (zmq_msg_send(&msg, sock, flags) < 0) {
 		int e = errno;
 		zmq_msg_close(&msg);
