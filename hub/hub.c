@@ -348,6 +348,12 @@ static void
 on_commit(void *arg, const struct log_item *items, size_t n)
 {
 	struct hub *h = arg;
+	for (size_t i = 0; i < n; i++) {
+		const Est__V1__LogEntry *e = items[i].entry;
+		if (items[i].status == EST__V1__STATUS__STATUS_ACCEPTED &&
+		    e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT)
+			picture_store_prefetch(h->pictures, e->org, e->report->source_id);
+	}
 	feed_publish(h->feed, items, n);
 	for (size_t i = 0; i < n; i++) {
 		const Est__V1__LogEntry *e = items[i].entry;

@@ -895,6 +895,19 @@ report_pass(struct picture_store *ps, long i, uint32_t revision)
 	return 0;
 }
 
+void
+picture_store_prefetch(const struct picture_store *ps, const char *org, const char *source_id)
+{
+	if (ps->src_slots == NULL || org == NULL || source_id == NULL)
+		return;
+	for (size_t o = 0; o < ps->n_orgs; o++)
+		if (strcmp(pool_get(&ps->pool, ps->orgs[o]), org) == 0) {
+			uint32_t h = source_hash((uint16_t)o, source_id);
+			__builtin_prefetch(&ps->src_slots[h & ps->src_mask]);
+			return;
+		}
+}
+
 int
 picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const char *area_hint,
                   const Est__V1__Report *r)

@@ -76,6 +76,14 @@ int picture_store_add(struct picture_store *ps, uint64_t seq, const char *org,
                       const char *area_hint, const Est__V1__Report *r);
 
 /*
+ * Starts fetching the memory picture_store_add will look at first for the
+ * report (org, source_id): its slot in the store's index, a cache miss a
+ * report otherwise. Called for every report of a batch before adding them,
+ * the misses overlap instead of following one another. Changes nothing.
+ */
+void picture_store_prefetch(const struct picture_store *ps, const char *org, const char *source_id);
+
+/*
  * Adds every report entry of the log with seq in 1..through_seq (0: up to
  * the head) and sets through_seq to that seq. Returns 0, or -1 with the
  * reason in err (log error, undecodable body, a cap). An empty store loaded
