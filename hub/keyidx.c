@@ -151,6 +151,15 @@ keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts)
 }
 
 void
+keyidx_prefetch(const struct keyidx *ix, uint32_t hash)
+{
+	if (ix->cur.cap > 0)
+		__builtin_prefetch(&ix->cur.slots[home(hash, ix->cur.cap)]);
+	if (ix->old.slots != NULL)
+		__builtin_prefetch(&ix->old.slots[home(hash, ix->old.cap)]);
+}
+
+void
 keyidx_probe_start(const struct keyidx *ix, uint32_t hash, struct keyidx_probe *p)
 {
 	*p = (struct keyidx_probe){.hash = hash};

@@ -47,6 +47,13 @@ void keyidx_free(struct keyidx **ix);
  */
 int keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts);
 
+/*
+ * Starts fetching the slot where a probe of hash begins (and, during a
+ * move, its slot in the old table), so that a batch's probes need not each
+ * wait for memory in turn. Changes nothing.
+ */
+void keyidx_prefetch(const struct keyidx *ix, uint32_t hash);
+
 void keyidx_probe_start(const struct keyidx *ix, uint32_t hash, struct keyidx_probe *p);
 
 /*

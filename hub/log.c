@@ -260,6 +260,9 @@ struct log {
 	 */
 	struct keyidx *keys;
 	unsigned char key_secret[crypto_shorthash_KEYBYTES];
+	/* A batch's report keys hashed once, up front (log_append); cap entries. */
+	uint32_t *key_hashes;
+	size_t key_hashes_cap;
 	/*
 	 * The index is built on a thread of its own (keys_main) while the
 	 * caller goes on (the hub loads its pictures meanwhile); it is that
@@ -768,18 +771,19 @@ entry_is_key(const struct keyreader *r, uint64_t seq, const char *org, const cha
 }
 
 /*
- * Finds (org, sid) in the index. 1 with the latest revision in *found (its
- * digest when asked for) and p at its slot, 0 when the log has no such key
- * (p at the empty slot for it), -1 when an entry could not be read. Only a
- * full match of the hash costs a read of the entry.
+ * Finds (org, sid), whose key_hash is hash, in the index. 1 with the
+ * latest revision in *found (its digest when asked for) and p at its slot,
+ * 0 when the log has no such key (p at the empty slot for it), -1 when an
+ * entry could not be read. Only a full match of the hash costs a read of
+ * the entry.
  */
 static int
 key_find(struct log *lg, const struct keyreader *r, const char *org, const char *sid,
-         size_t sid_len, struct keyidx_probe *p, struct stored *found, bool digest, char *err,
-         size_t errlen)
+         size_t sid_len, uint32_t hash, struct keyidx_probe *p, struct stored *found, bool digest,
+         char *err, size_t errlen)
 {
 	uint64_t seq;
-	keyidx_probe_start(lg->keys, key_hash(lg, org, sid, sid_len), p);
+	keyidx_probe_start(lg->keys, hash, p);
 	while (keyidx_probe_next(lg->keys, p, &seq)) {
 		int rc = entry_is_key(r, seq, org, sid, sid_len, found, digest, err, errlen);
 		if (rc != 0)
@@ -841,8 +845,8 @@ judge_older(struct log *lg, const char *org, const Est__V1__Report *r, uint64_t 
  * this one).
  */
 static int
-report_judge(struct log *lg, struct log_item *it, struct keyidx_probe *p, struct stored *latest,
-             bool *known, char *err, size_t errlen)
+report_judge(struct log *lg, struct log_item *it, uint32_t hash, struct keyidx_probe *p,
+             struct stored *latest, bool *known, char *err, size_t errlen)
 {
 	const char *org = it->entry->org;
 	const Est__V1__Report *r = it->entry->report;
@@ -850,8 +854,8 @@ report_judge(struct log *lg, struct log_item *it, struct keyidx_probe *p, struct
 	uint8_t digest[HASH];
 	/* The stored digest serves a resend of the latest revision, and the row a newer one keeps.
 	 */
-	int rc =
-	    key_find(lg, &w, org, r->source_id, strlen(r->source_id), p, latest, true, err, errlen);
+	int rc = key_find(lg, &w, org, r->source_id, strlen(r->source_id), hash, p, latest, true,
+	                  err, errlen);
 	*known = rc == 1;
 	if (rc <= 0 || latest->revision < r->revision)
 		return rc < 0 ? -1 : 0;
@@ -1029,7 +1033,8 @@ count_add(struct log *lg, const char *org, char *err, size_t errlen)
  * its count.
  */
 static int
-item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, size_t errlen)
+item_append(struct log *lg, struct batch *b, struct log_item *it, uint32_t hash, char *err,
+            size_t errlen)
 {
 	Est__V1__LogEntry *e = it->entry;
 	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT, known = false;
@@ -1041,7 +1046,7 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	         : e->base.n_unknown_fields > 0 ? hidden_push(lg, &e->base, err, errlen)
 	                                        : 0;
 	if (rc == 0 && is_report)
-		rc = report_judge(lg, it, &probe, &latest, &known, err, errlen);
+		rc = report_judge(lg, it, hash, &probe, &latest, &known, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED)
 		rc = entry_store(lg, b, it, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED && is_report) {
@@ -1083,6 +1088,20 @@ append_check(const struct log *lg, struct log_item *items, size_t n, char *err, 
 		it->body_len = 0;
 		it->hash = NULL;
 	}
+	return 0;
+}
+
+/* Room for n key hashes in lg->key_hashes. */
+static int
+key_hashes_reserve(struct log *lg, size_t n)
+{
+	if (n <= lg->key_hashes_cap)
+		return 0;
+	uint32_t *h = realloc(lg->key_hashes, n * sizeof *h);
+	if (h == NULL)
+		return -1;
+	lg->key_hashes = h;
+	lg->key_hashes_cap = n;
 	return 0;
 }
 
@@ -1137,8 +1156,22 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	if (lg->head_seq > KEYIDX_SEQ_MAX || n > KEYIDX_SEQ_MAX - lg->head_seq)
 		return say(err, errlen, "log: full (a store holds at most %" PRIu32 " entries)",
 		           (uint32_t)KEYIDX_SEQ_MAX);
-	if (keyidx_reserve(lg->keys, n, n) != 0)
+	if (keyidx_reserve(lg->keys, n, n) != 0 || key_hashes_reserve(lg, n) != 0)
 		return say(err, errlen, "log: out of memory growing the report index");
+	/*
+	 * Every report's key hashed and its slot in the index fetched before
+	 * the first is judged: the probes' cache misses (the committer's largest
+	 * symbol, 8% of its samples) overlap instead of following one another.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		const Est__V1__LogEntry *e = items[i].entry;
+		lg->key_hashes[i] = 0;
+		if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT) {
+			const char *sid = e->report->source_id;
+			lg->key_hashes[i] = key_hash(lg, e->org, sid, strlen(sid));
+			keyidx_prefetch(lg->keys, lg->key_hashes[i]);
+		}
+	}
 	struct batch b = {.seq = lg->head_seq};
 	memcpy(b.hash, lg->head_hash, HASH);
 	arena_turn(lg);
@@ -1148,7 +1181,7 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	if (rc == 0)
 		rc = stmt_run(lg, ST_BEGIN, err, errlen, "cannot begin a transaction");
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = item_append(lg, &b, &items[i], err, errlen);
+		rc = item_append(lg, &b, &items[i], lg->key_hashes[i], err, errlen);
 	if (rc == 0)
 		rc = counts_flush(lg, err, errlen);
 	if (rc == 0)
@@ -1840,7 +1873,8 @@ keys_load_one(struct log *lg, const struct keyreader *r, const char *org, const 
 {
 	struct keyidx_probe p;
 	struct stored s;
-	int found = key_find(lg, r, org, sid, sid_len, &p, &s, false, err, errlen);
+	int found = key_find(lg, r, org, sid, sid_len, key_hash(lg, org, sid, sid_len), &p, &s,
+	                     false, err, errlen);
 	if (found < 0)
 		return -1;
 	if (found == 1 && s.seq >= seq)
@@ -2209,6 +2243,7 @@ log_close(struct log **lgp)
 		diag_say("log: cannot close the store: %s", sqlite3_errmsg(lg->db));
 	free(lg->hidden);
 	free(lg->arena);
+	free(lg->key_hashes);
 	free(lg->spare);
 	free(lg);
 	*lgp = NULL;
