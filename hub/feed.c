@@ -477,10 +477,7 @@ cache_put(struct cached *c, uint64_t seq, const char *topic, int group, const ui
 	c->seq = seq;
 	zmq_msg_init(&c->msg);
 	zmq_msg_move(&c->msg, &msg);
-	/* At most IDS_TOPIC_MAX (ingest checks); snprintf here was 1% of the loop. */
-	size_t tl = strnlen(topic, sizeof c->topic - 1);
-	memcpy(c->topic, topic, tl);
-	c->topic[tl] = '\0';
+	ids_copy(c->topic, sizeof c->topic, topic);
 	c->group = group;
 	return 0;
 }

@@ -293,7 +293,8 @@ judge_reports(struct ingest *in, struct pending *p, size_t *n_reports, size_t *n
 			audit_refusal(AUDIT_REPORT_REFUSED, p->client, "%s", v->error);
 			continue;
 		}
-		snprintf(v->topic, sizeof v->topic, "%s/reports", r->area);
+		size_t at = ids_copy(v->topic, sizeof v->topic, r->area);
+		ids_copy(v->topic + at, sizeof v->topic - at, "/reports");
 		Est__V1__LogEntry *e = &in->b.entries[*n_items];
 		est__v1__log_entry__init(e);
 		e->body_case = EST__V1__LOG_ENTRY__BODY_REPORT;
@@ -328,8 +329,8 @@ judge_envelope(struct ingest *in, struct pending *p, zmq_msg_t *body, size_t *n_
 		refuse(p, 0, "%s", err);
 		return;
 	}
-	snprintf(p->org, sizeof p->org, "%s", who->org);
-	snprintf(p->client, sizeof p->client, "%s", who->name);
+	ids_copy(p->org, sizeof p->org, who->org);
+	ids_copy(p->client, sizeof p->client, who->name);
 	if (len > (size_t)in->cfg->max_frame_bytes) {
 		refuse(p, 0,
 		       "frame of %zu bytes exceeds the limit of %ld bytes "

@@ -142,6 +142,15 @@ ids_topic_match(const char *pattern, const char *topic)
 	return area_ok && kind_ok;
 }
 
+size_t
+ids_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
 bool
 ids_utf8_valid(const char *s, size_t len)
 {

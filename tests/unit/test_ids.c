@@ -2,11 +2,13 @@
 /*
  * ids_utf8_valid: every kind of bad UTF-8 is found wherever it sits in the
  * text, before, inside or after the runs of eight ASCII bytes it skips.
+ * ids_copy: the same bytes as snprintf's "%s", cut short the same way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -59,11 +61,39 @@ test_every_position(void **state)
 	}
 }
 
+/* ids_copy copies as snprintf(dst, cap, "%s", src) does, and says how much. */
+static void
+test_copy_as_snprintf(void **state)
+{
+	(void)state;
+	static const char *const srcs[] = {"", "a", "hageby", "hageby/reports", "0123456789abcdef"};
+	for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+		for (size_t cap = 1; cap <= 20; cap++) {
+			char got[24], want[24];
+			memset(got, 'x', sizeof got);
+			memset(want, 'x', sizeof want);
+			size_t n = ids_copy(got, cap, srcs[i]);
+			snprintf(want, cap, "%s", srcs[i]);
+			assert_memory_equal(got, want, sizeof got);
+			assert_int_equal(n, strlen(want));
+		}
+	}
+	/* the topic ingest builds: area, then the kind after it */
+	char topic[16];
+	size_t at = ids_copy(topic, sizeof topic, "hageby");
+	ids_copy(topic + at, sizeof topic - at, "/reports");
+	assert_string_equal(topic, "hageby/reports");
+	at = ids_copy(topic, sizeof topic, "a-long-area-name");
+	ids_copy(topic + at, sizeof topic - at, "/reports");
+	assert_string_equal(topic, "a-long-area-nam");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_position),
+	    cmocka_unit_test(test_copy_as_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
