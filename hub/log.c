@@ -60,6 +60,7 @@
 
 #include "keyidx.h"
 #include "walbuf.h"
+#include "wire/codec.h"
 #include "wire/diag.h"
 
 /* PRAGMA application_id of an esthub store: "ESTH". */
@@ -557,59 +558,6 @@ struct report_view {
 	uint64_t revision;
 };
 
-/* One varint at *p (below end): 0 and *p past it, or -1 when it runs off or past 10 bytes. */
-static int
-pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; *p < end && shift < 70; shift += 7) {
-		uint8_t b = *(*p)++;
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-/*
- * The next field of a message at *p: its number, its wire type, and for a
- * length-delimited one its bytes; *p moves past it. 0, 1 at the end, -1
- * when the encoding is broken.
- */
-static int
-pb_field(const uint8_t **p, const uint8_t *end, uint64_t *field, unsigned *type, uint64_t *value,
-         const uint8_t **bytes)
-{
-	uint64_t tag;
-	*value = 0;
-	if (*p == end)
-		return 1;
-	if (pb_varint(p, end, &tag) != 0)
-		return -1;
-	*field = tag >> 3;
-	*type = (unsigned)(tag & 7);
-	switch (*type) {
-	case 0:
-		return pb_varint(p, end, value);
-	case 1:
-	case 5: {
-		size_t n = *type == 1 ? 8 : 4;
-		if ((size_t)(end - *p) < n)
-			return -1;
-		*p += n;
-		return 0;
-	}
-	case 2:
-		if (pb_varint(p, end, value) != 0 || *value > (uint64_t)(end - *p))
-			return -1;
-		*bytes = *p;
-		*p += *value;
-		return 0;
-	default:
-		return -1; /* groups: est.proto has none */
-	}
-}
-
 /*
  * The report a packed LogEntry holds (field 10), and its source_id (1) and
  * revision (2). 1, 0 when the entry holds no report, -1 when the encoding
@@ -618,27 +566,26 @@ pb_field(const uint8_t **p, const uint8_t *end, uint64_t *field, unsigned *type,
 static int
 entry_report_view(const uint8_t *body, size_t len, struct report_view *v)
 {
-	const uint8_t *p = body, *end = body + len, *bytes = NULL;
-	uint64_t field, value;
-	unsigned type;
+	const uint8_t *p = body, *end = body + len;
+	struct wire_field f;
 	int rc;
 	*v = (struct report_view){0};
 	if (len == 0) /* SQLite gives an empty blob as NULL */
 		return 0;
-	while ((rc = pb_field(&p, end, &field, &type, &value, &bytes)) == 0)
-		if (field == 10 && type == 2)
-			v->bytes = bytes, v->len = (size_t)value;
+	while ((rc = wire_field_next(&p, end, &f)) == 0)
+		if (f.number == 10 && f.type == 2)
+			v->bytes = f.bytes, v->len = (size_t)f.value;
 	if (rc < 0)
 		return -1;
 	if (v->bytes == NULL)
 		return 0;
 	p = v->bytes;
 	end = v->bytes + v->len;
-	while ((rc = pb_field(&p, end, &field, &type, &value, &bytes)) == 0) {
-		if (field == 1 && type == 2)
-			v->source_id = (const char *)bytes, v->source_id_len = (size_t)value;
-		else if (field == 2 && type == 0)
-			v->revision = (uint32_t)value;
+	while ((rc = wire_field_next(&p, end, &f)) == 0) {
+		if (f.number == 1 && f.type == 2)
+			v->source_id = (const char *)f.bytes, v->source_id_len = (size_t)f.value;
+		else if (f.number == 2 && f.type == 0)
+			v->revision = (uint32_t)f.value;
 	}
 	return rc < 0 || v->source_id == NULL ? -1 : 1;
 }

@@ -78,31 +78,47 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+int
+wire_field_next(const uint8_t **p, const uint8_t *end, struct wire_field *f)
+{
+	uint64_t tag;
+	*f = (struct wire_field){0};
+	if (*p == end)
+		return 1;
+	if (read_varint(p, end, &tag) != 0)
+		return -1;
+	f->number = tag >> 3;
+	f->type = (unsigned)(tag & 7);
+	switch (f->type) {
+	case 0:
+		return read_varint(p, end, &f->value);
+	case 1:
+	case 5: {
+		size_t n = f->type == 1 ? 8 : 4;
+		if ((size_t)(end - *p) < n)
+			return -1;
+		*p += n;
+		return 0;
+	}
+	case 2:
+		if (read_varint(p, end, &f->value) != 0 || f->value > (uint64_t)(end - *p))
+			return -1;
+		f->bytes = *p;
+		*p += f->value;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 uint64_t
 wire_peek_request_id(const void *buf, size_t len)
 {
 	const uint8_t *p = buf, *end = p + len;
-	uint64_t tag, v;
-	while (p < end && read_varint(&p, end, &tag) == 0) {
-		unsigned type = tag & 7;
-		if (type == 0) {
-			if (read_varint(&p, end, &v) != 0)
-				return 0;
-			if (tag >> 3 == 2)
-				return v; /* Envelope.request_id */
-		} else if (type == 2) {
-			if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p))
-				return 0;
-			p += v;
-		} else if (type == 1 || type == 5) {
-			size_t n = type == 1 ? 8 : 4;
-			if ((size_t)(end - p) < n)
-				return 0;
-			p += n;
-		} else {
-			return 0;
-		}
-	}
+	struct wire_field f;
+	while (wire_field_next(&p, end, &f) == 0)
+		if (f.number == 2 && f.type == 0)
+			return f.value; /* Envelope.request_id */
 	return 0;
 }
 

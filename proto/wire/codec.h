@@ -50,6 +50,22 @@ ProtobufCMessage *wire_unpack_in(const ProtobufCMessageDescriptor *d, const void
  */
 uint64_t wire_peek_request_id(const void *buf, size_t len);
 
+/* One field of an encoded message, as wire_field_next reads it. */
+struct wire_field {
+	uint64_t number;
+	unsigned type;        /* 0 varint, 1 64-bit, 2 length-delimited, 5 32-bit */
+	uint64_t value;       /* a varint's value, a length-delimited field's length */
+	const uint8_t *bytes; /* a length-delimited field's bytes */
+};
+
+/*
+ * Reads the field at *p (below end) and moves *p past it, for a caller
+ * that wants a field or two without decoding the message. 0 with *f
+ * filled, 1 at the end, -1 when the encoding is broken (a cut-short
+ * varint or length, or a group: est.proto has none).
+ */
+int wire_field_next(const uint8_t **p, const uint8_t *end, struct wire_field *f);
+
 /* The name of enum value v of descriptor d, or NULL when v is not a value of it. */
 const char *wire_enum_name(const ProtobufCEnumDescriptor *d, int v);
 

@@ -2,7 +2,9 @@
 /*
  * Fuzz target: what an adapter can send. Decodes the input as an Envelope
  * with the hub's size cap and validates every report as ingest does.
- * Also decodes it as a FeedRequest and checks its topics, as feed does.
+ * Also decodes it as a FeedRequest and checks its topics, as feed does,
+ * and reads its fields raw as ingest does for a frame it cannot decode
+ * (wire_peek_request_id, wire_field_next).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +79,18 @@ fuzz_envelope(const uint8_t *data, size_t size, ProtobufCAllocator *alloc)
 		est__v1__envelope__free_unpacked(env, NULL);
 }
 
+/* Every field read raw: each one inside the input, and the walk ends. */
+static void
+fuzz_fields(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	struct wire_field f;
+	while (wire_field_next(&p, end, &f) == 0)
+		if (p > end || (f.type == 2 && (f.bytes < data || f.bytes + f.value > end)))
+			abort();
+	(void)wire_peek_request_id(data, size);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,5 +106,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_envelope(data, size, &arena.alloc);
 	wire_arena_reset(&arena);
 	fuzz_feed_request(data, size);
+	fuzz_fields(data, size);
 	return 0;
 }
