@@ -63,6 +63,13 @@ home(uint32_t hash, size_t cap)
 	return (size_t)(((uint64_t)hash * cap) >> 32);
 }
 
+/* The slot after pos, wrapping at the table's end: a run goes on there. */
+static size_t
+next_pos(size_t pos, size_t cap)
+{
+	return pos + 1 == cap ? 0 : pos + 1;
+}
+
 static uint32_t
 slot_hash(uint64_t s)
 {
@@ -104,7 +111,7 @@ move_part(struct keyidx *ix, size_t count)
 			continue;
 		size_t j = home(slot_hash(v), ix->cur.cap);
 		while (ix->cur.slots[j] != 0)
-			j = j + 1 == ix->cur.cap ? 0 : j + 1;
+			j = next_pos(j, ix->cur.cap);
 		ix->cur.slots[j] = v;
 	}
 	ix->moved = end;
@@ -175,7 +182,7 @@ static int
 probe_table(const struct keyidx *ix, const struct table *t, struct keyidx_probe *p, uint64_t *seq)
 {
 	if (p->started)
-		p->pos = p->pos + 1 == t->cap ? 0 : p->pos + 1;
+		p->pos = next_pos(p->pos, t->cap);
 	p->started = 1;
 	for (;;) {
 		uint64_t v = t->slots[p->pos];
@@ -185,7 +192,7 @@ probe_table(const struct keyidx *ix, const struct table *t, struct keyidx_probe 
 			*seq = (uint32_t)v;
 			return 1;
 		}
-		p->pos = p->pos + 1 == t->cap ? 0 : p->pos + 1;
+		p->pos = next_pos(p->pos, t->cap);
 	}
 }
 

@@ -40,10 +40,13 @@ struct keyidx *keyidx_new(void);
 void keyidx_free(struct keyidx **ix);
 
 /*
- * Room for `keys` new keys without moving any slot, and for `puts` puts
- * in the undo record. Grows the table when the keys would fill it past its
- * load limit (copying every slot: call it between batches). 0, or -1 when
- * out of memory (the table is left as it was) or while puts are unkept.
+ * Room for `keys` new keys, and for `puts` puts in the undo record, with
+ * no slot moved until the next reserve. Call it between batches: when the
+ * keys would fill the table past its load limit it makes a larger one and
+ * this and the following reserves each move a part of the old one into it
+ * (all at once for a small table, or when the new one fills first). 0, or
+ * -1 when out of memory (the table is left as it was) or while puts are
+ * unkept.
  */
 int keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts);
 
