@@ -368,14 +368,24 @@ picture_store_note(struct picture_store *ps, const Est__V1__Picture *p)
 		ps->closed_until = p->period_end;
 }
 
+/* The id of name in a small table of n pool offsets; -1 when it is not there. */
+static int
+find_small(const struct picture_store *ps, const uint32_t *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(pool_get(&ps->pool, table[i]), name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* The id of name in a small table of pool offsets, adding it when new; -1 when full. */
 static int
 intern_small(struct picture_store *ps, uint32_t *table, size_t *n, size_t cap, const char *name)
 {
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(pool_get(&ps->pool, table[i]), name) == 0)
-			return (int)i;
-	}
+	int id = find_small(ps, table, *n, name);
+	if (id >= 0)
+		return id;
 	if (*n >= cap || pool_put(&ps->pool, name, strlen(name), &table[*n]) != 0)
 		return -1;
 	return (int)(*n)++;
@@ -898,14 +908,10 @@ report_pass(struct picture_store *ps, long i, uint32_t revision)
 void
 picture_store_prefetch(const struct picture_store *ps, const char *org, const char *source_id)
 {
-	if (ps->src_slots == NULL || org == NULL || source_id == NULL)
+	int o = org != NULL ? find_small(ps, ps->orgs, ps->n_orgs, org) : -1;
+	if (ps->src_slots == NULL || o < 0 || source_id == NULL)
 		return;
-	for (size_t o = 0; o < ps->n_orgs; o++)
-		if (strcmp(pool_get(&ps->pool, ps->orgs[o]), org) == 0) {
-			uint32_t h = source_hash((uint16_t)o, source_id);
-			__builtin_prefetch(&ps->src_slots[h & ps->src_mask]);
-			return;
-		}
+	__builtin_prefetch(&ps->src_slots[source_hash((uint16_t)o, source_id) & ps->src_mask]);
 }
 
 int
