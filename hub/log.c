@@ -228,6 +228,12 @@ struct keyreader {
 	sqlite3_stmt *entry_at, *report_at;
 };
 
+/* A report item's source_id length and key hash, as log_append works them out. */
+struct batch_key {
+	size_t sid_len;
+	uint32_t hash;
+};
+
 /* A batch's reports of one organisation, not yet added to report_counts. */
 struct org_count {
 	const char *org;
@@ -261,9 +267,9 @@ struct log {
 	 */
 	struct keyidx *keys;
 	unsigned char key_secret[crypto_shorthash_KEYBYTES];
-	/* A batch's report keys hashed once, up front (log_append); cap entries. */
-	uint32_t *key_hashes;
-	size_t key_hashes_cap;
+	/* A batch's report keys measured and hashed once, up front (log_append). */
+	struct batch_key *batch_keys;
+	size_t batch_keys_cap;
 	/*
 	 * The index is built on a thread of its own (keys_main) while the
 	 * caller goes on (the hub loads its pictures meanwhile); it is that
@@ -792,7 +798,7 @@ judge_older(struct log *lg, const char *org, const Est__V1__Report *r, uint64_t 
  * this one).
  */
 static int
-report_judge(struct log *lg, struct log_item *it, uint32_t hash, struct keyidx_probe *p,
+report_judge(struct log *lg, struct log_item *it, const struct batch_key *k, struct keyidx_probe *p,
              struct stored *latest, bool *known, char *err, size_t errlen)
 {
 	const char *org = it->entry->org;
@@ -801,8 +807,8 @@ report_judge(struct log *lg, struct log_item *it, uint32_t hash, struct keyidx_p
 	uint8_t digest[HASH];
 	/* The stored digest serves a resend of the latest revision, and the row a newer one keeps.
 	 */
-	int rc = key_find(lg, &w, org, r->source_id, strlen(r->source_id), hash, p, latest, true,
-	                  err, errlen);
+	int rc =
+	    key_find(lg, &w, org, r->source_id, k->sid_len, k->hash, p, latest, true, err, errlen);
 	*known = rc == 1;
 	if (rc <= 0 || latest->revision < r->revision)
 		return rc < 0 ? -1 : 0;
@@ -980,8 +986,8 @@ count_add(struct log *lg, const char *org, char *err, size_t errlen)
  * its count.
  */
 static int
-item_append(struct log *lg, struct batch *b, struct log_item *it, uint32_t hash, char *err,
-            size_t errlen)
+item_append(struct log *lg, struct batch *b, struct log_item *it, const struct batch_key *k,
+            char *err, size_t errlen)
 {
 	Est__V1__LogEntry *e = it->entry;
 	bool is_report = e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT, known = false;
@@ -993,13 +999,13 @@ item_append(struct log *lg, struct batch *b, struct log_item *it, uint32_t hash,
 	         : e->base.n_unknown_fields > 0 ? hidden_push(lg, &e->base, err, errlen)
 	                                        : 0;
 	if (rc == 0 && is_report)
-		rc = report_judge(lg, it, hash, &probe, &latest, &known, err, errlen);
+		rc = report_judge(lg, it, k, &probe, &latest, &known, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED)
 		rc = entry_store(lg, b, it, err, errlen);
 	if (rc == 0 && it->status == EST__V1__STATUS__STATUS_ACCEPTED && is_report) {
-		const char *sid = e->report->source_id;
 		if (known)
-			rc = report_keep(lg, e->org, sid, strlen(sid), &latest, err, errlen);
+			rc = report_keep(lg, e->org, e->report->source_id, k->sid_len, &latest, err,
+			                 errlen);
 		if (rc == 0 && keyidx_put(lg->keys, &probe, it->seq) != 0)
 			rc = say(err, errlen, "log: no room reserved in the report index");
 		if (rc == 0)
@@ -1038,17 +1044,17 @@ append_check(const struct log *lg, struct log_item *items, size_t n, char *err, 
 	return 0;
 }
 
-/* Room for n key hashes in lg->key_hashes. */
+/* Room for n items' keys in lg->batch_keys. */
 static int
-key_hashes_reserve(struct log *lg, size_t n)
+batch_keys_reserve(struct log *lg, size_t n)
 {
-	if (n <= lg->key_hashes_cap)
+	if (n <= lg->batch_keys_cap)
 		return 0;
-	uint32_t *h = realloc(lg->key_hashes, n * sizeof *h);
-	if (h == NULL)
+	struct batch_key *k = realloc(lg->batch_keys, n * sizeof *k);
+	if (k == NULL)
 		return -1;
-	lg->key_hashes = h;
-	lg->key_hashes_cap = n;
+	lg->batch_keys = k;
+	lg->batch_keys_cap = n;
 	return 0;
 }
 
@@ -1103,7 +1109,7 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	if (lg->head_seq > KEYIDX_SEQ_MAX || n > KEYIDX_SEQ_MAX - lg->head_seq)
 		return say(err, errlen, "log: full (a store holds at most %" PRIu32 " entries)",
 		           (uint32_t)KEYIDX_SEQ_MAX);
-	if (keyidx_reserve(lg->keys, n, n) != 0 || key_hashes_reserve(lg, n) != 0)
+	if (keyidx_reserve(lg->keys, n, n) != 0 || batch_keys_reserve(lg, n) != 0)
 		return say(err, errlen, "log: out of memory growing the report index");
 	/*
 	 * Every report's key hashed and its slot in the index fetched before
@@ -1112,11 +1118,12 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	 */
 	for (size_t i = 0; i < n; i++) {
 		const Est__V1__LogEntry *e = items[i].entry;
-		lg->key_hashes[i] = 0;
+		struct batch_key *k = &lg->batch_keys[i];
+		*k = (struct batch_key){0};
 		if (e->body_case == EST__V1__LOG_ENTRY__BODY_REPORT) {
-			const char *sid = e->report->source_id;
-			lg->key_hashes[i] = key_hash(lg, e->org, sid, strlen(sid));
-			keyidx_prefetch(lg->keys, lg->key_hashes[i]);
+			k->sid_len = strlen(e->report->source_id);
+			k->hash = key_hash(lg, e->org, e->report->source_id, k->sid_len);
+			keyidx_prefetch(lg->keys, k->hash);
 		}
 	}
 	struct batch b = {.seq = lg->head_seq};
@@ -1128,7 +1135,7 @@ log_append(struct log *lg, struct log_item *items, size_t n, int64_t now, char *
 	if (rc == 0)
 		rc = stmt_run(lg, ST_BEGIN, err, errlen, "cannot begin a transaction");
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = item_append(lg, &b, &items[i], lg->key_hashes[i], err, errlen);
+		rc = item_append(lg, &b, &items[i], &lg->batch_keys[i], err, errlen);
 	if (rc == 0)
 		rc = counts_flush(lg, err, errlen);
 	if (rc == 0)
@@ -2190,7 +2197,7 @@ log_close(struct log **lgp)
 		diag_say("log: cannot close the store: %s", sqlite3_errmsg(lg->db));
 	free(lg->hidden);
 	free(lg->arena);
-	free(lg->key_hashes);
+	free(lg->batch_keys);
 	free(lg->spare);
 	free(lg);
 	*lgp = NULL;
