@@ -91,6 +91,17 @@ remove_store(const struct fx *fx)
 	}
 }
 
+/* Starts over with no store: the log closed, its files gone, the chain the fixture follows reset.
+ */
+static void
+fresh_store(struct fx *fx)
+{
+	log_close(&fx->lg);
+	remove_store(fx);
+	fx->seq = 0;
+	memset(fx->hash, 0, sizeof fx->hash);
+}
+
 static int
 teardown(void **state)
 {
@@ -503,12 +514,8 @@ test_idempotency_after_purge(void **state)
 	struct fx *fx = *state;
 	for (int one_hash = 0; one_hash < 2; one_hash++) {
 		log_test_key_hash_mask(one_hash ? 0 : UINT32_MAX);
-		if (one_hash) {
-			log_close(&fx->lg);
-			remove_store(fx);
-			fx->seq = 0;
-			memset(fx->hash, 0, sizeof fx->hash);
-		}
+		if (one_hash)
+			fresh_store(fx);
 		run_steps(fx, purge_steps, sizeof purge_steps / sizeof purge_steps[0]);
 		assert_int_equal(log_head_seq(fx->lg), 6);
 	}
@@ -828,9 +835,7 @@ test_verify_detects_edits(void **state)
 	};
 	struct fx *fx = *state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		remove_store(fx);
-		fx->seq = 0;
-		memset(fx->hash, 0, sizeof fx->hash);
+		fresh_store(fx);
 		open_log(fx, LOG_CREATE);
 		append_reports(fx, 0, 10, 40);
 		log_close(&fx->lg);
