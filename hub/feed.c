@@ -167,13 +167,6 @@ entry_msg(zmq_msg_t *msg, const uint8_t *body, size_t body_len, const uint8_t *h
 	return 0;
 }
 
-static void
-free_frame(void *data, void *hint)
-{
-	(void)hint;
-	free(data);
-}
-
 /*
  * Sends the routing id of s, then msg, which it takes (sent or closed:
  * the caller must not use it again). 0 sent; 1 would block (the peer's
@@ -196,19 +189,6 @@ send_msg(struct feed *f, struct sub *s, zmq_msg_t *msg)
 		return -1;
 	}
 	return 0;
-}
-
-/* send_msg for a frame of its own, which it takes (freed when sent or on failure). */
-static int
-send_to(struct feed *f, struct sub *s, uint8_t *frame, size_t len)
-{
-	zmq_msg_t msg;
-	if (zmq_msg_init_data(&msg, frame, len, free_frame, NULL) != 0) {
-		free(frame);
-		s->dead = true;
-		return -1;
-	}
-	return send_msg(f, s, &msg);
 }
 
 /*
@@ -241,12 +221,12 @@ send_status(struct feed *f, struct sub *s, bool ok, const char *message, uint64_
 	st.caught_up = caught_up;
 	ev.body_case = EST__V1__FEED_EVENT__BODY_STATUS;
 	ev.status = &st;
-	size_t len = est__v1__feed_event__get_packed_size(&ev);
-	uint8_t *buf = malloc(len ? len : 1);
-	if (buf == NULL)
-		return;
-	est__v1__feed_event__pack(&ev, buf);
-	send_to(f, s, buf, len);
+	/* Packed into the message's own buffer, as wire_send and entry_msg do. */
+	zmq_msg_t msg;
+	if (zmq_msg_init_size(&msg, est__v1__feed_event__get_packed_size(&ev)) != 0)
+		return; /* out of memory: this status is not sent */
+	est__v1__feed_event__pack(&ev, zmq_msg_data(&msg));
+	send_msg(f, s, &msg);
 }
 
 /* --- subscriptions ----------------------------------------------------- */
