@@ -332,6 +332,32 @@ config_load(struct config *c, const char *path, FILE *diag)
 	return st.problems;
 }
 
+/*
+ * Writes text as comment lines of at most CONFIG_COMMENT_COLS columns,
+ * broken between words: inih reads lines of at most 200 bytes, and a
+ * reader's terminal is narrower still.
+ */
+#define CONFIG_COMMENT_COLS 78
+static void
+write_comment(FILE *f, const char *text)
+{
+	const size_t width = CONFIG_COMMENT_COLS - 2;
+	while (*text) {
+		size_t n = strlen(text);
+		if (n > width) {
+			n = width;
+			while (n > 0 && text[n] != ' ')
+				n--;
+			if (n == 0) /* one word longer than a line: it gets a line of its own */
+				n = strcspn(text, " ");
+		}
+		fprintf(f, "# %.*s\n", (int)n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 int
 config_write_default(const char *path, const char *ingest, const char *feed, char *err,
                      size_t errlen)
@@ -350,20 +376,27 @@ config_write_default(const char *path, const char *ingest, const char *feed, cha
 			section = o->section;
 			fprintf(f, "\n[%s]\n", section);
 		}
-		fprintf(f, "# %s", o->help);
+		char help[1024];
 		if (o->type == OPT_LONG)
-			fprintf(f, " (%ld..%ld)\n%s = %ld\n", o->min, o->max, o->name, o->def);
-		else if (o->type == OPT_DOUBLE)
-			fprintf(f, "\n%s = %g\n", o->name, (double)o->def / 1000.0);
-		else if (o->type == OPT_SCHEDULE || o->type == OPT_CLOCK)
-			fprintf(f, "\n%s = %s\n", o->name, o->def_str);
+			snprintf(help, sizeof help, "%s (%ld..%ld)", o->help, o->min, o->max);
 		else if (o->type == OPT_CHOICE)
-			fprintf(f, " (%s)\n%s = %.*s\n", o->def_str, o->name,
-			        (int)strcspn(o->def_str, "|"), o->def_str);
+			snprintf(help, sizeof help, "%s (%s)", o->help, o->def_str);
+		else
+			snprintf(help, sizeof help, "%s", o->help);
+		write_comment(f, help);
+		if (o->type == OPT_LONG)
+			fprintf(f, "%s = %ld\n", o->name, o->def);
+		else if (o->type == OPT_DOUBLE)
+			fprintf(f, "%s = %g\n", o->name, (double)o->def / 1000.0);
+		else if (o->type == OPT_SCHEDULE || o->type == OPT_CLOCK)
+			fprintf(f, "%s = %s\n", o->name, o->def_str);
+		else if (o->type == OPT_CHOICE)
+			fprintf(f, "%s = %.*s\n", o->name, (int)strcspn(o->def_str, "|"),
+			        o->def_str);
 		else if (strcmp(o->name, "ingest") == 0)
-			fprintf(f, "\n%s = %s\n", o->name, ingest ? ingest : o->def_str);
+			fprintf(f, "%s = %s\n", o->name, ingest ? ingest : o->def_str);
 		else if (strcmp(o->name, "feed") == 0)
-			fprintf(f, "\n%s = %s\n", o->name, feed ? feed : o->def_str);
+			fprintf(f, "%s = %s\n", o->name, feed ? feed : o->def_str);
 	}
 	if (fclose(f) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));

@@ -408,6 +408,19 @@ test_config_default_roundtrip(void **state)
 	assert_string_equal(c.feed, d.feed);
 	assert_int_equal(c.max_frame_bytes, d.max_frame_bytes);
 	assert_int_equal(c.cache_entries, d.cache_entries);
+	/* Comments are wrapped: inih reads at most 200 bytes a line, a terminal shows 80. */
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	int lines = 0;
+	while (fgets(line, sizeof line, f) != NULL) {
+		lines++;
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) > 78)
+			fail_msg("line %d has %zu columns: %s", lines, strlen(line), line);
+	}
+	fclose(f);
+	assert_true(lines > 50);
 	unlink(path);
 }
 
