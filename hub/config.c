@@ -74,6 +74,11 @@ static const struct opt opts[] = {
              "how far in the future observed_at may lie (clock skew between systems)"),
     LONG_OPT("limits", max_batch_envelopes, 1, 100000, 4096,
              "group commit: most envelopes in one transaction"),
+    {"limits", "commit_thread", OPT_CHOICE, offsetof(struct config, commit_thread), 0, 2, 0,
+     "auto|on|off",
+     "group commit: a batch of more than 64 reports commits on a thread of its own while the "
+     "next one is received (on), or every batch on the thread that received it (off); auto: "
+     "on when the hub may run on 3 or more CPUs (bench/README.md)"},
     LONG_OPT("feed", subscriber_timeout_seconds, 5, 86400, 60,
              "a subscriber silent this long is forgotten and must subscribe again"),
     LONG_OPT("feed", max_credit, 1, 1000000, 100000, "largest credit window a subscriber may open"),

@@ -12,6 +12,9 @@
 
 #define CONFIG_STR_MAX 256
 
+/* [limits] commit_thread: where a large group commit runs (ingest.c, launch). */
+enum config_commit_thread { CONFIG_COMMIT_AUTO, CONFIG_COMMIT_ON, CONFIG_COMMIT_OFF };
+
 struct config {
 	char ingest[CONFIG_STR_MAX];     /* [hub] ingest endpoint */
 	char feed[CONFIG_STR_MAX];       /* [hub] feed endpoint */
@@ -19,6 +22,7 @@ struct config {
 	long max_reports_per_envelope;   /* [limits] */
 	long max_future_seconds;         /* [limits] */
 	long max_batch_envelopes;        /* [limits] group commit: envelopes per transaction */
+	long commit_thread;              /* [limits] enum config_commit_thread */
 	long subscriber_timeout_seconds; /* [feed] */
 	long max_credit;                 /* [feed] */
 	long cache_entries;              /* [feed] recent entries kept in memory */

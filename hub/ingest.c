@@ -6,10 +6,13 @@
  * are pointed at their entries, appended in one transaction and the acks
  * sent. Nothing per report touches the disk; the commit is once per batch.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "ingest.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +42,16 @@
  * and gives the main loop back to the feed and the control socket.
  */
 #define INGEST_PIPELINE_MS 20
-/* A batch of at most this many reports commits on the receiving thread (see launch). */
+/*
+ * With limits.commit_thread on, a batch of at most this many reports
+ * commits on the receiving thread and a larger one on the committer's
+ * (see launch); off, every batch commits on the receiving thread.
+ */
 #define INGEST_HERE_MAX_ITEMS 64
+/* limits.commit_thread auto: on from this many CPUs the hub may run on. */
+#define INGEST_THREAD_MIN_CPUS 3
+#define STR_(x)                #x
+#define TO_STR(x)              STR_(x)
 
 struct pending {
 	zmq_msg_t rid;
@@ -122,6 +133,7 @@ struct ingest {
 	 * hook, which may run while the next batch commits (see ingest_batch).
 	 */
 	struct committer *committer;
+	size_t here_max; /* a batch of at most this many items commits here */
 	struct flight {
 		struct batch b;
 		size_t n_pend;
@@ -134,6 +146,41 @@ struct ingest {
 	int64_t last_ms;             /* ingest_last_ms */
 	uint64_t acks_unsent;        /* acks the socket refused since last told */
 };
+
+/* The CPUs this process may run on (its affinity mask; 1 when that cannot be read). */
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+/*
+ * The largest batch that commits on the receiving thread. A large batch
+ * committed on the committer's thread lets the next one be received
+ * meanwhile, which pays when the ZeroMQ I/O thread, the receiving thread
+ * and the committer each have a CPU. On two, shared with the senders, the
+ * hand-offs cost more than the overlap gives: 4 senders x 100 in flight on
+ * the 2-CPU benchmark machine, every batch here against batches over 64
+ * on the committer's thread, 4 alternating runs: 89...103k reports/s
+ * against 79...90k, the hub's CPU a report 9.7...11.1 against
+ * 10.8...11.9 us (bench/README.md).
+ */
+static size_t
+commits_here_max(const struct config *cfg)
+{
+	int cpus = usable_cpus();
+	bool thread = cfg->commit_thread == CONFIG_COMMIT_ON ||
+	              (cfg->commit_thread == CONFIG_COMMIT_AUTO && cpus >= INGEST_THREAD_MIN_CPUS);
+	diag_say("ingest: %s (%d CPUs, limits.commit_thread = %s)",
+	         thread ? "batches of more than " TO_STR(
+	                      INGEST_HERE_MAX_ITEMS) " reports commit on a thread of their own"
+	                : "every batch commits on the receiving thread",
+	         cpus, (const char *[]){"auto", "on", "off"}[cfg->commit_thread]);
+	return thread ? INGEST_HERE_MAX_ITEMS : SIZE_MAX;
+}
 
 struct ingest *
 ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
@@ -161,6 +208,7 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 		free(in);
 		return NULL;
 	}
+	in->here_max = commits_here_max(cfg);
 	return in;
 }
 
@@ -586,15 +634,14 @@ launch(struct ingest *in, size_t n_pend, size_t n_items, int64_t now_ms, bool ma
 	 * 10,000 reports a second (batches of 5 to 15) the hand-off to the
 	 * committer's thread and back cost two wake-ups a batch, and its
 	 * senders' next envelopes simply wait in the socket meanwhile. Only a
-	 * large batch is worth receiving the next one beside: with 4 senders x
-	 * 100 in flight (batches of about 200) the work splits, 9 us a report
-	 * here and 10 there, where one thread took 22. (Paced 10,000/s, the
+	 * large batch may be worth receiving the next one beside, and only
+	 * with CPUs to spare (commits_here_max). (Paced 10,000/s, the
 	 * threshold at 8 against 64 with the landed batch answered first, 4
 	 * alternating runs: ack p50 796...891 -> 488...750 us, the hub's CPU a
 	 * report 87 -> 76 us.) !may_here: a landed batch waits for its acks,
 	 * which must not wait for this commit too.
 	 */
-	if (may_here && n_items <= INGEST_HERE_MAX_ITEMS)
+	if (may_here && n_items <= in->here_max)
 		committer_run_here(in->committer, in->flight.b.items, n_items, now_ms / 1000);
 	else
 		committer_start(in->committer, in->flight.b.items, n_items, now_ms / 1000);
@@ -725,8 +772,7 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 				continue;
 			settle(in);
 			/* A large batch commits while the landed one is answered. */
-			if (n_pend > 0 && n_items > INGEST_HERE_MAX_ITEMS &&
-			    !landing_has_measure(in)) {
+			if (n_pend > 0 && n_items > in->here_max && !landing_has_measure(in)) {
 				launch(in, n_pend, n_items, now_ms, false);
 				handled += n_pend;
 				n_pend = n_reports = n_items = 0;
@@ -753,6 +799,15 @@ ingest_batch(struct ingest *in, int64_t now_ms)
 		launch(in, n_pend, n_items, now_ms, true);
 		handled += n_pend;
 		n_pend = n_reports = n_items = 0;
+		/*
+		 * Committed here: its senders hear so before anything more is
+		 * received (paced 10,000/s, 5 alternating runs: ack p50 in 4 of
+		 * them lower, 649...824 against 675...841 us).
+		 */
+		if (!committer_busy(in->committer)) {
+			settle(in);
+			answer(in);
+		}
 		now_ms = timefmt_now_ms();
 	}
 }

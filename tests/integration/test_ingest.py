@@ -92,11 +92,12 @@ class Acceptance(h.HubTestCase):
         self.assertEqual(got, set(range(1, n + 1)))
 
     def test_senders_in_flight_get_their_seqs_and_the_feed_the_stored_entries(self):
-        """Four senders keeping 50 envelopes each in flight, as the benchmark's do. The hub answers
-        and publishes one batch while the next one commits: every ack must carry the seq its report
-        was stored at, and the feed (filled from the committed batch) must serve exactly the entries
-        the store holds. Every other report is revision 1 of the one before, which the picture
-        store confirms against the log's index while the next batch commits."""
+        """Four senders keeping 50 envelopes each in flight, as the benchmark's do. With a commit
+        thread the hub answers and publishes one batch while the next one commits (without, one
+        after the other): every ack must carry the seq its report was stored at, and the feed
+        (filled from the committed batch) must serve exactly the entries the store holds. Every
+        other report is revision 1 of the one before, which the picture store confirms against
+        the log's index (while the next batch commits, with a commit thread)."""
         import sqlite3
         P = h.pb()
         senders, n, window = 4, 500, 50
@@ -230,6 +231,23 @@ class Acceptance(h.HubTestCase):
         self.assertIn("nosuchField", lines[2][5], "an unknown field is named")
         log = self.inst.read_log()
         self.assertEqual(len(self.reports_in_log(log)), 1)
+
+
+class AcceptanceCommitThreadOn(Acceptance):
+    """The same with limits.commit_thread = on (auto's choice from 3 CPUs): a batch of more than
+    64 reports commits on the committer's thread while the next one is received, and the landed
+    batch is answered and published while the next one commits."""
+
+    def configure(self, inst):
+        inst.conf_set("limits", "commit_thread", "on")
+
+
+class AcceptanceCommitThreadOff(Acceptance):
+    """The same with limits.commit_thread = off (auto's choice on 2 CPUs): every batch commits on
+    the thread that received it and is answered before the next one is received."""
+
+    def configure(self, inst):
+        inst.conf_set("limits", "commit_thread", "off")
 
 
 if __name__ == "__main__":

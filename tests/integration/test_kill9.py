@@ -226,6 +226,14 @@ class Kill9(h.HubTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class Kill9CommitThread(Kill9):
+    """The same with limits.commit_thread = on (auto's choice from 3 CPUs): the kills land while
+    a batch commits on the committer's thread and the next one is being received."""
+
+    def configure(self, inst):
+        inst.conf_set("limits", "commit_thread", "on")
+
+
 class Shutdown(h.HubTestCase):
     fixed_ports = True
 

@@ -386,6 +386,10 @@ test_config(void **state)
 	out = config_problems("[feed]\ncache_entries = 64\n", &n);
 	assert_int_equal(n, 0);
 	free(out);
+	out = config_problems("[limits]\ncommit_thread = sometimes\n", &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(out, "limits.commit_thread: must be one of auto|on|off"));
+	free(out);
 	out = config_problems("not ini at all\n", &n);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(out, ":1: syntax error"));
@@ -408,6 +412,7 @@ test_config_default_roundtrip(void **state)
 	assert_string_equal(c.feed, d.feed);
 	assert_int_equal(c.max_frame_bytes, d.max_frame_bytes);
 	assert_int_equal(c.cache_entries, d.cache_entries);
+	assert_int_equal(c.commit_thread, CONFIG_COMMIT_AUTO);
 	/* Comments are wrapped: inih reads at most 200 bytes a line, a terminal shows 80. */
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
