@@ -743,7 +743,10 @@ wait_flight(struct ingest *in, bool recv)
  * on the committer's thread; when k is durable, a large k+1 is launched
  * and then k's acks and hook run here while k+1 commits (with 4 senders x
  * 100 in flight the committer had waited for them, 15% of the time); a
- * small k+1 commits here after k's acks (launch). Judging k+1
+ * small k+1 commits here after k's acks (launch). A batch that commits
+ * here is answered at once, before the next is received; without the
+ * committer's thread (commits_here_max) that is every batch, and the loop
+ * is the reference's: receive, commit, answer. Judging k+1
  * against the store sees k, because log_append of k+1 starts only after k
  * has committed. Keeps going for INGEST_PIPELINE_MS while envelopes keep
  * coming, then drains: it never returns with a commit in flight.
