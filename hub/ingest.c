@@ -50,8 +50,6 @@
 #define INGEST_HERE_MAX_ITEMS 64
 /* limits.commit_thread auto: on from this many CPUs the hub may run on. */
 #define INGEST_THREAD_MIN_CPUS 3
-#define STR_(x)                #x
-#define TO_STR(x)              STR_(x)
 
 struct pending {
 	zmq_msg_t rid;
@@ -174,11 +172,15 @@ commits_here_max(const struct config *cfg)
 	int cpus = usable_cpus();
 	bool thread = cfg->commit_thread == CONFIG_COMMIT_ON ||
 	              (cfg->commit_thread == CONFIG_COMMIT_AUTO && cpus >= INGEST_THREAD_MIN_CPUS);
-	diag_say("ingest: %s (%d CPUs, limits.commit_thread = %s)",
-	         thread ? "batches of more than " TO_STR(
-	                      INGEST_HERE_MAX_ITEMS) " reports commit on a thread of their own"
-	                : "every batch commits on the receiving thread",
-	         cpus, (const char *[]){"auto", "on", "off"}[cfg->commit_thread]);
+	const char *setting = (const char *[]){"auto", "on", "off"}[cfg->commit_thread];
+	if (thread)
+		diag_say("ingest: batches of more than %d reports commit on a thread of their own "
+		         "(%d CPUs, limits.commit_thread = %s)",
+		         INGEST_HERE_MAX_ITEMS, cpus, setting);
+	else
+		diag_say("ingest: every batch commits on the thread that received it (%d CPUs, "
+		         "limits.commit_thread = %s)",
+		         cpus, setting);
 	return thread ? INGEST_HERE_MAX_ITEMS : SIZE_MAX;
 }
 
