@@ -9,9 +9,11 @@
 # the reports acknowledged. Prints one block a server.
 #
 #   bash bench/threads.sh [--load window|wait|rate] [--seconds S] [--reps N]
+#                         [--commit-thread auto|on|off]
 #
 #   window: 4 senders x 100 in flight; wait: 1 sender waiting for each ack;
 #   rate: 4 senders x 2,500 a second (10,000/s). Default window, 5 s, 1 rep.
+#   --commit-thread: the hub's limits.commit_thread (hub.conf; default auto).
 #
 # Builds Release into build-bench/ (as bench/run.sh does) and measures the
 # working tree. Figures from a shared machine: compare within one run.
@@ -22,9 +24,10 @@ BUILD=$REPO/build-bench
 LOAD=window
 SECONDS_RUN=5
 REPS=1
+COMMIT_THREAD=auto
 
 usage() {
-	sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -39,6 +42,10 @@ while [ $# -gt 0 ]; do
 		;;
 	--reps)
 		REPS=${2:-}
+		shift
+		;;
+	--commit-thread)
+		COMMIT_THREAD=${2:-}
 		shift
 		;;
 	-h | --help)
@@ -58,6 +65,12 @@ wait) ARGS=(--senders 1 --wait) ;;
 rate) ARGS=(--senders 4 --rate 2500) ;;
 *)
 	echo "threads: --load wants window, wait or rate, not '$LOAD'" >&2
+	exit 1
+	;;
+esac
+case $COMMIT_THREAD in auto | on | off) ;;
+*)
+	echo "threads: --commit-thread wants auto, on or off, not '$COMMIT_THREAD'" >&2
 	exit 1
 	;;
 esac
@@ -98,6 +111,7 @@ trap cleanup EXIT
 DIR=$WORK/hub
 "$BUILD/hub/esthub" init "$DIR" --ingest 'tcp://127.0.0.1:*' --feed 'tcp://127.0.0.1:*' >/dev/null
 "$BUILD/hub/ctl/estctl" -d "$DIR" client add bench-adapter --role adapter --org municipality >/dev/null
+sed -i "s/^commit_thread = .*/commit_thread = $COMMIT_THREAD/" "$DIR/hub.conf"
 "$BUILD/hub/esthub" run "$DIR" >"$WORK/hub.out" 2>&1 &
 HUB=$!
 PIDS+=("$HUB")
@@ -122,6 +136,8 @@ endpoint() {
 }
 HUB_EP=$(endpoint "$WORK/hub.out")
 REF_EP=$(endpoint "$WORK/ref.out")
+# What the hub chose for limits.commit_thread, as it said at start.
+grep -o 'ingest: every batch.*\|ingest: batches of.*' "$WORK/hub.out" || true
 
 # snapshot PID: one line a thread: name, voluntary and involuntary switches, CPU ticks.
 snapshot() {
