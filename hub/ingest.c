@@ -160,11 +160,10 @@ usable_cpus(void)
  * committed on the committer's thread lets the next one be received
  * meanwhile, which pays when the ZeroMQ I/O thread, the receiving thread
  * and the committer each have a CPU. On two, shared with the senders, the
- * hand-offs cost more than the overlap gives: 4 senders x 100 in flight on
- * the 2-CPU benchmark machine, every batch here against batches over 64
- * on the committer's thread, 4 alternating runs: 89...103k reports/s
- * against 79...90k, the hub's CPU a report 9.7...11.1 against
- * 10.8...11.9 us (bench/README.md).
+ * hand-offs cost more time than the overlap gives: 4 senders x 100 in
+ * flight on the 2-CPU benchmark machine, the same build with the thread
+ * off against on, 10 alternating rounds: median 1.06x the reports a
+ * second (0.97...1.33), the ack p50 lower in 9 (bench/README.md).
  */
 static size_t
 commits_here_max(const struct config *cfg)
