@@ -172,14 +172,15 @@ commits_here_max(const struct config *cfg)
 	bool thread = cfg->commit_thread == CONFIG_COMMIT_ON ||
 	              (cfg->commit_thread == CONFIG_COMMIT_AUTO && cpus >= INGEST_THREAD_MIN_CPUS);
 	const char *setting = (const char *[]){"auto", "on", "off"}[cfg->commit_thread];
+	const char *plural = cpus == 1 ? "" : "s";
 	if (thread)
 		diag_say("ingest: batches of more than %d reports commit on a thread of their own "
-		         "(%d CPUs, limits.commit_thread = %s)",
-		         INGEST_HERE_MAX_ITEMS, cpus, setting);
+		         "(%d CPU%s, limits.commit_thread = %s)",
+		         INGEST_HERE_MAX_ITEMS, cpus, plural, setting);
 	else
-		diag_say("ingest: every batch commits on the thread that received it (%d CPUs, "
+		diag_say("ingest: every batch commits on the thread that received it (%d CPU%s, "
 		         "limits.commit_thread = %s)",
-		         cpus, setting);
+		         cpus, plural, setting);
 	return thread ? INGEST_HERE_MAX_ITEMS : SIZE_MAX;
 }
 

@@ -13,6 +13,25 @@ import harness as h
 
 
 class Acceptance(h.HubTestCase):
+    commit_thread = None  # limits.commit_thread as hub.conf sets it; None: the default (auto)
+
+    def configure(self, inst):
+        if self.commit_thread is not None:
+            inst.conf_set("limits", "commit_thread", self.commit_thread)
+
+    def test_says_where_batches_commit(self):
+        """The hub says at start where batches commit, and auto decides by the CPUs the hub may
+        run on (its affinity mask, as this test process sees it): the committer's thread from 3."""
+        import os
+        cpus = len(os.sched_getaffinity(0))
+        setting = self.commit_thread or "auto"
+        thread = setting == "on" or (setting == "auto" and cpus >= 3)
+        said = "batches of more than 64 reports commit on a thread of their own" if thread \
+            else "every batch commits on the thread that received it"
+        want = "esthub: ingest: %s (%d CPU%s, limits.commit_thread = %s)" % (
+            said, cpus, "" if cpus == 1 else "s", setting)
+        self.assertIn(want, self.inst.hub.proc.stderr_text())
+
     def test_adapter_pushes_and_feed_reads_back_unchanged(self):
         P = h.pb()
         reps = [h.report(), h.report(category=P.CATEGORY_VANDALISM, subcategory="graffiti", severity=0,
@@ -238,16 +257,14 @@ class AcceptanceCommitThreadOn(Acceptance):
     64 reports commits on the committer's thread while the next one is received, and the landed
     batch is answered and published while the next one commits."""
 
-    def configure(self, inst):
-        inst.conf_set("limits", "commit_thread", "on")
+    commit_thread = "on"
 
 
 class AcceptanceCommitThreadOff(Acceptance):
     """The same with limits.commit_thread = off (auto's choice on 2 CPUs): every batch commits on
     the thread that received it and is answered before the next one is received."""
 
-    def configure(self, inst):
-        inst.conf_set("limits", "commit_thread", "off")
+    commit_thread = "off"
 
 
 if __name__ == "__main__":
