@@ -37,7 +37,7 @@ committer_job(void *arg)
 }
 
 struct committer *
-committer_new(struct log *lg, char *err, size_t errlen)
+committer_new(struct log *lg, bool thread, char *err, size_t errlen)
 {
 	struct committer *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -45,6 +45,8 @@ committer_new(struct log *lg, char *err, size_t errlen)
 		return NULL;
 	}
 	c->lg = lg;
+	if (!thread)
+		return c;
 	c->w = worker_new("esthub-commit", 0, committer_job, c, err, errlen);
 	if (c->w == NULL) {
 		free(c);
@@ -71,7 +73,7 @@ committer_destroy(struct committer **cp)
 int
 committer_fd(const struct committer *c)
 {
-	return worker_fd(c->w);
+	return c->w != NULL ? worker_fd(c->w) : -1;
 }
 
 bool
@@ -92,6 +94,10 @@ committer_run_here(struct committer *c, struct log_item *items, size_t n, int64_
 void
 committer_start(struct committer *c, struct log_item *items, size_t n, int64_t now)
 {
+	if (c->w == NULL) { /* no thread (committer_new): the job runs here */
+		committer_run_here(c, items, n, now);
+		return;
+	}
 	c->items = items;
 	c->n = n;
 	c->now = now;

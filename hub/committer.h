@@ -21,15 +21,24 @@ struct committer;
 struct log;
 struct log_item;
 
-/* Starts the thread. NULL (reason in err) when it cannot. */
-struct committer *committer_new(struct log *lg, char *err, size_t errlen);
+/*
+ * Starts the thread, when thread is set; without it only committer_run_here
+ * may be used. NULL (reason in err) when it cannot.
+ */
+struct committer *committer_new(struct log *lg, bool thread, char *err, size_t errlen);
 /* Waits for a commit in flight, stops the thread, frees; sets *c to NULL. NULL-safe. */
 void committer_destroy(struct committer **c);
 
-/* A file descriptor that polls readable (zmq_poll, POLLIN) once the commit in flight is done. */
+/*
+ * A file descriptor that polls readable (zmq_poll, POLLIN) once the commit
+ * in flight is done; -1 without a thread.
+ */
 int committer_fd(const struct committer *c);
 
-/* Hands items to the thread: log_append(lg, items, n, now). Only when none is in flight. */
+/*
+ * Hands items to the thread: log_append(lg, items, n, now). Only with a
+ * thread, and when no commit is in flight.
+ */
 void committer_start(struct committer *c, struct log_item *items, size_t n, int64_t now);
 
 /*

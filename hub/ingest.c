@@ -204,13 +204,14 @@ ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *ar
 	in->flight.b.arena = &in->arenas[1];
 	in->landing.b.arena = &in->arenas[2];
 	char err[256];
-	in->committer = committer_new(lg, err, sizeof err);
+	in->here_max = commits_here_max(cfg);
+	/* Without its thread the committer runs every job here, and no thread idles. */
+	in->committer = committer_new(lg, in->here_max != SIZE_MAX, err, sizeof err);
 	if (in->committer == NULL) {
 		diag_say("ingest: %s", err);
 		free(in);
 		return NULL;
 	}
-	in->here_max = commits_here_max(cfg);
 	return in;
 }
 
