@@ -242,6 +242,9 @@ start_ingest_servers() {
 	start hub "$ESTHUB" run "$INST"
 	HUB_EP=$(field " $READY_LINE" ingest)
 	HUB_PID=${PID_OF[hub]}
+	# Where the hub commits batches (limits.commit_thread), as it said at start.
+	HUB_COMMITS=$(sed -n 's/^esthub: ingest: \(.*limits\.commit_thread = [a-z]*)\)$/\1/p' \
+		"$WORK/hub.err" | head -1)
 	start ref "$B/bench-ref" --bind 'tcp://127.0.0.1:*' --cert "$INST/keys/hub_secret" \
 		--certs "$INST/certs" --db "$WORK/ref.db"
 	REF_EP=$(field " $READY_LINE" ingest)
@@ -464,7 +467,8 @@ table() {
 			"started $STARTED, took $((SECONDS / 60)) min $((SECONDS % 60)) s."
 		echo
 		echo "**Measured**: the working tree at commit $COMMIT, with $DIRTY uncommitted" \
-			"change(s) in hub/ and proto/, built Release."
+			"change(s) in hub/ and proto/, built Release. The hub said:" \
+			"${HUB_COMMITS:-(nothing about where it commits)}."
 		echo
 		echo "**Machine**: $CORES cores ($CPU), $MEM, Linux $KERNEL; files on $FS ($DEVICE)," \
 			"the repository's filesystem. Load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end." \
