@@ -94,10 +94,6 @@ committer_run_here(struct committer *c, struct log_item *items, size_t n, int64_
 void
 committer_start(struct committer *c, struct log_item *items, size_t n, int64_t now)
 {
-	if (c->w == NULL) { /* no thread (committer_new): the job runs here */
-		committer_run_here(c, items, n, now);
-		return;
-	}
 	c->items = items;
 	c->n = n;
 	c->now = now;
