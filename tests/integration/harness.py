@@ -702,8 +702,8 @@ class RawClient:
 class RawFeed:
     """A DEALER on the feed socket: FeedRequest frames out, FeedEvent frames in."""
 
-    def __init__(self, endpoint, hub_cert, secret_cert):
-        self.sock = _curve_socket(endpoint, hub_cert, secret_cert)
+    def __init__(self, endpoint, hub_cert, secret_cert, opts=None):
+        self.sock = _curve_socket(endpoint, hub_cert, secret_cert, opts)
 
     def subscribe(self, topics, from_seq=1, credit=1000):
         P = pb()
