@@ -364,6 +364,38 @@ static const recogniser_fn recognisers[] = {
 };
 
 /*
+ * The index of the first digit or '@' at or after from, or len. Eight bytes
+ * at a time while none lies in 0x30...0x40 (digits, ":;<=>?" and '@'):
+ * per byte, with v its low seven bits, (0xc0 - v) has its top bit set
+ * when v <= 0x40 and (v + 0x50) when v >= 0x30, neither borrowing nor
+ * carrying into the next byte, and ~x clears bytes from 0x80 up (byte at a
+ * time was 2.2% of the receiving thread's samples, on texts without either).
+ */
+static size_t
+first_digit_or_at(const unsigned char *s, size_t len, size_t from)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	size_t i = from;
+	while (i < len) {
+		if (len - i >= sizeof(uint64_t)) {
+			uint64_t x;
+			memcpy(&x, s + i, sizeof x);
+			uint64_t v = x & (0x7f * ones);
+			if (!((0xc0 * ones - v) & ~x & (v + 0x50 * ones) & highs)) {
+				i += sizeof x;
+				continue;
+			}
+		}
+		/* These eight bytes (or the last few) one at a time: ':' or ';' is no digit. */
+		for (size_t end = len - i > sizeof(uint64_t) ? i + sizeof(uint64_t) : len; i < end;
+		     i++)
+			if (is_digit(s[i]) || s[i] == '@')
+				return i;
+	}
+	return len;
+}
+
+/*
  * The first finding at or after from. A word starts at from (the start of
  * the text, or the end of the previous finding, which the mask replaces by
  * a label ending in ']') and wherever the byte before is not a word byte.
@@ -373,10 +405,7 @@ scan_from(const unsigned char *s, size_t len, size_t from, struct personal_findi
 {
 	/* Every kind holds a digit (numbers, plates) or an '@' (e-mail): a text
 	 * without either, most of them, is clean without trying a recogniser. */
-	size_t first = from;
-	while (first < len && !(s[first] >= '0' && s[first] <= '9') && s[first] != '@')
-		first++;
-	if (first == len) {
+	if (first_digit_or_at(s, len, from) == len) {
 		*f = (struct personal_finding){PERSONAL_NONE, len, 0};
 		return PERSONAL_NONE;
 	}

@@ -27,9 +27,10 @@ check_text(const char *field, const char *s, size_t max, const char *allow, char
 		snprintf(err, errlen, "%s: not valid UTF-8", field);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = ids_first_control(s, n); i < n;
+	     i += 1 + ids_first_control(s + i + 1, n - i - 1)) {
 		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 || c == 0x7f) && !strchr(allow, c)) {
+		if (!strchr(allow, c)) {
 			snprintf(err, errlen, "%s: control character 0x%02x at byte %zu", field, c,
 			         i);
 			return -1;

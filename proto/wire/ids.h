@@ -49,6 +49,13 @@ bool ids_topic_match(const char *pattern, const char *topic);
 bool ids_utf8_valid(const char *s, size_t len);
 
 /*
+ * The index of the first control character in s (a byte below 0x20, or
+ * 0x7f), or len when there is none. Bytes of multi-byte UTF-8 characters
+ * are never control characters.
+ */
+size_t ids_first_control(const char *s, size_t len);
+
+/*
  * Copies the string src into dst (cap bytes, at least 1) as
  * snprintf(dst, cap, "%s", src) would, cut short to fit, and returns the
  * length copied: for the per-report copies where snprintf's formatting

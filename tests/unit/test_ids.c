@@ -2,6 +2,7 @@
 /*
  * ids_utf8_valid: every kind of bad UTF-8 is found wherever it sits in the
  * text, before, inside or after the runs of eight ASCII bytes it skips.
+ * ids_first_control: the first control character, whatever surrounds it.
  * ids_copy: the same bytes as snprintf's "%s", cut short the same way.
  */
 #include <setjmp.h>
@@ -61,6 +62,40 @@ test_every_position(void **state)
 	}
 }
 
+/*
+ * ids_first_control finds the first byte below 0x20 or 0x7f, as a byte at a
+ * time would, for every byte value at every position of texts of ASCII,
+ * of two-byte characters and of the bytes next to the control range.
+ */
+static void
+test_first_control(void **state)
+{
+	(void)state;
+	static const char fillers[] = {'a', ' ', '~', '\x80', '\xc3', '\xff', '\x7e', '!'};
+	unsigned char s[40];
+	for (size_t f = 0; f < sizeof fillers; f++) {
+		for (size_t n = 0; n <= 24; n++) {
+			memset(s, fillers[f], sizeof s);
+			assert_int_equal(ids_first_control((const char *)s, n), n);
+			for (size_t k = 0; k < n; k++) {
+				for (unsigned b = 0; b < 256; b++) {
+					s[k] = (unsigned char)b;
+					size_t want = b < 0x20 || b == 0x7f ? k : n;
+					size_t got = ids_first_control((const char *)s, n);
+					if (got != want)
+						fail_msg("byte 0x%02x at %zu of %zu (filler "
+						         "0x%02x): %zu, want %zu",
+						         b, k, n, (unsigned char)fillers[f], got,
+						         want);
+				}
+				s[k] = (unsigned char)fillers[f];
+			}
+		}
+	}
+	/* the first of two */
+	assert_int_equal(ids_first_control("abcdefghij\tkl\x01", 14), 10);
+}
+
 /* ids_copy copies as snprintf(dst, cap, "%s", src) does, and says how much. */
 static void
 test_copy_as_snprintf(void **state)
@@ -93,6 +128,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_position),
+	    cmocka_unit_test(test_first_control),
 	    cmocka_unit_test(test_copy_as_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

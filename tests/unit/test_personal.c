@@ -171,6 +171,39 @@ test_hits(void **state)
 	}
 }
 
+/*
+ * Every hit is still found after any number of bytes before it (the scan
+ * skips texts without a digit or '@' eight bytes at a time, so a finding
+ * must not hide behind the bytes of a skipped word): letters, ":" (beside
+ * the digits in ASCII), short words ("x.") and a two-byte letter.
+ */
+static void
+test_hits_at_every_offset(void **state)
+{
+	(void)state;
+	static const char *const fillers[] = {"a", ":", "x.", "\xc3\xa9"};
+	char text[256];
+	for (size_t i = 0; i < sizeof hits / sizeof hits[0]; i++) {
+		const struct hit *h = &hits[i];
+		size_t at = (size_t)(strstr(h->text, h->found) - h->text);
+		for (size_t fi = 0; fi < sizeof fillers / sizeof fillers[0]; fi++) {
+			size_t fl = strlen(fillers[fi]);
+			for (size_t k = 0; k <= 24; k++) {
+				size_t n = 0;
+				for (size_t j = 0; j < k; j++, n += fl)
+					memcpy(text + n, fillers[fi], fl);
+				n += (size_t)snprintf(text + n, sizeof text - n, " %s", h->text);
+				assert_true(n < sizeof text);
+				struct personal_finding f;
+				enum personal_kind kind = personal_scan(text, n, &f);
+				if (kind != h->kind || f.start != k * fl + 1 + at)
+					fail_msg("\"%s\": got kind %d at %zu, want %d at %zu", text,
+					         (int)kind, f.start, (int)h->kind, k * fl + 1 + at);
+			}
+		}
+	}
+}
+
 static void
 test_misses(void **state)
 {
@@ -318,13 +351,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hits),
-	    cmocka_unit_test(test_misses),
-	    cmocka_unit_test(test_sample_week_is_clean),
-	    cmocka_unit_test(test_mask),
-	    cmocka_unit_test(test_embedded_nul_and_bounds),
-	    cmocka_unit_test(test_check_field),
-	    cmocka_unit_test(test_long_text),
+	    cmocka_unit_test(test_hits),        cmocka_unit_test(test_hits_at_every_offset),
+	    cmocka_unit_test(test_misses),      cmocka_unit_test(test_sample_week_is_clean),
+	    cmocka_unit_test(test_mask),        cmocka_unit_test(test_embedded_nul_and_bounds),
+	    cmocka_unit_test(test_check_field), cmocka_unit_test(test_long_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
