@@ -78,7 +78,8 @@ static const struct opt opts[] = {
      "auto|on|off",
      "group commit: a batch of more than 64 reports commits on a thread of its own while the "
      "next one is received (on), or every batch on the thread that received it (off); auto: "
-     "on when the hub may run on 3 or more CPUs (bench/README.md)"},
+     "on when the hub may run on 3 or more CPUs (its affinity mask, or fewer by a cgroup "
+     "CPU quota; bench/README.md)"},
     LONG_OPT("feed", subscriber_timeout_seconds, 5, 86400, 60,
              "a subscriber silent this long is forgotten and must subscribe again"),
     LONG_OPT("feed", max_credit, 1, 1000000, 100000, "largest credit window a subscriber may open"),

@@ -6,11 +6,9 @@
  * are pointed at their entries, appended in one transaction and the acks
  * sent. Nothing per report touches the disk; the commit is once per batch.
  */
-#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "ingest.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +23,7 @@
 #include "auth.h"
 #include "committer.h"
 #include "config.h"
+#include "cpus.h"
 #include "log.h"
 #include "measure.h"
 #include "validate.h"
@@ -145,16 +144,6 @@ struct ingest {
 	uint64_t acks_unsent;        /* acks the socket refused since last told */
 };
 
-/* The CPUs this process may run on (its affinity mask; 1 when that cannot be read). */
-static int
-usable_cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		return 1;
-	return CPU_COUNT(&set);
-}
-
 /*
  * The largest batch that commits on the receiving thread. A large batch
  * committed on the committer's thread lets the next one be received
@@ -168,19 +157,22 @@ usable_cpus(void)
 static size_t
 commits_here_max(const struct config *cfg)
 {
-	int cpus = usable_cpus();
+	char why[64];
+	int cpus = cpus_usable("", why, sizeof why);
 	bool thread = cfg->commit_thread == CONFIG_COMMIT_ON ||
 	              (cfg->commit_thread == CONFIG_COMMIT_AUTO && cpus >= INGEST_THREAD_MIN_CPUS);
 	const char *setting = (const char *[]){"auto", "on", "off"}[cfg->commit_thread];
 	const char *plural = cpus == 1 ? "" : "s";
+	const char *sep = why[0] ? ": " : "";
 	if (thread)
 		diag_say("ingest: batches of more than %d reports commit on a thread of their own "
-		         "(%d CPU%s, limits.commit_thread = %s)",
-		         INGEST_HERE_MAX_ITEMS, cpus, plural, setting);
+		         "(%d CPU%s%s%s, limits.commit_thread = %s)",
+		         INGEST_HERE_MAX_ITEMS, cpus, plural, sep, why, setting);
 	else
-		diag_say("ingest: every batch commits on the thread that received it (%d CPU%s, "
-		         "limits.commit_thread = %s)",
-		         cpus, plural, setting);
+		diag_say(
+		    "ingest: every batch commits on the thread that received it (%d CPU%s%s%s, "
+		    "limits.commit_thread = %s)",
+		    cpus, plural, sep, why, setting);
 	return thread ? INGEST_HERE_MAX_ITEMS : SIZE_MAX;
 }
 

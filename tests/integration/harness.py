@@ -312,7 +312,7 @@ class Hub:
     def __init__(self, inst, n):
         self.inst = inst
         self.log_path = os.path.join(inst.tmp, "hub-%d.log" % n)
-        self.proc = Proc([ESTHUB, "run", inst.dir], inst.tmp, self.log_path)
+        self.proc = Proc(inst.hub_wrap + [ESTHUB, "run", inst.dir], inst.tmp, self.log_path)
         self.ingest = self.feed = None
         self.head_seq = None
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -370,6 +370,7 @@ class Instance:
         self.keep = keep if keep is not None else os.environ.get("ESTHUB_IT_KEEP") == "1"
         self.hub = None
         self._hubs = 0
+        self.hub_wrap = []  # argv put before `esthub run DIR` (it must exec esthub in the end)
         self._procs = []
         self.mounts = []
         argv = [ESTHUB, "init", self.dir]

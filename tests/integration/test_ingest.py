@@ -3,6 +3,9 @@
 to the log at consecutive seqs, acknowledged with those seqs, and read back unchanged."""
 
 import json
+import math
+import os
+import re
 import signal
 import time
 import unittest
@@ -22,15 +25,23 @@ class Acceptance(h.HubTestCase):
     def test_says_where_batches_commit(self):
         """The hub says at start where batches commit, and auto decides by the CPUs the hub may
         run on (its affinity mask, as this test process sees it): the committer's thread from 3."""
-        import os
         cpus = len(os.sched_getaffinity(0))
         setting = self.commit_thread or "auto"
+        err = self.inst.hub.proc.stderr_text()
+        # A machine whose cgroups set a CPU quota below the mask counts that (CpuQuota below).
+        m = re.search(r"\((\d+) CPUs?: a cgroup CPU quota of ([0-9.]+), ", err)
+        if m:
+            self.assertEqual(int(m.group(1)), math.ceil(float(m.group(2))))
+            self.assertLess(int(m.group(1)), cpus)
+            cpus, why = int(m.group(1)), ": a cgroup CPU quota of " + m.group(2)
+        else:
+            why = ""
         thread = setting == "on" or (setting == "auto" and cpus >= 3)
         said = "batches of more than 64 reports commit on a thread of their own" if thread \
             else "every batch commits on the thread that received it"
-        want = "esthub: ingest: %s (%d CPU%s, limits.commit_thread = %s)" % (
-            said, cpus, "" if cpus == 1 else "s", setting)
-        self.assertIn(want, self.inst.hub.proc.stderr_text())
+        want = "esthub: ingest: %s (%d CPU%s%s, limits.commit_thread = %s)" % (
+            said, cpus, "" if cpus == 1 else "s", why, setting)
+        self.assertIn(want, err)
 
     def test_adapter_pushes_and_feed_reads_back_unchanged(self):
         P = h.pb()
@@ -265,6 +276,94 @@ class AcceptanceCommitThreadOff(Acceptance):
     the thread that received it and is answered before the next one is received."""
 
     commit_thread = "off"
+
+
+def cpu_cgroup_parent():
+    """Where this process may make a cgroup whose CPU quota it sets: (directory, "v1" or "v2"),
+    or None. v1: the cpu controller's hierarchy at this process's cgroup; v2: this process's
+    cgroup when its subtree has the cpu controller."""
+    paths = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            ident, ctrls, path = line.rstrip("\n").split(":", 2)
+            if ident == "0" and ctrls == "":
+                paths["v2"] = path
+            elif "cpu" in ctrls.split(","):
+                paths["v1"] = path
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            head, _, tail = line.partition(" - ")
+            fields, rest = head.split(), tail.split()
+            if len(fields) < 5 or len(rest) < 3 or fields[3] != "/":
+                continue
+            point = fields[4].replace("\\040", " ")
+            if rest[0] == "cgroup" and "cpu" in rest[2].split(",") and "v1" in paths:
+                d = point + paths["v1"]
+                if os.access(d, os.W_OK) and os.path.exists(os.path.join(d, "cpu.cfs_quota_us")):
+                    return d, "v1"
+            if rest[0] == "cgroup2" and "v2" in paths:
+                d = point + paths["v2"]
+                try:
+                    with open(os.path.join(d, "cgroup.subtree_control")) as c:
+                        if "cpu" in c.read().split() and os.access(d, os.W_OK):
+                            return d, "v2"
+                except OSError:
+                    pass
+    return None
+
+
+class CpuQuota(h.HubTestCase):
+    """limits.commit_thread = auto counts a cgroup CPU quota as docker --cpus and systemd's
+    CPUQuota= set it: the hub runs in a real cgroup of its own with a quota of one CPU (where
+    this machine lets the test make one: as root, with cgroup v1's cpu controller or a v2
+    subtree with it) and says so at start. The unit tests (test_cpus) read the files of other
+    layouts."""
+
+    start_hub = False
+
+    def test_auto_counts_a_cgroup_cpu_quota(self):
+        found = cpu_cgroup_parent()
+        if found is None:
+            self.skipTest("no cgroup with the cpu controller that this process may write")
+        parent, version = found
+        cg = os.path.join(parent, "esthub-test-%d" % os.getpid())
+        try:
+            os.mkdir(cg)
+        except OSError as e:
+            self.skipTest("cannot make a cgroup in %s: %s" % (parent, e))
+        self.addCleanup(self._remove, cg)
+        if version == "v1":
+            with open(os.path.join(cg, "cpu.cfs_period_us"), "w") as f:
+                f.write("100000")
+            with open(os.path.join(cg, "cpu.cfs_quota_us"), "w") as f:
+                f.write("100000")
+        else:
+            with open(os.path.join(cg, "cpu.max"), "w") as f:
+                f.write("100000 100000")
+        # The shell puts itself into the cgroup, then becomes the hub (same pid).
+        self.inst.hub_wrap = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg]
+        self.inst.start()
+        cpus = len(os.sched_getaffinity(0))
+        why = ": a cgroup CPU quota of 1" if cpus > 1 else ""
+        want = ("esthub: ingest: every batch commits on the thread that received it "
+                "(1 CPU%s, limits.commit_thread = auto)" % why)
+        self.assertIn(want, self.inst.hub.proc.stderr_text())
+        with open(os.path.join(cg, "cgroup.procs")) as f:
+            self.assertEqual(f.read().split(), [str(self.inst.hub.proc.p.pid)])
+
+    def _remove(self, cg):
+        """The cgroup goes once the hub has left it (the harness's own cleanup runs after)."""
+        if self.inst.hub is not None and self.inst.hub.alive():
+            self.inst.stop()
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.1)
+        os.rmdir(cg)
 
 
 if __name__ == "__main__":
