@@ -24,6 +24,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$REPO/build-bench
+PROG=compare
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 LOAD=window
 ROUNDS=4
 SECONDS_RUN=5
@@ -63,15 +66,7 @@ if [ ${#REVS[@]} -ne 2 ]; then
 	echo "compare: two commits wanted, A and B (bench/compare.sh --help)" >&2
 	exit 1
 fi
-case $LOAD in
-window) ARGS=(--senders 4 --window 100) ;;
-wait) ARGS=(--senders 1 --wait) ;;
-rate) ARGS=(--senders 4 --rate 2500) ;;
-*)
-	echo "compare: --load wants window, wait or rate, not '$LOAD'" >&2
-	exit 1
-	;;
-esac
+load_args "$LOAD"
 for n in "$ROUNDS" "$SECONDS_RUN"; do
 	case $n in '' | *[!0-9]* | 0)
 		echo "compare: --rounds and --seconds want a whole number above 0" >&2
@@ -80,25 +75,19 @@ for n in "$ROUNDS" "$SECONDS_RUN"; do
 	esac
 done
 
-mkdir -p "$BUILD"
-WORK=$(mktemp -d "$BUILD/compare.XXXXXX")
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir "$BUILD"
+
+for rev in "${REVS[@]}"; do
+	git -C "$REPO" rev-parse --verify --quiet "$rev^{commit}" >/dev/null || {
+		echo "compare: '$rev' is not a commit here" >&2
+		exit 1
+	}
+done
 
 # build TAG REV: the hub and estctl of REV, Release, in $WORK/TAG/build.
 build() {
 	local commit
-	commit=$(git -C "$REPO" rev-parse --verify --quiet "$2^{commit}") || {
-		echo "compare: '$2' is not a commit here" >&2
-		exit 1
-	}
+	commit=$(git -C "$REPO" rev-parse --verify "$2^{commit}")
 	mkdir -p "$WORK/$1/src"
 	git -C "$REPO" archive "$commit" | tar -x -C "$WORK/$1/src"
 	echo "compare: building $1 = $2 ($(git -C "$REPO" log -1 --format='%h %s' "$commit" | cut -c1-60))"
@@ -116,21 +105,6 @@ if ! { cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
 	tail -30 "$WORK/load-build.log" >&2
 	exit 1
 fi
-
-# endpoint FILE: the ingest endpoint its server printed once ready (waits up to 20 s).
-endpoint() {
-	local _
-	for _ in $(seq 100); do
-		if grep -q 'ingest=' "$1"; then
-			grep -o 'ingest=[^ ]*' "$1" | head -1 | cut -d= -f2-
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "compare: no server ready in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
 
 declare -A PID EP DIR
 for t in a b; do
@@ -153,10 +127,6 @@ EP[b]=$(endpoint "$WORK/b/hub.out")
 EP[ref]=$(endpoint "$WORK/ref.out")
 
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# cpu_ticks PID: user + system time of the whole process so far.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
 
 # run WHO: one bench-load run; prints "per_s p50 p99 cpu_us_a_report".
 run() {

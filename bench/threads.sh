@@ -21,6 +21,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$REPO/build-bench
+PROG=threads
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 LOAD=window
 SECONDS_RUN=5
 REPS=1
@@ -59,15 +62,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case $LOAD in
-window) ARGS=(--senders 4 --window 100) ;;
-wait) ARGS=(--senders 1 --wait) ;;
-rate) ARGS=(--senders 4 --rate 2500) ;;
-*)
-	echo "threads: --load wants window, wait or rate, not '$LOAD'" >&2
-	exit 1
-	;;
-esac
+load_args "$LOAD"
 case $COMMIT_THREAD in auto | on | off) ;;
 *)
 	echo "threads: --commit-thread wants auto, on or off, not '$COMMIT_THREAD'" >&2
@@ -97,16 +92,7 @@ cmake --build "$BUILD" -j"$(nproc)" --target esthub estctl bench-load bench-ref 
 	exit 1
 }
 
-WORK=$(mktemp -d "$BUILD/threads.XXXXXX")
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+work_dir "$BUILD"
 
 DIR=$WORK/hub
 "$BUILD/hub/esthub" init "$DIR" --ingest 'tcp://127.0.0.1:*' --feed 'tcp://127.0.0.1:*' >/dev/null
@@ -120,20 +106,6 @@ PIDS+=("$HUB")
 REF=$!
 PIDS+=("$REF")
 
-# endpoint FILE: the ingest endpoint its server printed once ready (waits up to 20 s).
-endpoint() {
-	local _
-	for _ in $(seq 100); do
-		if grep -q 'ingest=' "$1"; then
-			grep -o 'ingest=[^ ]*' "$1" | head -1 | cut -d= -f2-
-			return 0
-		fi
-		sleep 0.2
-	done
-	echo "threads: no server ready in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
 HUB_EP=$(endpoint "$WORK/hub.out")
 REF_EP=$(endpoint "$WORK/ref.out")
 # What the hub chose for limits.commit_thread, as it said at start.

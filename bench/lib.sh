@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# bench/lib.sh: what bench/threads.sh and bench/compare.sh share, sourced by
+# both. PROG names the script in messages.
+
+# load_args LOAD: the bench-load arguments of a load into ARGS (the caller reads it).
+# shellcheck disable=SC2034
+load_args() {
+	case $1 in
+	window) ARGS=(--senders 4 --window 100) ;;
+	wait) ARGS=(--senders 1 --wait) ;;
+	rate) ARGS=(--senders 4 --rate 2500) ;;
+	*)
+		echo "$PROG: --load wants window, wait or rate, not '$1'" >&2
+		exit 1
+		;;
+	esac
+}
+
+# work_dir PARENT: a new directory in WORK, removed at exit with every process in PIDS.
+work_dir() {
+	mkdir -p "$1"
+	WORK=$(mktemp -d "$1/$PROG.XXXXXX")
+	PIDS=()
+	trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+
+# endpoint FILE: the ingest endpoint its server printed once ready (waits up to 20 s).
+endpoint() {
+	local _
+	for _ in $(seq 100); do
+		if grep -q 'ingest=' "$1"; then
+			grep -o 'ingest=[^ ]*' "$1" | head -1 | cut -d= -f2-
+			return 0
+		fi
+		sleep 0.2
+	done
+	echo "$PROG: no server ready in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# cpu_ticks PID: user + system time of the whole process so far.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
