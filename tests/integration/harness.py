@@ -640,11 +640,16 @@ def ctx():
     return _ctx
 
 
+# A send that finds no peer waits at most this long, then raises zmq.Again (never forever).
+SEND_TIMEOUT_MS = int(10000 * SLOW)
+
+
 def _curve_socket(endpoint, hub_cert, secret_cert, opts=None):
     server_pub, _ = zmq.auth.load_certificate(hub_cert)
     pub, sec = zmq.auth.load_certificate(secret_cert)
     s = ctx().socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
     for opt, value in (opts or {}).items():  # before connecting: a pipe takes them when made
         s.setsockopt(opt, value)
     s.curve_serverkey = server_pub
@@ -652,6 +657,25 @@ def _curve_socket(endpoint, hub_cert, secret_cert, opts=None):
     s.curve_secretkey = sec
     s.connect(endpoint)
     return s
+
+
+def refused_send(send, *args, **kw):
+    """send(*args), a RawClient's or RawFeed's method, from a key the hub refuses in the CURVE
+    handshake; True when the message was queued. libzmq drops a DEALER's queue to the hub once
+    the handshake is refused, so a send that comes after the refusal (a loaded machine delays
+    the test's next line) finds no peer: it does not wait (SNDTIMEO 0 for this send) and
+    nothing is sent, which is as refused as a message never answered. (A blocking send waited
+    there forever; one that waited for the usual timeout let the hub's 10 s window for
+    coalescing refusals run out.)"""
+    sock = send.__self__.sock
+    sock.setsockopt(zmq.SNDTIMEO, 0)
+    try:
+        send(*args, **kw)
+        return True
+    except zmq.Again:
+        return False
+    finally:
+        sock.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
 
 
 class RawClient:

@@ -15,20 +15,20 @@ NO_ANSWER_S = 2.0
 class Uncertified(h.HubTestCase):
     def test_raw_ingest_client_gets_no_answer(self):
         c = self.raw(cert=self.inst.uncertified_cert())
-        c.send(h.envelope([h.report()], request_id=1))
+        h.refused_send(c.send, h.envelope([h.report()], request_id=1))
         self.assertIsNone(c.recv_ack(NO_ANSWER_S), "an uncertified key must not be served")
         self.assertEqual(self.reports_in_log(self.inst.read_log()), {})
 
     def test_raw_feed_client_gets_nothing(self):
         self.assertAccepted(self.raw().request([h.report()]), 1)
         f = self.raw_feed(cert=self.inst.uncertified_cert())
-        f.subscribe(["*/*"], from_seq=1)
+        h.refused_send(f.subscribe, ["*/*"], from_seq=1)
         self.assertIsNone(f.recv(NO_ANSWER_S), "an uncertified key must not read the feed")
 
     def test_hub_key_used_as_client_key_gets_no_answer(self):
         # The hub's own certificate is not a client certificate.
         c = self.raw(cert=self.inst.dir + "/keys/hub_secret")
-        c.send(h.envelope([h.report()], request_id=1))
+        h.refused_send(c.send, h.envelope([h.report()], request_id=1))
         self.assertIsNone(c.recv_ack(NO_ANSWER_S))
 
     def test_adapter_with_uncertified_key_exits_2_saying_why(self):
