@@ -162,17 +162,15 @@ commits_here_max(const struct config *cfg)
 	bool thread = cfg->commit_thread == CONFIG_COMMIT_ON ||
 	              (cfg->commit_thread == CONFIG_COMMIT_AUTO && cpus >= INGEST_THREAD_MIN_CPUS);
 	const char *setting = (const char *[]){"auto", "on", "off"}[cfg->commit_thread];
-	const char *plural = cpus == 1 ? "" : "s";
-	const char *sep = why[0] ? ": " : "";
+	char where[96];
 	if (thread)
-		diag_say("ingest: batches of more than %d reports commit on a thread of their own "
-		         "(%d CPU%s%s%s, limits.commit_thread = %s)",
-		         INGEST_HERE_MAX_ITEMS, cpus, plural, sep, why, setting);
+		snprintf(where, sizeof where,
+		         "batches of more than %d reports commit on a thread of their own",
+		         INGEST_HERE_MAX_ITEMS);
 	else
-		diag_say(
-		    "ingest: every batch commits on the thread that received it (%d CPU%s%s%s, "
-		    "limits.commit_thread = %s)",
-		    cpus, plural, sep, why, setting);
+		snprintf(where, sizeof where, "every batch commits on the thread that received it");
+	diag_say("ingest: %s (%d CPU%s%s%s, limits.commit_thread = %s)", where, cpus,
+	         cpus == 1 ? "" : "s", why[0] ? ": " : "", why, setting);
 	return thread ? INGEST_HERE_MAX_ITEMS : SIZE_MAX;
 }
 
