@@ -91,20 +91,11 @@ build() {
 	mkdir -p "$WORK/$1/src"
 	git -C "$REPO" archive "$commit" | tar -x -C "$WORK/$1/src"
 	echo "compare: building $1 = $2 ($(git -C "$REPO" log -1 --format='%h %s' "$commit" | cut -c1-60))"
-	if ! { cmake -S "$WORK/$1/src" -B "$WORK/$1/build" -DCMAKE_BUILD_TYPE=Release &&
-		cmake --build "$WORK/$1/build" -j"$(nproc)" --target esthub estctl; } \
-		>"$WORK/$1/build.log" 2>&1; then
-		tail -30 "$WORK/$1/build.log" >&2
-		exit 1
-	fi
+	build_release "$WORK/$1/src" "$WORK/$1/build" "$WORK/$1/build.log" esthub estctl
 }
 build a "${REVS[0]}"
 build b "${REVS[1]}"
-if ! { cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
-	cmake --build "$BUILD" -j"$(nproc)" --target bench-load bench-ref; } >"$WORK/load-build.log" 2>&1; then
-	tail -30 "$WORK/load-build.log" >&2
-	exit 1
-fi
+build_release "$REPO" "$BUILD" "$WORK/load-build.log" bench-load bench-ref
 
 declare -A PID EP DIR
 for t in a b; do

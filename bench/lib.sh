@@ -18,6 +18,18 @@ load_args() {
 	esac
 }
 
+# build_release SRC OUT LOG TARGET...: configures SRC into OUT (Release) and builds the
+# targets; on failure shows the end of LOG and exits.
+build_release() {
+	local src=$1 out=$2 log=$3
+	shift 3
+	if ! { cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Release &&
+		cmake --build "$out" -j"$(nproc)" --target "$@"; } >"$log" 2>&1; then
+		tail -50 "$log" >&2
+		exit 1
+	fi
+}
+
 # work_dir PARENT: a new directory in WORK, removed at exit with every process in PIDS.
 work_dir() {
 	mkdir -p "$1"

@@ -81,16 +81,7 @@ case $REPS in '' | *[!0-9]*)
 esac
 
 mkdir -p "$BUILD"
-cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$BUILD/threads-cmake.log" 2>&1 ||
-	{
-		cat "$BUILD/threads-cmake.log" >&2
-		exit 1
-	}
-cmake --build "$BUILD" -j"$(nproc)" --target esthub estctl bench-load bench-ref \
-	>"$BUILD/threads-build.log" 2>&1 || {
-	tail -50 "$BUILD/threads-build.log" >&2
-	exit 1
-}
+build_release "$REPO" "$BUILD" "$BUILD/threads-build.log" esthub estctl bench-load bench-ref
 
 work_dir "$BUILD"
 
