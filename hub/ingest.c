@@ -291,9 +291,11 @@ refuse(struct pending *p, uint32_t retry_ms, const char *fmt, ...)
 static void
 prepack(struct ingest *in, struct verdict *v, const Est__V1__Report *r)
 {
+	size_t room = in->b.pack_cap - in->b.pack_len, need;
+	uint8_t *at = in->b.packbuf ? in->b.packbuf + in->b.pack_len : NULL;
 	v->packed = false;
-	size_t need = est__v1__report__get_packed_size(r);
-	if (in->b.pack_cap - in->b.pack_len < need) {
+	int rc = log_report_prepack(r, at, room, &need);
+	if (rc == 0 && need > room) {
 		size_t cap = in->b.pack_cap ? in->b.pack_cap : 65536;
 		while (cap - in->b.pack_len < need)
 			cap *= 2;
@@ -302,11 +304,14 @@ prepack(struct ingest *in, struct verdict *v, const Est__V1__Report *r)
 			return;
 		in->b.packbuf = p;
 		in->b.pack_cap = cap;
+		at = p + in->b.pack_len;
+		rc = log_report_prepack(r, at, cap - in->b.pack_len, &need);
 	}
-	if (log_report_prepack(r, in->b.packbuf + in->b.pack_len, need, &v->pack_len) == 1) {
+	if (rc == 1) {
 		v->pack_off = in->b.pack_len;
+		v->pack_len = need;
 		v->packed = true;
-		in->b.pack_len += v->pack_len;
+		in->b.pack_len += need;
 	}
 }
 

@@ -522,10 +522,12 @@ int
 log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len)
 {
 	/* Rare (a newer partner's fields); log_append hides them and packs itself. */
-	if (has_unknown(&r->base))
+	if (has_unknown(&r->base)) {
+		*len = 0;
 		return 0;
-	size_t need = est__v1__report__get_packed_size(r);
-	if (need > cap)
+	}
+	*len = est__v1__report__get_packed_size(r);
+	if (*len > cap)
 		return 0;
 	*len = est__v1__report__pack(r, out);
 	return 1;

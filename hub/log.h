@@ -89,10 +89,10 @@ struct log_item {
 /*
  * Packs r (at most cap bytes into out) exactly as log_append would for the
  * stored entry and, when the key is known, the idempotency digest, for a
- * caller that wants this work out of the commit: 1 done (*len set), 0 not
- * done (r carries unknown fields, which log_append drops; or it does not fit
- * in cap: est__v1__report__get_packed_size says what is needed). Touches no
- * log: any thread may call it.
+ * caller that wants this work out of the commit: 1 done (*len its length),
+ * 0 not done: r carries unknown fields, which log_append drops (*len 0), or
+ * it needs more than cap bytes (*len what it needs, so the caller can make
+ * room and call again). Touches no log: any thread may call it.
  */
 int log_report_prepack(const Est__V1__Report *r, uint8_t *out, size_t cap, size_t *len);
 

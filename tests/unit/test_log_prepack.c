@@ -173,7 +173,10 @@ test_prepacked_digest_judges_resends(void **state)
 	assert_non_null(strstr(it.error, "other content"));
 }
 
-/* Unknown fields (dropped by the log) or too little room: prepack declines. */
+/*
+ * Too little room: prepack declines and says the room it needs. Unknown
+ * fields (dropped by the log): it declines with 0, whatever the room.
+ */
 static void
 test_prepack_declines(void **state)
 {
@@ -182,6 +185,11 @@ test_prepack_declines(void **state)
 	rec_report(&r, "u", 0, 20, 'z');
 	size_t len = 0;
 	assert_int_equal(log_report_prepack(&r.report, r.packed, 4, &len), 0);
+	assert_int_equal(len, est__v1__report__get_packed_size(&r.report));
+	assert_true(len > 4);
+	size_t need = len;
+	assert_int_equal(log_report_prepack(&r.report, r.packed, need, &len), 1);
+	assert_int_equal(len, need);
 	ProtobufCMessageUnknownField uf = {.tag = 99,
 	                                   .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
 	                                   .len = 1,
@@ -189,6 +197,7 @@ test_prepack_declines(void **state)
 	r.pos.base.n_unknown_fields = 1;
 	r.pos.base.unknown_fields = &uf;
 	assert_int_equal(log_report_prepack(&r.report, r.packed, sizeof r.packed, &len), 0);
+	assert_int_equal(len, 0);
 }
 
 int
