@@ -203,6 +203,7 @@ struct checkpointer {
 	bool stop;
 	bool wake;
 	bool failing; /* the last checkpoint failed */
+	int synced;   /* the frames copied back, as of the last round that synced the database */
 	int wake_pages;
 	/*
 	 * The writer's side (only whichever thread commits touches these): the
@@ -220,6 +221,7 @@ struct checkpointer {
 	 */
 	atomic_uint_fast64_t news;
 	atomic_uint generation;
+	atomic_uint_fast64_t db_syncs; /* the rounds after which this thread synced the database */
 };
 
 /* A connection that reads entries, with the statements entry_is_key needs. */
@@ -631,6 +633,12 @@ void
 log_test_key_hash_mask(uint32_t mask)
 {
 	key_hash_mask = mask;
+}
+
+uint64_t
+log_test_ckpt_db_syncs(struct log *lg)
+{
+	return lg->ckpt.started ? atomic_load(&lg->ckpt.db_syncs) : 0;
 }
 
 /* The latest revision of a key the log holds: at seq, with its content's digest. */
@@ -1503,7 +1511,29 @@ ckpt_run(struct checkpointer *c)
 	const char *why = NULL;
 	if (rc == SQLITE_BUSY)
 		return; /* another checkpoint is running; the next round catches up */
-	if (rc == SQLITE_OK && copied > 0)
+	/*
+	 * SQLite syncs the database file only after a checkpoint that copied
+	 * the whole WAL back (wal.c, walCheckpoint). A round that leaves frames
+	 * behind, as every round under steady writes does, leaves its pages
+	 * unsynced, and the writer's catch-up (the complete checkpoint) then
+	 * waited for all of them in its fsync, inside a commit: 1.2 ms at
+	 * 10,000 reports/s, 6 times a second, against 0.6 to 0.8 ms with only
+	 * its own pages to sync. So this thread syncs what its round wrote
+	 * (a clean file's sync after a complete round costs a cache flush)
+	 * before it tells the writer the round is done.
+	 */
+	sqlite3_file *db_file = NULL;
+	if (rc == SQLITE_OK && copied > 0 && copied != c->synced &&
+	    sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &db_file) == SQLITE_OK &&
+	    db_file != NULL && db_file->pMethods != NULL) {
+		int sync_rc = db_file->pMethods->xSync(db_file, SQLITE_SYNC_NORMAL);
+		c->synced = sync_rc == SQLITE_OK ? copied : 0;
+		if (sync_rc == SQLITE_OK)
+			atomic_fetch_add(&c->db_syncs, 1);
+		if (sync_rc != SQLITE_OK)
+			why = "cannot sync the database file";
+	}
+	if (rc == SQLITE_OK && why == NULL && copied > 0)
 		atomic_store(&c->news, (uint_fast64_t)gen << 32 | (uint32_t)copied);
 	if (rc != SQLITE_OK)
 		why = sqlite3_errmsg(c->db);
@@ -1615,6 +1645,7 @@ ckpt_start(struct log *lg, const char *path, int64_t page_size, char *err, size_
 	c->wake_pages = (int)(pages > 0 ? pages : 1);
 	atomic_init(&c->news, 0);
 	atomic_init(&c->generation, 0);
+	atomic_init(&c->db_syncs, 0);
 	if (ckpt_sync_init(c, err, errlen) != 0)
 		return -1;
 	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -1332,6 +1332,30 @@ test_checkpointer_moves_wal(void **state)
 }
 
 /*
+ * SQLite syncs the database file after a checkpoint only when it copied
+ * the whole WAL back; the checkpointer syncs it after its own rounds, so
+ * that the writer's catch-up does not wait for their pages (log.c,
+ * ckpt_run). Commits go on while it waits: rounds that leave frames behind.
+ */
+static void
+test_checkpointer_syncs_its_rounds(void **state)
+{
+	struct fx *fx = *state;
+	open_log(fx, LOG_CREATE);
+	assert_int_equal(log_test_ckpt_db_syncs(fx->lg), 0);
+	uint64_t syncs = 0;
+	/* The checkpointer's timer runs a round every second: up to 5 s. */
+	for (size_t i = 0; i < 250 && syncs == 0; i++) {
+		append_reports(fx, i * 10, 10, 300);
+		struct timespec pause = {0, 20 * 1000 * 1000};
+		nanosleep(&pause, NULL);
+		syncs = log_test_ckpt_db_syncs(fx->lg);
+	}
+	if (syncs == 0)
+		fail_msg("no checkpoint round synced the database file in 5 s");
+}
+
+/*
  * The hub's writer (opened without LOG_CREATE) writes the WAL's first 16 MiB
  * before SQLite opens it. A crash leaves frames and then zeros: SQLite
  * recovers the frames and stops at the zeros, as at an old WAL's leftovers.
@@ -1495,6 +1519,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_readonly_beside_writer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_count_by_org, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpointer_moves_wal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpointer_syncs_its_rounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_prepared_and_recovered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_starts_over_under_steady_commits, setup,
 	                                    teardown),
