@@ -69,6 +69,8 @@
 /* Checkpoint at least this often, and as soon as the WAL passes CKPT_WAL_BYTES. */
 #define CKPT_INTERVAL_MS 1000
 #define CKPT_WAL_BYTES   (8 << 20)
+/* Quick rounds after a round that left frames behind (ckpt_run). */
+#define CKPT_FOLLOW_UPS 3
 
 /*
  * The WAL starts over from its beginning only after a checkpoint has copied
@@ -1501,16 +1503,20 @@ log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char
 /* --- the checkpointer ----------------------------------------------------- */
 
 /* One PASSIVE checkpoint (never waits for the writer); a failure is said once, not every second. */
-static void
-ckpt_run(struct checkpointer *c)
+/*
+ * One PASSIVE checkpoint, the database synced after it (see below): the
+ * frames copied back, 0 when there was nothing to copy, -1 when another
+ * checkpoint was running or it failed (said once).
+ */
+static int
+ckpt_round(struct checkpointer *c)
 {
 	int wal_frames = -1, copied = -1;
-	unsigned gen = atomic_load(&c->generation);
 	int rc =
 	    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
 	const char *why = NULL;
 	if (rc == SQLITE_BUSY)
-		return; /* another checkpoint is running; the next round catches up */
+		return -1; /* another checkpoint is running; the next round catches up */
 	/*
 	 * SQLite syncs the database file only after a checkpoint that copied
 	 * the whole WAL back (wal.c, walCheckpoint). A round that leaves frames
@@ -1533,8 +1539,6 @@ ckpt_run(struct checkpointer *c)
 		if (sync_rc != SQLITE_OK)
 			why = "cannot sync the database file";
 	}
-	if (rc == SQLITE_OK && why == NULL && copied > 0)
-		atomic_store(&c->news, (uint_fast64_t)gen << 32 | (uint32_t)copied);
 	if (rc != SQLITE_OK)
 		why = sqlite3_errmsg(c->db);
 	else if (wal_frames < 0)
@@ -1544,6 +1548,30 @@ ckpt_run(struct checkpointer *c)
 	else if (why == NULL && c->failing)
 		diag_say("log: WAL checkpoints work again");
 	c->failing = why != NULL;
+	return why != NULL ? -1 : copied > 0 ? copied : 0;
+}
+
+/*
+ * A round, then up to CKPT_FOLLOW_UPS more while each finds new frames:
+ * those committed during the one before, a few, copied in a fraction of a
+ * millisecond, so that one of them often ends with nothing committed
+ * meanwhile. That one is complete and the WAL starts over without the
+ * writer's catch-up, which waits inside a commit. Only then is the writer
+ * told (news), so that it catches up where the follow-ups could not.
+ */
+static void
+ckpt_run(struct checkpointer *c)
+{
+	unsigned gen = atomic_load(&c->generation);
+	int copied = 0;
+	for (int i = 0; i <= CKPT_FOLLOW_UPS; i++) {
+		int n = ckpt_round(c);
+		if (n <= copied) /* nothing new, busy or failed */
+			break;
+		copied = n;
+	}
+	if (copied > 0)
+		atomic_store(&c->news, (uint_fast64_t)gen << 32 | (uint32_t)copied);
 }
 
 static void *
