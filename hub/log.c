@@ -1502,11 +1502,11 @@ log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char
 
 /* --- the checkpointer ----------------------------------------------------- */
 
-/* One PASSIVE checkpoint (never waits for the writer); a failure is said once, not every second. */
 /*
- * One PASSIVE checkpoint, the database synced after it (see below): the
- * frames copied back, 0 when there was nothing to copy, -1 when another
- * checkpoint was running or it failed (said once).
+ * One PASSIVE checkpoint (never waits for the writer), the database synced
+ * after it (see below): the frames copied back, 0 when there was nothing to
+ * copy, -1 when another checkpoint was running or it failed (a failure is
+ * said once, not every round).
  */
 static int
 ckpt_round(struct checkpointer *c)
