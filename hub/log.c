@@ -638,7 +638,7 @@ log_test_key_hash_mask(uint32_t mask)
 }
 
 uint64_t
-log_test_ckpt_db_syncs(struct log *lg)
+log_test_ckpt_db_syncs(const struct log *lg)
 {
 	return lg->ckpt.started ? atomic_load(&lg->ckpt.db_syncs) : 0;
 }
@@ -1532,12 +1532,13 @@ ckpt_round(struct checkpointer *c)
 	if (rc == SQLITE_OK && copied > 0 && copied != c->synced &&
 	    sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &db_file) == SQLITE_OK &&
 	    db_file != NULL && db_file->pMethods != NULL) {
-		int sync_rc = db_file->pMethods->xSync(db_file, SQLITE_SYNC_NORMAL);
-		c->synced = sync_rc == SQLITE_OK ? copied : 0;
-		if (sync_rc == SQLITE_OK)
+		if (db_file->pMethods->xSync(db_file, SQLITE_SYNC_NORMAL) == SQLITE_OK) {
+			c->synced = copied;
 			atomic_fetch_add(&c->db_syncs, 1);
-		if (sync_rc != SQLITE_OK)
+		} else {
+			c->synced = 0;
 			why = "cannot sync the database file";
+		}
 	}
 	if (rc != SQLITE_OK)
 		why = sqlite3_errmsg(c->db);

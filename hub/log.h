@@ -163,7 +163,7 @@ int log_index_ready(struct log *lg, char *err, size_t errlen);
 void log_test_key_hash_mask(uint32_t mask);
 
 /* Tests only: the checkpoint rounds after which the checkpointer synced the database file. */
-uint64_t log_test_ckpt_db_syncs(struct log *lg);
+uint64_t log_test_ckpt_db_syncs(const struct log *lg);
 
 /* Calls fn once per organisation with its number of report entries, by org name. 0, or -1 with err.
  */

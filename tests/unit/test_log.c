@@ -1335,7 +1335,7 @@ test_checkpointer_moves_wal(void **state)
  * SQLite syncs the database file after a checkpoint only when it copied
  * the whole WAL back; the checkpointer syncs it after its own rounds, so
  * that the writer's catch-up does not wait for their pages (log.c,
- * ckpt_run). Commits go on while it waits: rounds that leave frames behind.
+ * ckpt_round). Commits go on while it waits, as under load.
  */
 static void
 test_checkpointer_syncs_its_rounds(void **state)
