@@ -145,8 +145,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 };
 
 /*
- * Schema version 2. STRICT keeps every column to its type. A purged entry
- * keeps body_sha and hash with body NULL, so the chain still verifies.
+ * Schema version 3. STRICT keeps every column to its type. body_sha is
+ * empty (a zero-length blob) while the body is stored: it is the body's
+ * SHA-256, worked out from the body where it is needed (version 2 kept it
+ * in every row, 32 bytes of 456 a report). A purge writes it as it takes
+ * the body away, so a purged entry keeps body_sha and hash with body NULL
+ * and the chain still verifies.
  * `reports` holds the revisions a later revision replaced and the reports
  * whose entry was purged (version 1 held every report there: such rows
  * are harmless, see schema_upgrade); `report_counts` the number of report
@@ -922,7 +926,7 @@ entry_store(struct log *lg, struct batch *b, struct log_item *it, char *err, siz
 	    bind_ok(lg, sqlite3_bind_text(st, 2, e->topic, -1, SQLITE_STATIC), err, errlen) ||
 	    bind_ok(lg, sqlite3_bind_text(st, 3, e->org, -1, SQLITE_STATIC), err, errlen) ||
 	    bind_ok(lg, sqlite3_bind_blob(st, 5, body, (int)len, SQLITE_STATIC), err, errlen) ||
-	    bind_ok(lg, sqlite3_bind_blob(st, 6, body_sha, HASH, SQLITE_STATIC), err, errlen) ||
+	    bind_ok(lg, sqlite3_bind_zeroblob(st, 6, 0), err, errlen) ||
 	    bind_ok(lg, sqlite3_bind_blob(st, 7, hash, HASH, SQLITE_STATIC), err, errlen))
 		return -1;
 	/* The message is formatted only on failure: snprintf per entry was 8% of a commit. */
@@ -1268,12 +1272,15 @@ bad(char *why, size_t whylen, const char *fmt, ...)
 	return 1;
 }
 
-/* Checks the body of row expect against its SHA-256 and its place. 0 good, 1 bad. */
+/*
+ * Checks the body of row expect against its place and, when the row keeps
+ * its SHA-256 (body_sha not NULL: a row of version 2), against that; the
+ * body's SHA-256 goes to sha. 0 good, 1 bad.
+ */
 static int
-verify_body(const uint8_t *body, size_t len, const uint8_t *body_sha, uint64_t expect, char *why,
-            size_t whylen)
+verify_body(const uint8_t *body, size_t len, const uint8_t *body_sha, uint64_t expect,
+            uint8_t sha[HASH], char *why, size_t whylen)
 {
-	uint8_t sha[HASH];
 	uint64_t inner = body_seq(body, len);
 	/* A body moved to another row still hashes right; its own seq gives it away. */
 	if (inner != 0 && inner != expect)
@@ -1282,7 +1289,7 @@ verify_body(const uint8_t *body, size_t len, const uint8_t *body_sha, uint64_t e
 		           ")",
 		           expect, inner);
 	crypto_sha256(body, len, sha);
-	if (memcmp(sha, body_sha, HASH) != 0)
+	if (body_sha != NULL && memcmp(sha, body_sha, HASH) != 0)
 		return bad(why, whylen, "seq %" PRIu64 ": body does not match its stored SHA-256",
 		           expect);
 	return 0;
@@ -1290,7 +1297,8 @@ verify_body(const uint8_t *body, size_t len, const uint8_t *body_sha, uint64_t e
 
 /*
  * Checks one row of the chain; on success prev becomes its hash. 0 good,
- * 1 bad (why set). A purged row (body NULL) is trusted by its body_sha.
+ * 1 bad (why set). A purged row (body NULL) is trusted by its body_sha; a
+ * row with its body has an empty body_sha, or (version 2) the body's.
  */
 static int
 verify_row(sqlite3_stmt *st, uint64_t expect, uint8_t prev[HASH], char *why, size_t whylen)
@@ -1299,10 +1307,11 @@ verify_row(sqlite3_stmt *st, uint64_t expect, uint8_t prev[HASH], char *why, siz
 	const uint8_t *body = sqlite3_column_blob(st, 1);
 	size_t body_len = (size_t)sqlite3_column_bytes(st, 1);
 	const uint8_t *body_sha = sqlite3_column_blob(st, 2);
-	bool sha_ok = sqlite3_column_bytes(st, 2) == HASH;
+	int sha_len = sqlite3_column_bytes(st, 2);
+	bool sha_ok = sha_len == HASH || sha_len == 0;
 	const uint8_t *hash = sqlite3_column_blob(st, 3);
 	bool hash_ok = sqlite3_column_bytes(st, 3) == HASH;
-	uint8_t chained[HASH];
+	uint8_t sha[HASH], chained[HASH];
 	if (seq < 1 || (uint64_t)seq < expect)
 		return bad(why, whylen, "seq %" PRIu64 ": a row has the invalid seq %" PRId64,
 		           expect, seq);
@@ -1311,9 +1320,15 @@ verify_row(sqlite3_stmt *st, uint64_t expect, uint8_t prev[HASH], char *why, siz
 	if (!sha_ok || !hash_ok)
 		return bad(why, whylen, "seq %" PRIu64 ": stored hashes are not %d bytes", expect,
 		           HASH);
-	if (body != NULL && verify_body(body, body_len, body_sha, expect, why, whylen) != 0)
+	if (body == NULL && sha_len != HASH)
+		return bad(why, whylen, "seq %" PRIu64 ": body removed without its SHA-256",
+		           expect);
+	if (body == NULL)
+		memcpy(sha, body_sha, HASH);
+	else if (verify_body(body, body_len, sha_len == HASH ? body_sha : NULL, expect, sha, why,
+	                     whylen) != 0)
 		return 1;
-	crypto_chain(prev, expect, body_sha, chained);
+	crypto_chain(prev, expect, sha, chained);
 	if (memcmp(chained, hash, HASH) != 0)
 		return bad(why, whylen, "seq %" PRIu64 ": chain hash does not match", expect);
 	memcpy(prev, hash, HASH);
@@ -1419,18 +1434,25 @@ secure_delete_set(struct log *lg, int64_t on, int64_t *was, char *err, size_t er
 }
 
 /*
- * Before a report's entry loses its body: the row in `reports` that keeps
+ * Before an entry loses its body: the body's SHA-256 into body_sha (the
+ * chain's link to it) and, for a report, the row in `reports` that keeps
  * its key, revision and digest, so that a resend of it is still known.
+ * *has_body false: nothing to purge (no such entry, or purged already).
  */
 static int
-purge_keep(struct log *lg, uint64_t seq, char *err, size_t errlen)
+purge_keep(struct log *lg, uint64_t seq, bool *has_body, uint8_t body_sha[HASH], char *err,
+           size_t errlen)
 {
 	const struct keyreader w = writer_reader(lg);
 	const char *org = NULL;
 	bool purged = false;
 	struct report_view v;
 	int ret = entry_at_step(&w, seq, &org, &purged, &v, err, errlen);
-	if (ret == 1 && !purged && v.bytes != NULL) {
+	*has_body = ret == 1 && !purged;
+	if (*has_body)
+		crypto_sha256(sqlite3_column_blob(w.entry_at, 1),
+		              (size_t)sqlite3_column_bytes(w.entry_at, 1), body_sha);
+	if (*has_body && v.bytes != NULL) {
 		struct stored s = {.revision = v.revision, .seq = seq};
 		crypto_sha256(v.bytes, v.len, s.digest);
 		ret = report_keep(lg, org, v.source_id, v.source_id_len, &s, err, errlen);
@@ -1445,10 +1467,17 @@ purge_rows(struct log *lg, sqlite3_stmt *st, const uint64_t *seqs, size_t n, uin
            char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
+		bool has_body = false;
+		uint8_t body_sha[HASH];
 		if (seqs[i] == 0 || seqs[i] > lg->head_seq)
 			continue;
-		if (purge_keep(lg, seqs[i], err, errlen) != 0 ||
-		    bind_ok(lg, sqlite3_bind_int64(st, 1, (int64_t)seqs[i]), err, errlen) != 0)
+		if (purge_keep(lg, seqs[i], &has_body, body_sha, err, errlen) != 0)
+			return -1;
+		if (!has_body)
+			continue;
+		if (bind_ok(lg, sqlite3_bind_int64(st, 1, (int64_t)seqs[i]), err, errlen) != 0 ||
+		    bind_ok(lg, sqlite3_bind_blob(st, 2, body_sha, HASH, SQLITE_TRANSIENT), err,
+		            errlen) != 0)
 			return -1;
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
@@ -1476,7 +1505,8 @@ log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char
 	sqlite3_stmt *st = NULL;
 	int64_t was = 0;
 	if (sqlite3_prepare_v2(lg->db,
-	                       "UPDATE entries SET body = NULL WHERE seq = ?1 AND body IS NOT NULL",
+	                       "UPDATE entries SET body_sha = ?2, body = NULL "
+	                       "WHERE seq = ?1 AND body IS NOT NULL",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return say_sql(lg->db, err, errlen, "cannot prepare the purge");
 	int rc = secure_delete_set(lg, 1, &was, err, errlen);
@@ -1726,12 +1756,14 @@ ckpt_stop(struct log *lg)
 /*
  * Tells an esthub store from anything else without writing to the file.
  * Returns 1 for an empty file (no schema at all), 0 for an esthub store of
- * this schema version, -1 otherwise.
+ * this schema version or an earlier one (its version in *version), -1
+ * otherwise.
  */
 static int
-store_identify(sqlite3 *db, const char *path, char *err, size_t errlen)
+store_identify(sqlite3 *db, const char *path, int64_t *version, char *err, size_t errlen)
 {
-	int64_t app = 0, version = 0, objects = 0;
+	int64_t app = 0, objects = 0;
+	*version = 0;
 	char why[256];
 	if (query_int(db, "PRAGMA application_id", &app, why, sizeof why) != 0) {
 		if (sqlite3_errcode(db) == SQLITE_NOTADB)
@@ -1739,26 +1771,24 @@ store_identify(sqlite3 *db, const char *path, char *err, size_t errlen)
 			           path);
 		return say(err, errlen, "%s: cannot read: %s", path, why);
 	}
-	if (query_int(db, "PRAGMA user_version", &version, why, sizeof why) != 0 ||
+	if (query_int(db, "PRAGMA user_version", version, why, sizeof why) != 0 ||
 	    query_int(db, "SELECT count(*) FROM sqlite_schema", &objects, why, sizeof why) != 0) {
 		if (sqlite3_errcode(db) == SQLITE_CORRUPT)
 			return say(err, errlen, "%s: damaged store (%s)", path, why);
 		return say(err, errlen, "%s: cannot read: %s", path, why);
 	}
-	if (app == 0 && version == 0 && objects == 0)
+	if (app == 0 && *version == 0 && objects == 0)
 		return 1;
 	if (app != LOG_APPLICATION_ID)
 		return say(err, errlen,
 		           "%s: not an esthub store (SQLite database with application_id %" PRId64
 		           ")",
 		           path, app);
-	if (version == 1)
-		return 2;
-	if (version != LOG_SCHEMA_VERSION)
+	if (*version < 1 || *version > LOG_SCHEMA_VERSION)
 		return say(err, errlen,
 		           "%s: esthub store of schema version %" PRId64
-		           ", this esthub reads version %d",
-		           path, version, LOG_SCHEMA_VERSION);
+		           ", this esthub reads versions 1 to %d",
+		           path, *version, LOG_SCHEMA_VERSION);
 	return 0;
 }
 
@@ -1784,16 +1814,21 @@ store_create(sqlite3 *db, const char *path, char *err, size_t errlen)
  * for every report entry. Those rows stay: the judging reads `reports` only
  * for a revision a later one replaced (version 1 has that row) or for a
  * purged report (it has that too), and a row more is never read wrongly.
+ * Version 2 to 3: nothing to rewrite. Its rows keep their body_sha, which
+ * verify_row checks against the body, and new rows leave it empty.
  */
 static int
-schema_upgrade(sqlite3 *db, const char *path, char *err, size_t errlen)
+schema_upgrade(sqlite3 *db, const char *path, int64_t version, char *err, size_t errlen)
 {
 	char sql[512], why[512];
 	snprintf(sql, sizeof sql,
-	         "BEGIN IMMEDIATE; %s"
-	         "INSERT INTO report_counts(org, n) SELECT org, count(*) FROM reports GROUP BY org;"
+	         "BEGIN IMMEDIATE; %s%s"
 	         "PRAGMA user_version=%d; COMMIT;",
-	         COUNTS_TABLE_SQL, LOG_SCHEMA_VERSION);
+	         version < 2 ? COUNTS_TABLE_SQL : "",
+	         version < 2 ? "INSERT INTO report_counts(org, n) "
+	                       "SELECT org, count(*) FROM reports GROUP BY org;"
+	                     : "",
+	         LOG_SCHEMA_VERSION);
 	if (exec_sql(db, sql, why, sizeof why) != 0) {
 		say(err, errlen, "%s: cannot bring the store to schema version %d: %s", path,
 		    LOG_SCHEMA_VERSION, why);
@@ -2187,8 +2222,8 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
 static int
 open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen)
 {
-	int64_t page_size = 4096;
-	int kind = store_identify(lg->db, path, err, errlen);
+	int64_t page_size = 4096, version = 0;
+	int kind = store_identify(lg->db, path, &version, err, errlen);
 	if (kind < 0)
 		return -1;
 	if (kind == 1 && (lg->readonly || !(flags & LOG_CREATE)))
@@ -2201,9 +2236,10 @@ open_store(struct log *lg, const char *path, int flags, char *err, size_t errlen
 		return -1;
 	if (kind == 1 && store_create(lg->db, path, err, errlen) != 0)
 		return -1;
-	if (kind == 2 && !lg->readonly && schema_upgrade(lg->db, path, err, errlen) != 0)
+	if (kind == 0 && version < LOG_SCHEMA_VERSION && !lg->readonly &&
+	    schema_upgrade(lg->db, path, version, err, errlen) != 0)
 		return -1;
-	if (stmts_prepare(lg, path, kind == 2 && lg->readonly, err, errlen) != 0 ||
+	if (stmts_prepare(lg, path, kind == 0 && version == 1 && lg->readonly, err, errlen) != 0 ||
 	    head_load(lg, path, err, errlen) != 0)
 		return -1;
 	if (!lg->readonly && head_check(lg, path, err, errlen) != 0)

@@ -665,7 +665,8 @@ blob_get(sqlite3 *db, uint64_t seq, const char *col, uint8_t *buf, size_t cap)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	size_t len = (size_t)sqlite3_column_bytes(st, 0);
 	assert_true(len <= cap);
-	memcpy(buf, sqlite3_column_blob(st, 0), len);
+	if (len > 0) /* a zero-length blob reads as NULL */
+		memcpy(buf, sqlite3_column_blob(st, 0), len);
 	sqlite3_finalize(st);
 	return len;
 }
@@ -771,11 +772,45 @@ edit_garbage_body(sqlite3 *db)
 	blob_set(db, 4, "body", junk, sizeof junk);
 }
 
+/* The row of seq as version 2 kept it: body_sha the body's SHA-256 (version 3 leaves it empty). */
+static void
+sha_keep(sqlite3 *db, uint64_t seq)
+{
+	uint8_t body[2048], sha[CRYPTO_HASH_BYTES];
+	crypto_sha256(body, blob_get(db, seq, "body", body, sizeof body), sha);
+	blob_set(db, seq, "body_sha", sha, sizeof sha);
+}
+
+/* Bodies removed as log_purge removes them: their SHA-256 kept in body_sha. */
 static void
 edit_purge(sqlite3 *db)
 {
+	static const uint64_t seqs[] = {1, 4, 10};
+	for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+		sha_keep(db, seqs[i]);
+		blob_set(db, seqs[i], "body", NULL, 0);
+	}
+}
+
+static void
+edit_remove_bodies(sqlite3 *db)
+{
 	blob_set(db, 4, "body", NULL, 0);
 	db_exec(db, "UPDATE entries SET body = NULL WHERE seq IN (1, 10)");
+}
+
+static void
+edit_rows_of_version_2(sqlite3 *db)
+{
+	for (uint64_t seq = 1; seq <= 10; seq++)
+		sha_keep(db, seq);
+}
+
+static void
+edit_body_of_version_2(sqlite3 *db)
+{
+	edit_rows_of_version_2(db);
+	edit_body(db);
 }
 
 static void
@@ -812,7 +847,7 @@ test_verify_detects_edits(void **state)
 		uint64_t bad_seq;
 		const char *why;
 	} cases[] = {
-	    {"body changed", edit_body, 1, 4, "seq 4: body does not match its stored SHA-256"},
+	    {"body changed", edit_body, 1, 4, "seq 4: chain hash does not match"},
 	    {"hash changed", edit_hash, 1, 6, "seq 6: chain hash does not match"},
 	    {"middle row deleted", edit_delete_middle, 1, 5, "seq 5 missing (found 6)"},
 	    {"first row deleted", edit_delete_first, 1, 1, "seq 1 missing (found 2)"},
@@ -823,12 +858,17 @@ test_verify_detects_edits(void **state)
 	    {"body and its SHA-256 changed", edit_body_and_sha, 1, 4,
 	     "seq 4: chain hash does not match"},
 	    {"row rehashed", edit_row_rehashed, 1, 5, "seq 5: chain hash does not match"},
-	    {"garbage body", edit_garbage_body, 1, 4,
-	     "seq 4: body does not match its stored SHA-256"},
+	    {"garbage body", edit_garbage_body, 1, 4, "seq 4: chain hash does not match"},
 	    {"seq renumbered", edit_renumber, 1, 10, "seq 10 missing (found 100)"},
 	    {"short hash", edit_short_hash, 1, 2, "seq 2: stored hashes are not 32 bytes"},
 	    /* purged bodies keep their SHA-256: the chain still holds */
 	    {"bodies purged", edit_purge, 0, 0, ""},
+	    {"bodies removed without their SHA-256", edit_remove_bodies, 1, 1,
+	     "seq 1: body removed without its SHA-256"},
+	    /* rows of a version 2 store keep the body's SHA-256, checked against the body */
+	    {"rows of version 2", edit_rows_of_version_2, 0, 0, ""},
+	    {"body of a version 2 row changed", edit_body_of_version_2, 1, 4,
+	     "seq 4: body does not match its stored SHA-256"},
 	    /* Known limit: a cut tail is a valid shorter chain. Signed checkpoints
 	     * (a later issue) will catch it; this case documents the gap. */
 	    {"tail cut", edit_cut_tail, 0, 0, ""},
@@ -1005,7 +1045,7 @@ make_store_then(const char *path, const char *sql)
 static void
 make_other_version(const char *path)
 {
-	make_store_then(path, "PRAGMA user_version = 3");
+	make_store_then(path, "PRAGMA user_version = 4");
 }
 
 static void
@@ -1096,10 +1136,10 @@ test_refuses_other_files(void **state)
 	    {"another application", make_foreign_app, 0,
 	     "not an esthub store (SQLite database with application_id 42)"},
 	    {"other schema version", make_other_version, 0,
-	     "esthub store of schema version 3, this esthub reads version 2"},
+	     "esthub store of schema version 4, this esthub reads versions 1 to 3"},
 	    {"other schema version, read-only", make_other_version, LOG_READONLY,
-	     "esthub store of schema version 3, this esthub reads version 2"},
-	    {"a table missing", make_missing_table, 0, "not an esthub store of version 2"},
+	     "esthub store of schema version 4, this esthub reads versions 1 to 3"},
+	    {"a table missing", make_missing_table, 0, "not an esthub store of version 3"},
 	    {"empty file", make_empty, 0, "empty file, not an esthub store"},
 	    {"empty file, read-only", make_empty, LOG_READONLY, "empty file, not an esthub store"},
 	    {"no file", make_nothing, 0, "No such file or directory; esthub init makes a store"},
@@ -1110,7 +1150,7 @@ test_refuses_other_files(void **state)
 	    {"head without hash, read-only", make_bad_head, LOG_READONLY,
 	     "the head row (seq 3) has no valid hash"},
 	    {"head body changed", make_head_body_changed, 0,
-	     "damaged store (seq 3: body does not match its stored SHA-256; run estctl verify)"},
+	     "damaged store (seq 3: chain hash does not match; run estctl verify)"},
 	    {"head hash changed", make_head_hash_changed, 0,
 	     "damaged store (seq 3: chain hash does not match; run estctl verify)"},
 	    {"row before the head missing", make_link_missing, 0,
@@ -1249,7 +1289,7 @@ v1_row(sqlite3 *db, const struct rec *r, uint64_t seq)
 /*
  * A store of schema version 1 (a `reports` row for every report, no
  * report_counts): read-only opens read it as it is; the writer brings it
- * to version 2, counts from the rows, and judges as ever.
+ * to the current version, counts from the rows, and judges as ever.
  */
 static void
 test_upgrade_from_version_1(void **state)
@@ -1303,6 +1343,100 @@ test_upgrade_from_version_1(void **state)
 	assert_int_equal(log_count_by_org(ro, count_one, &c, err, sizeof err), 0);
 	assert_int_equal(c.n[1], 3);
 	log_close(&ro);
+}
+
+/* The one integer the query sql answers on the raw connection db. */
+static int64_t
+db_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Schema version 3: a stored body's SHA-256 is not kept beside it (the
+ * chain hashes it from the body); log_purge writes it as the body goes,
+ * so the chain verifies over the purged entry.
+ */
+static void
+test_body_sha_kept_once_purged(void **state)
+{
+	struct fx *fx = *state;
+	char err[256] = "";
+	uint8_t body[2048], sha[CRYPTO_HASH_BYTES], kept[CRYPTO_HASH_BYTES];
+	open_log(fx, LOG_CREATE);
+	append_reports(fx, 0, 5, 40);
+	log_close(&fx->lg);
+	sqlite3 *db = db_open_raw(fx->path);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 0"), 5);
+	crypto_sha256(body, blob_get(db, 2, "body", body, sizeof body), sha);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	open_log(fx, 0);
+	uint64_t seq = 2, purged = 0, bad = 0;
+	if (log_purge(fx->lg, &seq, 1, &purged, err, sizeof err) != 0)
+		fail_msg("log_purge: %s", err);
+	assert_int_equal(purged, 1);
+	assert_int_equal(log_verify(fx->lg, &bad, err, sizeof err), 0);
+	log_close(&fx->lg);
+	db = db_open_raw(fx->path);
+	assert_int_equal(db_int(db, "SELECT body IS NULL FROM entries WHERE seq = 2"), 1);
+	assert_int_equal(blob_get(db, 2, "body_sha", kept, sizeof kept), CRYPTO_HASH_BYTES);
+	assert_memory_equal(kept, sha, CRYPTO_HASH_BYTES);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 0"), 4);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	open_log(fx, LOG_READONLY);
+	assert_int_equal(log_verify(fx->lg, &bad, err, sizeof err), 0);
+}
+
+/*
+ * A store of schema version 2 (every row keeps its body's SHA-256): read
+ * as it is, read-only; the writer marks it version 3 and rewrites nothing;
+ * old rows and new ones verify side by side, and an old row's SHA-256 is
+ * still checked against its body.
+ */
+static void
+test_upgrade_from_version_2(void **state)
+{
+	struct fx *fx = *state;
+	char why[256] = "";
+	uint64_t bad = 0;
+	open_log(fx, LOG_CREATE);
+	append_reports(fx, 0, 4, 40);
+	log_close(&fx->lg);
+	sqlite3 *db = db_open_raw(fx->path);
+	for (uint64_t seq = 1; seq <= 4; seq++)
+		sha_keep(db, seq);
+	db_exec(db, "PRAGMA user_version = 2");
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	open_log(fx, LOG_READONLY);
+	assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 0);
+	log_close(&fx->lg);
+	db = db_open_raw(fx->path);
+	assert_int_equal(db_int(db, "PRAGMA user_version"), 2);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	open_log(fx, 0);
+	append_reports(fx, 4, 3, 40);
+	if (log_verify(fx->lg, &bad, why, sizeof why) != 0)
+		fail_msg("verify after the upgrade: seq %" PRIu64 ": %s", bad, why);
+	log_close(&fx->lg);
+	db = db_open_raw(fx->path);
+	assert_int_equal(db_int(db, "PRAGMA user_version"), LOG_SCHEMA_VERSION);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 32"), 4);
+	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 0"), 3);
+	edit_body(db); /* seq 4, a row of version 2 */
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	open_log(fx, LOG_READONLY);
+	assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 1);
+	assert_int_equal(bad, 4);
+	assert_string_equal(why, "seq 4: body does not match its stored SHA-256");
 }
 
 static long long
@@ -1509,6 +1643,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_idempotency_rules_one_hash, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency_after_purge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_version_2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_body_sha_kept_once_purged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_fields_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_ranges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_detects_edits, setup, teardown),
