@@ -43,6 +43,21 @@ class Acceptance(h.HubTestCase):
             said, cpus, "" if cpus == 1 else "s", why, setting)
         self.assertIn(want, err)
 
+    def test_io_threads_do_not_preempt_the_committer(self):
+        """ZeroMQ's I/O threads run in SCHED_BATCH (a wake-up does not preempt the thread that
+        commits); the hub's own threads keep the normal policy."""
+        pid = self.inst.hub.proc.p.pid
+        policies = {}
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            policies.setdefault(name, set()).add(os.sched_getscheduler(int(tid)))
+        io = {n: p for n, p in policies.items() if n.startswith("ZMQbg/IO/")}
+        self.assertEqual(len(io), 2, policies)
+        for name, p in io.items():
+            self.assertEqual(p, {os.SCHED_BATCH}, name)
+        self.assertEqual(policies["esthub"], {os.SCHED_OTHER})
+
     def test_adapter_pushes_and_feed_reads_back_unchanged(self):
         P = h.pb()
         reps = [h.report(), h.report(category=P.CATEGORY_VANDALISM, subcategory="graffiti", severity=0,
