@@ -9,8 +9,18 @@
  * a reused SQLite WAL pays). Printed beside the benchmark table so its
  * figures can be read against the disk they ran on.
  *
+ * Then what a page of file cache costs the CPU, no sync: --pages pages of
+ * 4 KiB written to a new file (each takes a page of memory the file cache
+ * did not hold), then the same pages written again (each copied into the
+ * page it holds now), the mean of each. A store that grows takes new pages
+ * (the checkpoint copying the WAL into the database file does); a reused
+ * WAL writes over cached ones. Where the machine is a virtual one whose
+ * host hands it memory at first touch, or takes back what it frees, a new
+ * page costs many times a cached one (bench/README.md).
+ *
  * Prints "bench-fsync: count=N bytes=B append_p50_us=.. append_p99_us=..
- * append_max_us=.. overwrite_p50_us=.. overwrite_p99_us=.. overwrite_max_us=..".
+ * append_max_us=.. overwrite_p50_us=.. overwrite_p99_us=.. overwrite_max_us=..
+ * pages=P new_page_us=.. cached_page_us=..".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,28 +34,29 @@
 
 struct options {
 	const char *dir;
-	long count, bytes;
+	long count, bytes, pages;
 };
+
+#define PAGE_BYTES 4096
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: bench-fsync --dir DIR [--count N] [--bytes B]\n"
-	        "Times N appends of B bytes, each followed by fdatasync (default 1000 x 300).\n");
+	        "usage: bench-fsync --dir DIR [--count N] [--bytes B] [--pages P]\n"
+	        "Times N appends of B bytes, each followed by fdatasync (default 1000 x 300),\n"
+	        "then P pages of 4 KiB written to a new file and written again (default 4096).\n");
 }
 
 static int
 parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"count", required_argument, NULL, 'n'},
-	    {"bytes", required_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},   {"count", required_argument, NULL, 'n'},
+	    {"bytes", required_argument, NULL, 'b'}, {"pages", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
-	*o = (struct options){.count = 1000, .bytes = 300};
+	*o = (struct options){.count = 1000, .bytes = 300, .pages = 4096};
 	int c, rc = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'd')
@@ -54,6 +65,8 @@ parse_options(struct options *o, int argc, char **argv)
 			rc = bench_parse_long("--count", optarg, 1, 1000000, &o->count);
 		else if (c == 'b')
 			rc = bench_parse_long("--bytes", optarg, 1, 1 << 20, &o->bytes);
+		else if (c == 'p')
+			rc = bench_parse_long("--pages", optarg, 1, 1 << 20, &o->pages);
 		else if (c == 'h') {
 			usage(stdout);
 			exit(0);
@@ -104,6 +117,24 @@ open_probe(char *path, size_t len, const char *dir, const char *kind)
 	return fd;
 }
 
+/*
+ * Writes o->pages pages of 4 KiB at the start of fd, in order; the mean
+ * time a page in nanoseconds to *ns. The file's cache is what the pass
+ * before left: nothing for a new file.
+ */
+static int
+pages_pass(const struct options *o, int fd, const char *page, int64_t *ns)
+{
+	int64_t t0 = bench_now_ns();
+	for (long i = 0; i < o->pages; i++)
+		if (pwrite(fd, page, PAGE_BYTES, (off_t)i * PAGE_BYTES) != PAGE_BYTES) {
+			fprintf(stderr, "bench-fsync: page write: %s\n", strerror(errno));
+			return -1;
+		}
+	*ns = (bench_now_ns() - t0) / o->pages;
+	return 0;
+}
+
 static void
 print_samples(const char *kind, struct bench_samples *lat)
 {
@@ -133,12 +164,30 @@ main(int argc, char **argv)
 			    write_sync(&o, ofd, buf, (off_t)i * o.bytes, &over) != 0)
 				rc = 2;
 	}
+	char pages_path[4096];
+	int pfd = rc == 0 ? open_probe(pages_path, sizeof pages_path, o.dir, "pages") : -1;
+	char *page = malloc(PAGE_BYTES);
+	int64_t new_ns = 0, cached_ns = 0;
+	if (rc == 0 && (pfd < 0 || page == NULL))
+		rc = 2;
+	if (rc == 0) {
+		memset(page, 'p', PAGE_BYTES);
+		if (pages_pass(&o, pfd, page, &new_ns) != 0 ||
+		    pages_pass(&o, pfd, page, &cached_ns) != 0)
+			rc = 2;
+	}
 	if (rc == 0) {
 		printf("bench-fsync: count=%ld bytes=%ld", o.count, o.bytes);
 		print_samples("append", &append);
 		print_samples("overwrite", &over);
-		printf("\n");
+		printf(" pages=%ld new_page_us=%.2f cached_page_us=%.2f\n", o.pages,
+		       (double)new_ns / 1000, (double)cached_ns / 1000);
 	}
+	if (pfd >= 0) {
+		close(pfd);
+		unlink(pages_path);
+	}
+	free(page);
 	if (afd >= 0) {
 		close(afd);
 		unlink(append_path);

@@ -477,7 +477,10 @@ table() {
 		echo "**Disk** (bench-fsync, $(field "$FSYNC_LINE" count) of each, in turn): write of 300 bytes + fdatasync" \
 			"appended to a growing file: p50 $(field "$FSYNC_LINE" append_p50_us) us, p99 $(field "$FSYNC_LINE" append_p99_us) us;" \
 			"written over an allocated file (no metadata to commit): p50 $(field "$FSYNC_LINE" overwrite_p50_us) us," \
-			"p99 $(field "$FSYNC_LINE" overwrite_p99_us) us."
+			"p99 $(field "$FSYNC_LINE" overwrite_p99_us) us. A 4 KiB page of file cache, no sync" \
+			"($(field "$FSYNC_LINE" pages) of each): written to a new file (a page of memory the cache did not hold)" \
+			"$(field "$FSYNC_LINE" new_page_us) us, written again $(field "$FSYNC_LINE" cached_page_us) us" \
+			"(bench/README.md, \"A new page of file cache\")."
 		echo
 		awk -F'\t' -v reps="$REPS" -v log_entries="$LOG_ENTRIES" -v subs="$SUBS" \
 			-v fan="$FAN_COUNT" -v run_s="$RUN_S" -v redis="$REDIS_VERSION" \
