@@ -1449,9 +1449,11 @@ purge_keep(struct log *lg, uint64_t seq, bool *has_body, uint8_t body_sha[HASH],
 	struct report_view v;
 	int ret = entry_at_step(&w, seq, &org, &purged, &v, err, errlen);
 	*has_body = ret == 1 && !purged;
-	if (*has_body)
-		crypto_sha256(sqlite3_column_blob(w.entry_at, 1),
-		              (size_t)sqlite3_column_bytes(w.entry_at, 1), body_sha);
+	if (*has_body) {
+		/* The blob first, then its size, as SQLite asks. */
+		const void *body = sqlite3_column_blob(w.entry_at, 1);
+		crypto_sha256(body, (size_t)sqlite3_column_bytes(w.entry_at, 1), body_sha);
+	}
 	if (*has_body && v.bytes != NULL) {
 		struct stored s = {.revision = v.revision, .seq = seq};
 		crypto_sha256(v.bytes, v.len, s.digest);

@@ -34,9 +34,10 @@ enum log_flags {
 
 /*
  * Opens the store at path. Refuses (-1, reason in err) a file that is not
- * an esthub store, has another schema version, or fails SQLite's
- * quick_check, and a chain whose head row is missing its hash. On success
- * *out owns the connection(s) and 0 is returned.
+ * an esthub store, has a later schema version, or fails SQLite's
+ * quick_check, and a chain whose head row is missing its hash. A store of
+ * an earlier version is read as it is; the writer brings it to this one.
+ * On success *out owns the connection(s) and 0 is returned.
  */
 int log_open(struct log **out, const char *path, int flags, char *err, size_t errlen);
 
