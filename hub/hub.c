@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -163,6 +164,35 @@ bind_router(struct hub *h, zcert_t *cert, const char *ep, int sndhwm, char *boun
 	if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
 		snprintf(bound, boundlen, "%s", ep);
 	return s;
+}
+
+/*
+ * Whether ZeroMQ's I/O threads may be put in SCHED_BATCH: only when the hub
+ * runs in the normal policy (one an administrator chose, such as a
+ * real-time one, stays theirs), and only where this thread can take
+ * SCHED_BATCH and leave it again. libzmq aborts where its threads cannot
+ * (a sandbox that filters sched_setscheduler), so this asks first. When
+ * not, why in err.
+ */
+static bool
+batch_allowed(char *err, size_t errlen)
+{
+	struct sched_param was, zero = {0};
+	int policy = -1, rc = pthread_getschedparam(pthread_self(), &policy, &was);
+	if (rc == 0 && policy != SCHED_OTHER) {
+		snprintf(err, errlen, "it runs in %s",
+		         policy == SCHED_FIFO    ? "SCHED_FIFO"
+		         : policy == SCHED_RR    ? "SCHED_RR"
+		         : policy == SCHED_BATCH ? "SCHED_BATCH"
+		         : policy == SCHED_IDLE  ? "SCHED_IDLE"
+		                                 : "another scheduling policy");
+		return false;
+	}
+	if (rc == 0 && (rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &zero)) == 0)
+		rc = pthread_setschedparam(pthread_self(), SCHED_OTHER, &was);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot set SCHED_BATCH: %s", strerror(rc));
+	return rc == 0;
 }
 
 /* Only one hub may write an instance's log. */
@@ -502,7 +532,10 @@ start(struct hub *h)
 	 * 8% less; the paced and one-sender latencies unchanged
 	 * (bench/README.md, "The I/O threads stop preempting the committer").
 	 */
-	zsys_set_thread_sched_policy(SCHED_BATCH);
+	if (batch_allowed(err, sizeof err))
+		zsys_set_thread_sched_policy(SCHED_BATCH);
+	else
+		diag_say("ZeroMQ's I/O threads keep the hub's scheduling policy (%s)", err);
 	h->ctx = zsys_init();
 	install_signals();
 	/* The ZAP handler must be in place before any CURVE socket binds. */

@@ -381,5 +381,21 @@ class CpuQuota(h.HubTestCase):
         os.rmdir(cg)
 
 
+class SchedulingPolicyOfItsOwn(h.HubTestCase):
+    """A hub an administrator started in another scheduling policy (here `chrt --batch`) keeps
+    it for ZeroMQ's I/O threads too, and says so."""
+
+    start_hub = False
+
+    def test_io_threads_keep_a_policy_the_hub_was_given(self):
+        self.inst.hub_wrap = ["chrt", "--batch", "0"]
+        self.inst.start()
+        self.assertIn("esthub: ZeroMQ's I/O threads keep the hub's scheduling policy "
+                      "(it runs in SCHED_BATCH)", self.inst.hub.proc.stderr_text())
+        pid = self.inst.hub.proc.p.pid
+        for tid in os.listdir("/proc/%d/task" % pid):
+            self.assertEqual(os.sched_getscheduler(int(tid)), os.SCHED_BATCH, tid)
+
+
 if __name__ == "__main__":
     unittest.main()
