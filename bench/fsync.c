@@ -52,9 +52,12 @@ static int
 parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},   {"count", required_argument, NULL, 'n'},
-	    {"bytes", required_argument, NULL, 'b'}, {"pages", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"bytes", required_argument, NULL, 'b'},
+	    {"pages", required_argument, NULL, 'p'}, /* the file cache's probe */
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.count = 1000, .bytes = 300, .pages = 4096};
 	int c, rc = 0;

@@ -179,6 +179,7 @@ batch_allowed(char *err, size_t errlen)
 {
 	struct sched_param was, zero = {0};
 	int policy = -1, rc = pthread_getschedparam(pthread_self(), &policy, &was);
+	const char *step = "cannot read its scheduling policy";
 	if (rc == 0 && policy != SCHED_OTHER) {
 		snprintf(err, errlen, "it runs in %s",
 		         policy == SCHED_FIFO    ? "SCHED_FIFO"
@@ -188,10 +189,16 @@ batch_allowed(char *err, size_t errlen)
 		                                 : "another scheduling policy");
 		return false;
 	}
-	if (rc == 0 && (rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &zero)) == 0)
+	if (rc == 0) {
+		step = "cannot set SCHED_BATCH";
+		rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &zero);
+	}
+	if (rc == 0) {
+		step = "cannot leave SCHED_BATCH again";
 		rc = pthread_setschedparam(pthread_self(), SCHED_OTHER, &was);
+	}
 	if (rc != 0)
-		snprintf(err, errlen, "cannot set SCHED_BATCH: %s", strerror(rc));
+		snprintf(err, errlen, "%s: %s", step, strerror(rc));
 	return rc == 0;
 }
 
