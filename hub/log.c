@@ -1823,13 +1823,11 @@ static int
 schema_upgrade(sqlite3 *db, const char *path, int64_t version, char *err, size_t errlen)
 {
 	char sql[512], why[512];
-	snprintf(sql, sizeof sql,
-	         "BEGIN IMMEDIATE; %s%s"
-	         "PRAGMA user_version=%d; COMMIT;",
-	         version < 2 ? COUNTS_TABLE_SQL : "",
-	         version < 2 ? "INSERT INTO report_counts(org, n) "
+	const char *to_2 = version < 2 ? COUNTS_TABLE_SQL
+	                       "INSERT INTO report_counts(org, n) "
 	                       "SELECT org, count(*) FROM reports GROUP BY org;"
-	                     : "",
+	                               : "";
+	snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; %s PRAGMA user_version=%d; COMMIT;", to_2,
 	         LOG_SCHEMA_VERSION);
 	if (exec_sql(db, sql, why, sizeof why) != 0) {
 		say(err, errlen, "%s: cannot bring the store to schema version %d: %s", path,

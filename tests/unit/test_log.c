@@ -741,16 +741,6 @@ edit_swap_bodies(sqlite3 *db)
 	swap_col(db, 3, 7, "body");
 }
 
-static void
-edit_body_and_sha(sqlite3 *db)
-{
-	uint8_t body[2048], sha[CRYPTO_HASH_BYTES];
-	size_t len = body4_changed(db, body, sizeof body);
-	crypto_sha256(body, len, sha);
-	blob_set(db, 4, "body", body, len);
-	blob_set(db, 4, "body_sha", sha, sizeof sha);
-}
-
 /* Body, SHA-256 and chain hash of seq 4 all recomputed: only seq 5 can tell. */
 static void
 edit_row_rehashed(sqlite3 *db)
@@ -779,6 +769,13 @@ sha_keep(sqlite3 *db, uint64_t seq)
 	uint8_t body[2048], sha[CRYPTO_HASH_BYTES];
 	crypto_sha256(body, blob_get(db, seq, "body", body, sizeof body), sha);
 	blob_set(db, seq, "body_sha", sha, sizeof sha);
+}
+
+static void
+edit_body_and_sha(sqlite3 *db)
+{
+	edit_body(db);
+	sha_keep(db, 4);
 }
 
 /* Bodies removed as log_purge removes them: their SHA-256 kept in body_sha. */
