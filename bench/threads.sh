@@ -6,7 +6,11 @@
 # certificates; bench-load drives each in turn with the same load, and
 # /proc tells, for every thread of the server, its CPU time and its context
 # switches (voluntary: it slept; involuntary: it was preempted) divided by
-# the reports acknowledged. Prints one block a server.
+# the reports acknowledged, and the share of the run it spent on a CPU and
+# runnable but waiting for one. The last lines add the load generator's CPU
+# and say how busy the two kept the machine: where both servers leave the
+# same share idle, their rates stand in the inverse ratio of the CPU a
+# report (theirs plus the load generator's). Prints one block a server.
 #
 #   bash bench/threads.sh [--load window|wait|rate] [--seconds S] [--reps N]
 #                         [--commit-thread auto|on|off]
@@ -30,7 +34,7 @@ REPS=1
 COMMIT_THREAD=auto
 
 usage() {
-	sed -n '4,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [ $# -gt 0 ]; do
@@ -102,14 +106,17 @@ REF_EP=$(endpoint "$WORK/ref.out")
 # What the hub chose for limits.commit_thread, as it said at start.
 grep -o 'ingest: every batch.*\|ingest: batches of.*' "$WORK/hub.out" || true
 
-# snapshot PID: one line a thread: name, voluntary and involuntary switches, CPU ticks.
+# snapshot PID: one line a thread: name, voluntary and involuntary switches,
+# CPU ticks, and from schedstat the nanoseconds on a CPU and waiting for one
+# (runnable, in the run queue; 0 0 where the kernel keeps no schedstat).
 snapshot() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		printf '%s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+		printf '%s %s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
 			"$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status")" \
 			"$(awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "$t/status")" \
-			"$(awk '{ print $14 + $15 }' "$t/stat")"
+			"$(awk '{ print $14 + $15 }' "$t/stat")" \
+			"$(awk '{ print $1, $2 }' "$t/schedstat" 2>/dev/null || echo 0 0)"
 	done
 }
 
@@ -119,9 +126,11 @@ for rep in $(seq "$REPS"); do
 		if [ "$name" = esthub ]; then pid=$HUB ep=$HUB_EP; else pid=$REF ep=$REF_EP; fi
 		sleep 1
 		snapshot "$pid" >"$WORK/before"
+		t0=$(date +%s%N)
 		line=$("$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
 			--cert "$DIR/clients/bench-adapter_secret" "${ARGS[@]}" --seconds "$SECONDS_RUN" \
 			--warmup 0 --timeout 30 2>&1 | grep '^bench-load:' | tail -1)
+		t1=$(date +%s%N)
 		snapshot "$pid" >"$WORK/after"
 		acked=$(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line")
 		per_s=$(sed -n 's/.* per_s=\([0-9.]*\).*/\1/p' <<<"$line")
@@ -129,17 +138,35 @@ for rep in $(seq "$REPS"); do
 			echo "threads: $name acknowledged nothing: $line" >&2
 			exit 1
 		fi
+		client_us=$(sed -n 's/.* client_cpu_us=\([0-9.]*\).*/\1/p' <<<"$line")
+		sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
 		echo "rep $rep $name ($LOAD): $acked acknowledged, $per_s/s"
-		printf '  %-16s %14s %14s %12s\n' thread 'slept/1k' 'preempted/1k' 'CPU us/rep'
-		paste "$WORK/before" "$WORK/after" | awk -v n="$acked" -v tick="$TICK_US" '
+		printf '  %-16s %14s %14s %12s %8s %8s\n' thread 'slept/1k' 'preempted/1k' \
+			'CPU us/rep' 'on CPU' 'runq'
+		# on CPU, runq: the share of the run's wall time the thread ran, and
+		# waited runnable for a CPU (both CPUs busy). The last line adds the
+		# load generator (bench-load's CPU a message it sent) to the server's
+		# threads: the share of the machine's CPUs the two kept busy.
+		paste "$WORK/before" "$WORK/after" | awk -v n="$acked" -v tick="$TICK_US" \
+			-v wall_ns="$((t1 - t0))" -v client="${client_us:-0}" -v sent="${sent:-0}" -v cpus="$(nproc)" '
 			{
-				cpu = ($8 - $4) * tick / n
-				if ($6 - $2 + $7 - $3 == 0 && cpu == 0)
+				cpu = ($10 - $4) * tick / n
+				if ($8 - $2 + $9 - $3 == 0 && cpu == 0)
 					next
-				printf "  %-16s %14.1f %14.1f %12.2f\n", $1, ($6 - $2) * 1000 / n,
-				       ($7 - $3) * 1000 / n, cpu
+				run = ($11 - $5) * 100 / wall_ns
+				queued = ($12 - $6) * 100 / wall_ns
+				printf "  %-16s %14.1f %14.1f %12.2f %7.1f%% %7.1f%%\n", $1,
+				       ($8 - $2) * 1000 / n, ($9 - $3) * 1000 / n, cpu, run, queued
 				total += cpu
+				total_run += run
 			}
-			END { printf "  %-16s %14s %14s %12.2f\n", "all", "", "", total }'
+			END {
+				printf "  %-16s %14s %14s %12.2f %7.1f%%\n", "all", "", "", total, total_run
+				gen = client * sent * 100000 / wall_ns
+				printf "  %-16s %14s %14s %12.2f %7.1f%%\n", "load generator", "", "",
+				       client, gen
+				printf "  busy: %.0f%% of %d CPUs (server and load generator)\n",
+				       (total_run + gen) / cpus, cpus
+			}'
 	done
 done
