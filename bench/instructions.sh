@@ -10,10 +10,12 @@
 # counts. Prints the instructions a report, all threads of the hub (the
 # ZeroMQ I/O threads and the checkpointer too), by library.
 #
-#   bash bench/instructions.sh [A B] [--reports N] [--load window|wait]
+#   bash bench/instructions.sh [A B] [--reference] [--reports N]
+#                              [--load window|wait]
 #
 #   A, B: two commits (anything git rev-parse takes), measured in turn and
 #   compared (B against A); without them, the working tree (build-bench/).
+#   --reference: the reference loop (bench-ref) counted the same way beside.
 #   --reports: reports measured (default 20000, after 2,000 of warm-up).
 #   window: 4 senders x 100 in flight (default); wait: 1 sender waiting for
 #   each ack. (rate is not offered: under valgrind the hub is about 50 times
@@ -36,9 +38,10 @@ PROG=instructions
 LOAD=window
 REPORTS=20000
 WARMUP=2000
+REFERENCE=0
 
 usage() {
-	sed -n '4,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 REVS=()
@@ -51,6 +54,9 @@ while [ $# -gt 0 ]; do
 	--load)
 		LOAD=${2:-}
 		shift
+		;;
+	--reference)
+		REFERENCE=1
 		;;
 	-h | --help)
 		usage
@@ -93,7 +99,7 @@ if [ $((REPORTS % SENDERS)) -ne 0 ] || [ $((WARMUP % SENDERS)) -ne 0 ]; then
 fi
 
 work_dir "$BUILD"
-build_release "$REPO" "$BUILD" "$WORK/load-build.log" esthub estctl bench-load
+build_release "$REPO" "$BUILD" "$WORK/load-build.log" esthub estctl bench-load bench-ref
 
 # build TAG REV: the hub and estctl of REV, Release, in $WORK/TAG/build.
 build() {
@@ -120,38 +126,37 @@ load() {
 	fi
 }
 
-# measure TAG HUBBUILD: one hub under callgrind; prints "object instructions" lines
-# (a report) into $WORK/TAG.counts.
-measure() {
-	local tag=$1 b=$2 dir=$WORK/$1/hub out pid ep
+# count TAG CERTDIR CMD...: CMD (a server that prints ingest=ENDPOINT once
+# ready) under callgrind, driven with CERTDIR's certificates; writes
+# "object instructions" lines (a report) into $WORK/TAG.counts.
+count() {
+	local tag=$1 certs=$2 out pid ep
+	shift 2
 	mkdir -p "$WORK/$tag"
-	"$b/hub/esthub" init "$dir" --ingest 'tcp://127.0.0.1:*' --feed 'tcp://127.0.0.1:*' >/dev/null
-	"$b/hub/ctl/estctl" -d "$dir" client add bench-adapter --role adapter \
-		--org municipality >/dev/null
 	out=$WORK/$tag/callgrind.out
 	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
-		"$b/hub/esthub" run "$dir" >"$WORK/$tag/hub.out" 2>&1 &
+		"$@" >"$WORK/$tag/server.out" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
 	ep=
 	for _ in $(seq 600); do
-		ep=$(grep -o 'ingest=[^ ]*' "$WORK/$tag/hub.out" | head -1 | cut -d= -f2-) || true
+		ep=$(grep -o 'ingest=[^ ]*' "$WORK/$tag/server.out" | head -1 | cut -d= -f2-) || true
 		[ -n "$ep" ] && break
 		sleep 0.2
 	done
 	if [ -z "$ep" ]; then
-		echo "instructions: the hub under valgrind did not start:" >&2
-		cat "$WORK/$tag/hub.out" >&2
+		echo "instructions: $tag did not start under valgrind:" >&2
+		cat "$WORK/$tag/server.out" >&2
 		exit 1
 	fi
-	load "$ep" "$dir" "$WARMUP"
+	load "$ep" "$certs" "$WARMUP"
 	callgrind_control -i on "$pid" >/dev/null 2>&1
-	load "$ep" "$dir" "$REPORTS"
+	load "$ep" "$certs" "$REPORTS"
 	callgrind_control -i off "$pid" >/dev/null 2>&1
 	kill -TERM "$pid"
 	wait "$pid" || {
-		echo "instructions: the hub did not stop cleanly:" >&2
-		tail -20 "$WORK/$tag/hub.out" >&2
+		echo "instructions: $tag did not stop cleanly:" >&2
+		tail -20 "$WORK/$tag/server.out" >&2
 		exit 1
 	}
 	# Self counts by library (the bracketed object of each function line).
@@ -175,27 +180,68 @@ measure() {
 		}' >"$WORK/$tag.counts"
 }
 
+# measure TAG HUBBUILD: a new instance of HUBBUILD's hub, counted.
+measure() {
+	local dir=$WORK/$1/hub
+	mkdir -p "$WORK/$1"
+	"$2/hub/esthub" init "$dir" --ingest 'tcp://127.0.0.1:*' --feed 'tcp://127.0.0.1:*' >/dev/null
+	"$2/hub/ctl/estctl" -d "$dir" client add bench-adapter --role adapter \
+		--org municipality >/dev/null
+	count "$1" "$dir" "$2/hub/esthub" run "$dir"
+}
+
+# measure_reference CERTDIR: bench-ref (ROUTER + SQLite) on CERTDIR's keys, counted.
+measure_reference() {
+	count ref "$1" "$BUILD/bench/bench-ref" --bind 'tcp://127.0.0.1:*' \
+		--cert "$1/keys/hub_secret" --certs "$1/certs" --db "$WORK/ref.db"
+}
+
 if [ ${#REVS[@]} -eq 0 ]; then
 	TAGS=(tree)
+	NAMES=(tree)
 	echo "instructions: the working tree ($(git -C "$REPO" log -1 --format=%h) with $(git -C "$REPO" status --porcelain -- hub proto | wc -l) uncommitted change(s) in hub/ and proto/)"
 	measure tree "$BUILD"
 else
 	TAGS=(a b)
+	NAMES=("a ${REVS[0]}" "b ${REVS[1]}")
 	build a "${REVS[0]}"
 	build b "${REVS[1]}"
 	measure a "$WORK/a/build"
 	measure b "$WORK/b/build"
 fi
-
-echo "instructions a report ($LOAD, $REPORTS reports after $WARMUP of warm-up), the hub's threads together:"
-if [ ${#TAGS[@]} -eq 1 ]; then
-	printf '  %-20s %12s\n' object tree
-	sort -k2,2nr "$WORK/tree.counts" | awk '$2 >= 1 { printf "  %-20s %12d\n", $1, $2 }'
-else
-	printf '  %-20s %12s %12s %8s\n' object "a ${REVS[0]}" "b ${REVS[1]}" 'b/a'
-	join -a1 -a2 -e 0 -o 0,1.2,2.2 <(sort "$WORK/a.counts") <(sort "$WORK/b.counts") |
-		sort -k2,2nr | awk '$2 >= 1 || $3 >= 1 {
-			ratio = $2 > 0 ? sprintf("%.3f", $3 / $2) : "-"
-			printf "  %-20s %12d %12d %8s\n", $1, $2, $3, ratio
-		}'
+if [ "$REFERENCE" = 1 ]; then
+	measure_reference "$WORK/${TAGS[0]}/hub"
+	TAGS+=(ref)
+	NAMES+=(reference)
 fi
+
+# The counts side by side, one column a server (0 where a library ran nothing),
+# and B/A where two commits were measured.
+table=$WORK/${TAGS[0]}.counts
+for t in "${TAGS[@]:1}"; do
+	fields=$(seq -s, 2 $(($(head -1 "$table" | wc -w))) | sed 's/[0-9]*/1.&/g')
+	join -a1 -a2 -e 0 -o "0,$fields,2.2" <(sort "$table") <(sort "$WORK/$t.counts") >"$WORK/joined"
+	table=$WORK/table.$t
+	mv "$WORK/joined" "$table"
+done
+echo "instructions a report ($LOAD, $REPORTS reports after $WARMUP of warm-up), all threads of each server:"
+{
+	printf '%s' object
+	printf '\t%s' "${NAMES[@]}"
+	[ ${#REVS[@]} -eq 2 ] && printf '\t%s' 'b/a'
+	printf '\n'
+	sort -k2,2nr "$table" | awk -v ab="${#REVS[@]}" '{
+		keep = 0
+		for (i = 2; i <= NF; i++)
+			if ($i >= 1)
+				keep = 1
+		if (!keep)
+			next
+		line = $1
+		for (i = 2; i <= NF; i++)
+			line = line "\t" $i
+		if (ab == 2)
+			line = line "\t" ($2 > 0 ? sprintf("%.3f", $3 / $2) : "-")
+		print line
+	}'
+} | column -t -s "$(printf '\t')" | sed 's/^/  /'
