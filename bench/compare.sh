@@ -84,17 +84,8 @@ for rev in "${REVS[@]}"; do
 	}
 done
 
-# build TAG REV: the hub and estctl of REV, Release, in $WORK/TAG/build.
-build() {
-	local commit
-	commit=$(git -C "$REPO" rev-parse --verify "$2^{commit}")
-	mkdir -p "$WORK/$1/src"
-	git -C "$REPO" archive "$commit" | tar -x -C "$WORK/$1/src"
-	echo "compare: building $1 = $2 ($(git -C "$REPO" log -1 --format='%h %s' "$commit" | cut -c1-60))"
-	build_release "$WORK/$1/src" "$WORK/$1/build" "$WORK/$1/build.log" esthub estctl
-}
-build a "${REVS[0]}"
-build b "${REVS[1]}"
+build_commit a "${REVS[0]}"
+build_commit b "${REVS[1]}"
 build_release "$REPO" "$BUILD" "$WORK/load-build.log" bench-load bench-ref
 
 declare -A PID EP DIR

@@ -101,19 +101,6 @@ fi
 work_dir "$BUILD"
 build_release "$REPO" "$BUILD" "$WORK/load-build.log" esthub estctl bench-load bench-ref
 
-# build TAG REV: the hub and estctl of REV, Release, in $WORK/TAG/build.
-build() {
-	local commit
-	commit=$(git -C "$REPO" rev-parse --verify "$2^{commit}") || {
-		echo "instructions: '$2' is not a commit here" >&2
-		exit 1
-	}
-	mkdir -p "$WORK/$1/src"
-	git -C "$REPO" archive "$commit" | tar -x -C "$WORK/$1/src"
-	echo "instructions: building $1 = $2 ($(git -C "$REPO" log -1 --format='%h %s' "$commit" | cut -c1-60))"
-	build_release "$WORK/$1/src" "$WORK/$1/build" "$WORK/$1/build.log" esthub estctl
-}
-
 # load EP DIR COUNT: COUNT reports in all from bench-load; fails unless all are accepted.
 load() {
 	local line
@@ -204,8 +191,8 @@ if [ ${#REVS[@]} -eq 0 ]; then
 else
 	TAGS=(a b)
 	NAMES=("a ${REVS[0]}" "b ${REVS[1]}")
-	build a "${REVS[0]}"
-	build b "${REVS[1]}"
+	build_commit a "${REVS[0]}"
+	build_commit b "${REVS[1]}"
 	measure a "$WORK/a/build"
 	measure b "$WORK/b/build"
 fi

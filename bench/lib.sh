@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 #
-# bench/lib.sh: what bench/threads.sh and bench/compare.sh share, sourced by
-# both. PROG names the script in messages.
+# bench/lib.sh: what the scripts of bench/ share (threads.sh, compare.sh,
+# instructions.sh), sourced by each. PROG names the script in messages.
 
 # load_args LOAD: the bench-load arguments of a load into ARGS (the caller reads it).
 # shellcheck disable=SC2034
@@ -28,6 +28,20 @@ build_release() {
 		tail -50 "$log" >&2
 		exit 1
 	fi
+}
+
+# build_commit TAG REV: the hub and estctl of commit REV (git archive), Release,
+# in $WORK/TAG/build.
+build_commit() {
+	local commit
+	commit=$(git -C "$REPO" rev-parse --verify --quiet "$2^{commit}") || {
+		echo "$PROG: '$2' is not a commit here" >&2
+		exit 1
+	}
+	mkdir -p "$WORK/$1/src"
+	git -C "$REPO" archive "$commit" | tar -x -C "$WORK/$1/src"
+	echo "$PROG: building $1 = $2 ($(git -C "$REPO" log -1 --format='%h %s' "$commit" | cut -c1-60))"
+	build_release "$WORK/$1/src" "$WORK/$1/build" "$WORK/$1/build.log" esthub estctl
 }
 
 # work_dir PARENT: a new directory in WORK, removed at exit with every process in PIDS.
