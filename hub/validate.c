@@ -23,12 +23,12 @@ check_text(const char *field, const char *s, size_t max, const char *allow, char
 		snprintf(err, errlen, "%s: %zu bytes, more than the limit of %zu", field, n, max);
 		return -1;
 	}
-	if (!ids_utf8_valid(s, n)) {
+	size_t control;
+	if (!ids_text_scan(s, n, &control)) {
 		snprintf(err, errlen, "%s: not valid UTF-8", field);
 		return -1;
 	}
-	for (size_t i = ids_first_control(s, n); i < n;
-	     i += 1 + ids_first_control(s + i + 1, n - i - 1)) {
+	for (size_t i = control; i < n; i += 1 + ids_first_control(s + i + 1, n - i - 1)) {
 		unsigned char c = (unsigned char)s[i];
 		if (!strchr(allow, c)) {
 			snprintf(err, errlen, "%s: control character 0x%02x at byte %zu", field, c,

@@ -182,6 +182,37 @@ ids_copy(char *dst, size_t cap, const char *src)
 	return n;
 }
 
+/*
+ * The length of the multi-byte UTF-8 character at p[i] (its lead byte is
+ * 0x80 or above): 2 to 4, or 0 when it is not valid UTF-8 (a stray
+ * continuation byte, an overlong form, a surrogate, past U+10FFFF, or cut
+ * off by the end of the text).
+ */
+static size_t
+utf8_multibyte(const unsigned char *p, size_t i, size_t len)
+{
+	unsigned c = p[i], min, cp;
+	size_t n;
+	if ((c & 0xE0) == 0xC0)
+		n = 1, min = 0x80, cp = c & 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		n = 2, min = 0x800, cp = c & 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		n = 3, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (i + n >= len) /* the sequence runs past the end */
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((p[i + k] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i + k] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
 bool
 ids_utf8_valid(const char *s, size_t len)
 {
@@ -197,32 +228,53 @@ ids_utf8_valid(const char *s, size_t len)
 		}
 		if (i == len)
 			break;
-		unsigned c = p[i];
-		size_t n;
-		unsigned min;
-		unsigned cp;
-		if (c < 0x80) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			n = 1, min = 0x80, cp = c & 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			n = 2, min = 0x800, cp = c & 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			n = 3, min = 0x10000, cp = c & 0x07;
-		} else {
-			return false;
 		}
-		if (i + n >= len) /* the sequence runs past the end */
+		size_t n = utf8_multibyte(p, i, len);
+		if (n == 0)
 			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3F);
+		i += n;
+	}
+	return true;
+}
+
+bool
+ids_text_scan(const char *s, size_t len, size_t *control)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	size_t i = 0;
+	*control = len;
+	while (i < len) {
+		/*
+		 * Eight bytes at a time while all are printable ASCII: no top bit
+		 * set (ids_utf8_valid's test), none below 0x20 and none 0x7f
+		 * (ids_first_control's). Anything else is looked at a character
+		 * at a time, then the eight-byte steps resume.
+		 */
+		if (len - i >= sizeof(uint64_t)) {
+			uint64_t x, del;
+			memcpy(&x, p + i, sizeof x);
+			del = x ^ (0x7f * ones);
+			if (!((x & highs) | ((x - 0x20 * ones) & ~x & highs) |
+			      ((del - ones) & ~del & highs))) {
+				i += sizeof x;
+				continue;
+			}
 		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		unsigned c = p[i];
+		if (c < 0x80) {
+			if ((c < 0x20 || c == 0x7f) && *control == len)
+				*control = i;
+			i++;
+			continue;
+		}
+		size_t n = utf8_multibyte(p, i, len);
+		if (n == 0)
 			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }

@@ -56,6 +56,13 @@ bool ids_utf8_valid(const char *s, size_t len);
 size_t ids_first_control(const char *s, size_t len);
 
 /*
+ * Both of the above in one pass, for text fields: false when s is not valid
+ * UTF-8; else true, with *control the index of the first control character
+ * (len when there is none).
+ */
+bool ids_text_scan(const char *s, size_t len, size_t *control);
+
+/*
  * Copies the string src into dst (cap bytes, at least 1) as
  * snprintf(dst, cap, "%s", src) would, cut short to fit, and returns the
  * length copied: for the per-report copies where snprintf's formatting

@@ -3,6 +3,7 @@
  * ids_utf8_valid: every kind of bad UTF-8 is found wherever it sits in the
  * text, before, inside or after the runs of eight ASCII bytes it skips.
  * ids_first_control: the first control character, whatever surrounds it.
+ * ids_text_scan: what the two above say, in one pass.
  * ids_copy: the same bytes as snprintf's "%s", cut short the same way.
  */
 #include <setjmp.h>
@@ -96,6 +97,79 @@ test_first_control(void **state)
 	assert_int_equal(ids_first_control("abcdefghij\tkl\x01", 14), 10);
 }
 
+/* ids_text_scan on s (n bytes) says what ids_utf8_valid and ids_first_control say. */
+static void
+scan_agrees(const unsigned char *s, size_t n)
+{
+	size_t control = 12345;
+	bool valid = ids_text_scan((const char *)s, n, &control);
+	if (valid != ids_utf8_valid((const char *)s, n))
+		fail_msg("valid %d, ids_utf8_valid says %d (%zu bytes)", valid, !valid, n);
+	if (valid && control != ids_first_control((const char *)s, n))
+		fail_msg("control at %zu, ids_first_control says %zu (%zu bytes)", control,
+		         ids_first_control((const char *)s, n), n);
+}
+
+/*
+ * Every byte value at every position of texts of printable ASCII, of
+ * Swedish letters, of control characters and of bad UTF-8; then random
+ * texts from an alphabet of all of these, with pieces of multi-byte
+ * characters among them.
+ */
+static void
+test_text_scan(void **state)
+{
+	(void)state;
+	static const char *const fillers[] = {"a",    "\xc3\xa5", "\t",
+	                                      "\x7f", "\xff",     "\xe2\x82\xac"};
+	unsigned char s[48];
+	for (size_t f = 0; f < sizeof fillers / sizeof fillers[0]; f++) {
+		size_t flen = strlen(fillers[f]);
+		for (size_t i = 0; i < sizeof s; i++)
+			s[i] = (unsigned char)fillers[f][i % flen];
+		for (size_t n = 0; n <= 26; n++) {
+			scan_agrees(s, n);
+			for (size_t k = 0; k < n; k++) {
+				unsigned char was = s[k];
+				for (unsigned b = 0; b < 256; b++) {
+					s[k] = (unsigned char)b;
+					scan_agrees(s, n);
+				}
+				s[k] = was;
+			}
+		}
+	}
+	static const char *const pieces[] = {"abc def ",
+	                                     "Hageby centrum",
+	                                     "\xc3\xa5",
+	                                     "\xc3\xa4",
+	                                     "\xc3\xb6",
+	                                     "\xe2\x82\xac",
+	                                     "\xf0\x9f\x98\x80",
+	                                     "\n",
+	                                     "\t",
+	                                     "\x01",
+	                                     "\x7f",
+	                                     "\xc3",
+	                                     "\x80",
+	                                     "\xed\xa0\x80",
+	                                     "~"};
+	uint32_t r = 1;
+	for (int t = 0; t < 20000; t++) {
+		size_t n = 0;
+		while (n < 40) {
+			r = r * 1103515245u + 12345u;
+			const char *p = pieces[(r >> 16) % (sizeof pieces / sizeof pieces[0])];
+			size_t len = strlen(p);
+			if (n + len > sizeof s)
+				break;
+			memcpy(s + n, p, len);
+			n += len;
+		}
+		scan_agrees(s, n);
+	}
+}
+
 /* ids_copy copies as snprintf(dst, cap, "%s", src) does, and says how much. */
 static void
 test_copy_as_snprintf(void **state)
@@ -129,6 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_position),
 	    cmocka_unit_test(test_first_control),
+	    cmocka_unit_test(test_text_scan),
 	    cmocka_unit_test(test_copy_as_snprintf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
