@@ -251,8 +251,7 @@ ids_text_scan(const char *s, size_t len, size_t *control)
 		/*
 		 * Eight bytes at a time while all are printable ASCII: no top bit
 		 * set (ids_utf8_valid's test), none below 0x20 and none 0x7f
-		 * (ids_first_control's). Anything else is looked at a character
-		 * at a time, then the eight-byte steps resume.
+		 * (ids_first_control's).
 		 */
 		if (len - i >= sizeof(uint64_t)) {
 			uint64_t x, del;
@@ -264,17 +263,21 @@ ids_text_scan(const char *s, size_t len, size_t *control)
 				continue;
 			}
 		}
-		unsigned c = p[i];
-		if (c < 0x80) {
-			if ((c < 0x20 || c == 0x7f) && *control == len)
-				*control = i;
-			i++;
-			continue;
+		/* Through these eight bytes a character at a time (the last may run past them). */
+		for (size_t end = len - i > sizeof(uint64_t) ? i + sizeof(uint64_t) : len;
+		     i < end;) {
+			unsigned c = p[i];
+			if (c < 0x80) {
+				if ((c < 0x20 || c == 0x7f) && *control == len)
+					*control = i;
+				i++;
+				continue;
+			}
+			size_t n = utf8_multibyte(p, i, len);
+			if (n == 0)
+				return false;
+			i += n;
 		}
-		size_t n = utf8_multibyte(p, i, len);
-		if (n == 0)
-			return false;
-		i += n;
 	}
 	return true;
 }
