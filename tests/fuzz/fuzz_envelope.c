@@ -4,8 +4,10 @@
  * with the hub's size cap and validates every report as ingest does.
  * Also decodes it as a FeedRequest and checks its topics, as feed does,
  * and reads its fields raw as ingest does for a frame it cannot decode
- * (wire_peek_request_id, wire_field_next).
+ * (wire_peek_request_id, wire_field_next), and checks the one pass over
+ * a text field against the two it replaced (ids_text_scan).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +93,17 @@ fuzz_fields(const uint8_t *data, size_t size)
 	(void)wire_peek_request_id(data, size);
 }
 
+/* The one pass over a text field says what the two passes it replaced say. */
+static void
+fuzz_text_scan(const uint8_t *data, size_t size)
+{
+	size_t control;
+	bool valid = ids_text_scan((const char *)data, size, &control);
+	if (valid != ids_utf8_valid((const char *)data, size) ||
+	    (valid && control != ids_first_control((const char *)data, size)))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -107,5 +120,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wire_arena_reset(&arena);
 	fuzz_feed_request(data, size);
 	fuzz_fields(data, size);
+	fuzz_text_scan(data, size);
 	return 0;
 }
