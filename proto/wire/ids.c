@@ -142,25 +142,37 @@ ids_topic_match(const char *pattern, const char *topic)
 	return area_ok && kind_ok;
 }
 
+#define BYTES_ONES  UINT64_C(0x0101010101010101)
+#define BYTES_HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * Whether some byte of the eight in x is a control character (below 0x20,
+ * or 0x7f). (x - 0x20 each) & ~x & 0x80 each is non-zero exactly when some
+ * byte of x is below 0x20 (bytes from 0x80 up have their top bit cleared by
+ * ~x), and the same of x ^ 0x7f each when some byte is 0x7f.
+ */
+static inline bool
+word_has_control(uint64_t x)
+{
+	uint64_t del = x ^ (0x7f * BYTES_ONES);
+	return (((x - 0x20 * BYTES_ONES) & ~x & BYTES_HIGHS) |
+	        ((del - BYTES_ONES) & ~del & BYTES_HIGHS)) != 0;
+}
+
 size_t
 ids_first_control(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
 	size_t i = 0;
 	/*
 	 * Eight bytes at a time while none is a control character (byte at a
-	 * time was 3.7% of the receiving thread's samples). (x - 0x20 each) &
-	 * ~x & 0x80 each is non-zero exactly when some byte of x is below 0x20
-	 * (bytes from 0x80 up have their top bit cleared by ~x), and the same
-	 * of x ^ 0x7f each when some byte is 0x7f.
+	 * time was 3.7% of the receiving thread's samples).
 	 */
 	while (i < len) {
 		if (len - i >= sizeof(uint64_t)) {
-			uint64_t x, del;
+			uint64_t x;
 			memcpy(&x, p + i, sizeof x);
-			del = x ^ (0x7f * ones);
-			if (!(((x - 0x20 * ones) & ~x & highs) | ((del - ones) & ~del & highs))) {
+			if (!word_has_control(x)) {
 				i += sizeof x;
 				continue;
 			}
@@ -223,7 +235,7 @@ ids_utf8_valid(const char *s, size_t len)
 		uint64_t word;
 		for (; len - i >= sizeof word; i += sizeof word) {
 			memcpy(&word, p + i, sizeof word);
-			if (word & UINT64_C(0x8080808080808080))
+			if (word & BYTES_HIGHS)
 				break;
 		}
 		if (i == len)
@@ -244,7 +256,6 @@ bool
 ids_text_scan(const char *s, size_t len, size_t *control)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
 	size_t i = 0;
 	*control = len;
 	while (i < len) {
@@ -254,11 +265,9 @@ ids_text_scan(const char *s, size_t len, size_t *control)
 		 * (ids_first_control's).
 		 */
 		if (len - i >= sizeof(uint64_t)) {
-			uint64_t x, del;
+			uint64_t x;
 			memcpy(&x, p + i, sizeof x);
-			del = x ^ (0x7f * ones);
-			if (!((x & highs) | ((x - 0x20 * ones) & ~x & highs) |
-			      ((del - ones) & ~del & highs))) {
+			if (!(x & BYTES_HIGHS) && !word_has_control(x)) {
 				i += sizeof x;
 				continue;
 			}
