@@ -58,7 +58,7 @@ size_t ids_first_control(const char *s, size_t len);
 /*
  * Both of the above in one pass, for text fields: false when s is not valid
  * UTF-8; else true, with *control the index of the first control character
- * (len when there is none).
+ * (len when there is none). ids_utf8_valid is this without *control.
  */
 bool ids_text_scan(const char *s, size_t len, size_t *control);
 

@@ -4,8 +4,8 @@
  * with the hub's size cap and validates every report as ingest does.
  * Also decodes it as a FeedRequest and checks its topics, as feed does,
  * and reads its fields raw as ingest does for a frame it cannot decode
- * (wire_peek_request_id, wire_field_next), and checks the one pass over
- * a text field against the two it replaced (ids_text_scan).
+ * (wire_peek_request_id, wire_field_next), and checks the text checks
+ * (ids_text_scan, ids_first_control) against a byte-at-a-time reference.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../unit/support/text_reference.h"
 #include "areas.h"
 #include "validate.h"
 #include "wire/arena.h"
@@ -93,14 +94,14 @@ fuzz_fields(const uint8_t *data, size_t size)
 	(void)wire_peek_request_id(data, size);
 }
 
-/* The one pass over a text field says what the two passes it replaced say. */
+/* The text checks say what the byte-at-a-time reference says. */
 static void
 fuzz_text_scan(const uint8_t *data, size_t size)
 {
-	size_t control;
+	size_t control, want_control = text_reference_control(data, size);
 	bool valid = ids_text_scan((const char *)data, size, &control);
-	if (valid != ids_utf8_valid((const char *)data, size) ||
-	    (valid && control != ids_first_control((const char *)data, size)))
+	if (valid != text_reference_utf8(data, size) || (valid && control != want_control) ||
+	    ids_first_control((const char *)data, size) != want_control)
 		abort();
 }
 

@@ -3,7 +3,8 @@
  * ids_utf8_valid: every kind of bad UTF-8 is found wherever it sits in the
  * text, before, inside or after the runs of eight ASCII bytes it skips.
  * ids_first_control: the first control character, whatever surrounds it.
- * ids_text_scan: what the two above say, in one pass.
+ * ids_text_scan: what a byte-at-a-time reference says of the same text
+ * (support/text_reference.h), in one pass.
  * ids_copy: the same bytes as snprintf's "%s", cut short the same way.
  */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "support/text_reference.h"
 #include "wire/ids.h"
 
 /* s is ASCII text of n bytes with seq (len bytes) written at k. */
@@ -97,17 +99,25 @@ test_first_control(void **state)
 	assert_int_equal(ids_first_control("abcdefghij\tkl\x01", 14), 10);
 }
 
-/* ids_text_scan on s (n bytes) says what ids_utf8_valid and ids_first_control say. */
+/*
+ * ids_text_scan on s (n bytes) says what the reference says, and so do
+ * ids_utf8_valid and ids_first_control.
+ */
 static void
 scan_agrees(const unsigned char *s, size_t n)
 {
 	size_t control = 12345;
 	bool valid = ids_text_scan((const char *)s, n, &control);
-	if (valid != ids_utf8_valid((const char *)s, n))
-		fail_msg("valid %d, ids_utf8_valid says %d (%zu bytes)", valid, !valid, n);
-	if (valid && control != ids_first_control((const char *)s, n))
-		fail_msg("control at %zu, ids_first_control says %zu (%zu bytes)", control,
-		         ids_first_control((const char *)s, n), n);
+	bool want = text_reference_utf8(s, n);
+	size_t want_control = text_reference_control(s, n);
+	if (valid != want || ids_utf8_valid((const char *)s, n) != want)
+		fail_msg("valid %d, the reference says %d (%zu bytes)", valid, want, n);
+	if (valid && control != want_control)
+		fail_msg("control at %zu, the reference says %zu (%zu bytes)", control,
+		         want_control, n);
+	if (ids_first_control((const char *)s, n) != want_control)
+		fail_msg("ids_first_control says %zu, the reference %zu (%zu bytes)",
+		         ids_first_control((const char *)s, n), want_control, n);
 }
 
 /*
