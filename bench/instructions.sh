@@ -125,17 +125,7 @@ count() {
 		"$@" >"$WORK/$tag/server.out" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	ep=
-	for _ in $(seq 600); do
-		ep=$(grep -o 'ingest=[^ ]*' "$WORK/$tag/server.out" | head -1 | cut -d= -f2-) || true
-		[ -n "$ep" ] && break
-		sleep 0.2
-	done
-	if [ -z "$ep" ]; then
-		echo "instructions: $tag did not start under valgrind:" >&2
-		cat "$WORK/$tag/server.out" >&2
-		exit 1
-	fi
+	ep=$(endpoint "$WORK/$tag/server.out" 120) || exit 1 # valgrind starts it slowly
 	load "$ep" "$certs" "$WARMUP"
 	callgrind_control -i on "$pid" >/dev/null 2>&1
 	load "$ep" "$certs" "$REPORTS"
@@ -202,33 +192,33 @@ if [ "$REFERENCE" = 1 ]; then
 	NAMES+=(reference)
 fi
 
-# The counts side by side, one column a server (0 where a library ran nothing),
-# and B/A where two commits were measured.
-table=$WORK/${TAGS[0]}.counts
-for t in "${TAGS[@]:1}"; do
-	fields=$(seq -s, 2 $(($(head -1 "$table" | wc -w))) | sed 's/[0-9]*/1.&/g')
-	join -a1 -a2 -e 0 -o "0,$fields,2.2" <(sort "$table") <(sort "$WORK/$t.counts") >"$WORK/joined"
-	table=$WORK/table.$t
-	mv "$WORK/joined" "$table"
-done
+# The counts side by side, one column a server (0 where a library ran nothing;
+# rows where every server ran less than one left out), largest first, and B/A
+# where two commits were measured.
+COUNTS=()
+for t in "${TAGS[@]}"; do COUNTS+=("$WORK/$t.counts"); done
 echo "instructions a report ($LOAD, $REPORTS reports after $WARMUP of warm-up), all threads of each server:"
 {
 	printf '%s' object
 	printf '\t%s' "${NAMES[@]}"
 	[ ${#REVS[@]} -eq 2 ] && printf '\t%s' 'b/a'
 	printf '\n'
-	sort -k2,2nr "$table" | awk -v ab="${#REVS[@]}" '{
-		keep = 0
-		for (i = 2; i <= NF; i++)
-			if ($i >= 1)
-				keep = 1
-		if (!keep)
-			next
-		line = $1
-		for (i = 2; i <= NF; i++)
-			line = line "\t" $i
-		if (ab == 2)
-			line = line "\t" ($2 > 0 ? sprintf("%.3f", $3 / $2) : "-")
-		print line
-	}'
+	awk -v ab="${#REVS[@]}" '
+		FNR == 1 { files++ }
+		{ n[$1, files] = $2; seen[$1] = 1 }
+		END {
+			for (o in seen) {
+				line = o
+				keep = 0
+				for (f = 1; f <= files; f++) {
+					v = (o, f) in n ? n[o, f] : 0
+					line = line "\t" v
+					keep = keep || v >= 1
+				}
+				if (ab == 2)
+					line = line "\t" (n[o, 1] > 0 ? sprintf("%.3f", n[o, 2] / n[o, 1]) : "-")
+				if (keep)
+					print line
+			}
+		}' "${COUNTS[@]}" | sort -t "$(printf '\t')" -k2,2nr
 } | column -t -s "$(printf '\t')" | sed 's/^/  /'

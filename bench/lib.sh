@@ -60,10 +60,11 @@ bench_cleanup() {
 	rm -rf "$WORK"
 }
 
-# endpoint FILE: the ingest endpoint its server printed once ready (waits up to 20 s).
+# endpoint FILE [SECONDS]: the ingest endpoint its server printed once ready (waits up to
+# SECONDS, default 20).
 endpoint() {
 	local _
-	for _ in $(seq 100); do
+	for _ in $(seq $((${2:-20} * 5))); do
 		if grep -q 'ingest=' "$1"; then
 			grep -o 'ingest=[^ ]*' "$1" | head -1 | cut -d= -f2-
 			return 0
