@@ -472,8 +472,11 @@ acknowledge(struct ingest *in, struct pending *p)
 			Est__V1__Result *r = &in->b.results[k];
 			Est__V1__Report *rep = p->env->reports->reports[i];
 			est__v1__result__init(r);
-			/* Never echo what is not UTF-8: the Ack must stay valid protobuf. */
-			if (ids_utf8_valid(rep->source_id, strlen(rep->source_id)))
+			/*
+			 * Never echo what is not UTF-8: the Ack must stay valid
+			 * protobuf. An accepted report's source_id passed validation.
+			 */
+			if (v->item >= 0 || ids_utf8_valid(rep->source_id, strlen(rep->source_id)))
 				r->source_id = rep->source_id;
 			r->revision = rep->revision;
 			if (v->item < 0) {
