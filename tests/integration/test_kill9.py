@@ -18,9 +18,10 @@ import harness as h
 KILLS = int(os.environ.get("ESTHUB_FAULT_KILLS", "6"))  # scripts/faults.sh runs 50
 WINDOW = 4          # envelopes in flight per sender
 RESEND_S = 1.0      # resend what has no Ack after this long
-# A safety cap: senders keep their window full until the kills end (about a second each),
-# at roughly a thousand reports a second each on this machine.
-MAX_PER_SENDER = max(50000, 10000 * KILLS)
+# A safety cap on memory: senders keep their window full until the kills end (about a
+# second each), at one to three thousand reports a second each on the machines seen; a
+# sender that reached the cap early would fail the test, hence the room.
+MAX_PER_SENDER = max(200000, 30000 * KILLS)
 
 
 class Sender(threading.Thread):
@@ -41,7 +42,12 @@ class Sender(threading.Thread):
         self.refusals = collections.Counter()
         self.finished = threading.Event()
         self.deadline = None
-        self.in_flight = 0
+        self.pending = collections.OrderedDict()  # rid -> (bytes, reports, sent at)
+
+    @property
+    def in_flight(self):
+        """Envelopes sent and not yet acknowledged, now (read by the killing thread)."""
+        return len(self.pending)
 
     def new_envelope(self, rid):
         P = h.pb()
@@ -91,7 +97,7 @@ class Sender(threading.Thread):
 
     def run(self):
         c = self.inst.raw(self.client, endpoint=self.inst.ingest_ep)
-        pending = collections.OrderedDict()  # rid -> (bytes, reports, sent at)
+        pending = self.pending
         rid = 0
         try:
             while True:
@@ -106,6 +112,8 @@ class Sender(threading.Thread):
                     c.send_bytes(data)
                     self.envelopes += 1
                     pending[rid] = (data, reps, time.monotonic())
+                # A random pause with the window full: a kill lands on envelopes in flight.
+                time.sleep(self.rng.uniform(0, 0.004))
                 if not pending and (self.stop_new.is_set() or len(self.sent) >= MAX_PER_SENDER):
                     break
                 ack = c.recv_ack(0.05)
@@ -118,8 +126,6 @@ class Sender(threading.Thread):
                         c.send_bytes(data)
                         self.resends += 1
                         pending[k] = (data, reps, now)
-                self.in_flight = len(pending)
-                time.sleep(self.rng.uniform(0, 0.004))
         except Exception as e:  # reported by the test, not lost in the thread
             self.problems.append("sender crashed: %r" % e)
         finally:
