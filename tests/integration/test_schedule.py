@@ -121,7 +121,7 @@ class LivePicture(ScheduleBase):
         time.sleep(3)
         self.assertEqual(self.pictures(), [], "no live picture without new reports")
         t = h.now()
-        # now - 60 s, or the start of the week when that is nearer: in the current week
+        # 30 s back: in the current week (the wait above)
         first = self.push(t - 30, n=1)
         pics = self.wait_pictures(6, 15)
         self.assert_one_week_of_every_area(pics)
