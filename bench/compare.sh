@@ -31,10 +31,6 @@ LOAD=window
 ROUNDS=4
 SECONDS_RUN=5
 
-usage() {
-	sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
-
 REVS=()
 while [ $# -gt 0 ]; do
 	case $1 in

@@ -40,10 +40,6 @@ REPORTS=20000
 WARMUP=2000
 REFERENCE=0
 
-usage() {
-	sed -n '4,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
-
 REVS=()
 while [ $# -gt 0 ]; do
 	case $1 in

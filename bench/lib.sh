@@ -44,6 +44,12 @@ build_commit() {
 	build_release "$WORK/$1/src" "$WORK/$1/build" "$WORK/$1/build.log" esthub estctl
 }
 
+# usage: the running script's header comment, from its fourth line to the first line that is
+# not a comment, as its --help (the header is where each script says what it does).
+usage() {
+	awk 'NR >= 4 && !/^#/ { exit } NR >= 4 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[-1]}"
+}
+
 # work_dir PARENT: a new directory in WORK, removed at exit with every process in PIDS.
 work_dir() {
 	mkdir -p "$1"

@@ -33,10 +33,6 @@ SECONDS_RUN=5
 REPS=1
 COMMIT_THREAD=auto
 
-usage() {
-	sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
-
 while [ $# -gt 0 ]; do
 	case $1 in
 	--load)
