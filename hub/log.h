@@ -30,7 +30,7 @@ enum log_flags {
 };
 
 /* Schema version kept in PRAGMA user_version. */
-#define LOG_SCHEMA_VERSION 3
+#define LOG_SCHEMA_VERSION 4
 
 /*
  * Opens the store at path. Refuses (-1, reason in err) a file that is not

@@ -914,8 +914,8 @@ test_verify_tail_cut_while_open(void **state)
 /* --- a full disk ----------------------------------------------------------- */
 
 struct counts {
-	char org[4][40];
-	uint64_t n[4];
+	char org[16][40];
+	uint64_t n[16];
 	size_t len;
 };
 
@@ -923,7 +923,7 @@ static void
 count_one(void *arg, const char *org, uint64_t reports)
 {
 	struct counts *c = arg;
-	assert_true(c->len < 4);
+	assert_true(c->len < 16);
 	snprintf(c->org[c->len], sizeof c->org[0], "%s", org);
 	c->n[c->len++] = reports;
 }
@@ -971,9 +971,13 @@ test_disk_full_rolls_back(void **state)
 	assert_int_equal(fx->seq, head + 200);
 	uint64_t bad = 0;
 	assert_int_equal(log_verify(fx->lg, &bad, err, sizeof err), 0);
-	reopen(fx);
-	/* the batch that failed was not counted */
+	/* the batch that failed was not counted, before a reopen or after */
 	struct counts c = {0};
+	assert_int_equal(log_count_by_org(fx->lg, count_one, &c, err, sizeof err), 0);
+	assert_int_equal(c.len, 1);
+	assert_int_equal(c.n[0], 250);
+	reopen(fx);
+	memset(&c, 0, sizeof c);
 	assert_int_equal(log_count_by_org(fx->lg, count_one, &c, err, sizeof err), 0);
 	assert_int_equal(c.len, 1);
 	assert_int_equal(c.n[0], 250);
@@ -1042,7 +1046,7 @@ make_store_then(const char *path, const char *sql)
 static void
 make_other_version(const char *path)
 {
-	make_store_then(path, "PRAGMA user_version = 4");
+	make_store_then(path, "PRAGMA user_version = 5");
 }
 
 static void
@@ -1133,10 +1137,10 @@ test_refuses_other_files(void **state)
 	    {"another application", make_foreign_app, 0,
 	     "not an esthub store (SQLite database with application_id 42)"},
 	    {"other schema version", make_other_version, 0,
-	     "esthub store of schema version 4, this esthub reads versions 1 to 3"},
+	     "esthub store of schema version 5, this esthub reads versions 1 to 4"},
 	    {"other schema version, read-only", make_other_version, LOG_READONLY,
-	     "esthub store of schema version 4, this esthub reads versions 1 to 3"},
-	    {"a table missing", make_missing_table, 0, "not an esthub store of version 3"},
+	     "esthub store of schema version 5, this esthub reads versions 1 to 4"},
+	    {"a table missing", make_missing_table, 0, "not an esthub store of version 4"},
 	    {"empty file", make_empty, 0, "empty file, not an esthub store"},
 	    {"empty file, read-only", make_empty, LOG_READONLY, "empty file, not an esthub store"},
 	    {"no file", make_nothing, 0, "No such file or directory; esthub init makes a store"},
@@ -1262,6 +1266,127 @@ test_count_by_org(void **state)
 	assert_int_equal(c.n[2], 2);
 }
 
+/* Reports from org_count organisations ("org-00" ...) and a few audit entries: n entries in all. */
+static void
+append_mixed(struct fx *fx, size_t first, size_t n, size_t org_count, uint64_t *expect)
+{
+	char org[16], sid[32];
+	for (size_t i = 0; i < n; i++) {
+		if ((first + i) % 17 == 0) {
+			rec_audit(&fx->recs[i], "not a report");
+			continue;
+		}
+		size_t o = (first + i) % org_count;
+		snprintf(org, sizeof org, "org-%02zu", o);
+		snprintf(sid, sizeof sid, "m-%zu", first + i);
+		rec_report(&fx->recs[i], org, sid, 0, "x");
+		expect[o]++;
+	}
+	items_link(fx, n);
+	append_ok(fx, n, NOW);
+}
+
+static void
+counts_expect(struct log *lg, const uint64_t *expect, size_t org_count)
+{
+	char err[256] = "";
+	struct counts c = {0};
+	if (log_count_by_org(lg, count_one, &c, err, sizeof err) != 0)
+		fail_msg("log_count_by_org: %s", err);
+	size_t seen = 0;
+	for (size_t o = 0; o < org_count; o++) {
+		char org[16];
+		snprintf(org, sizeof org, "org-%02zu", o);
+		if (expect[o] == 0)
+			continue;
+		assert_true(seen < c.len);
+		assert_string_equal(c.org[seen], org);
+		if (c.n[seen] != expect[o])
+			fail_msg("%s: counted %" PRIu64 ", logged %" PRIu64, org, c.n[seen],
+			         expect[o]);
+		seen++;
+	}
+	assert_int_equal(c.len, seen);
+}
+
+static int64_t db_int(sqlite3 *db, const char *sql);
+
+/* `counted` in the store: report_counts is exact through this seq. */
+static int64_t
+counted_seq(const struct fx *fx)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	int64_t seq = db_int(db, "SELECT seq FROM counted");
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return seq;
+}
+
+/*
+ * report_counts is written every COUNTS_EVERY (4096) entries, not at every
+ * commit: the counts are exact all the same, from the writer, from a
+ * read-only open beside it, after a reopen (the writer reads back what
+ * waited) and after a batch that rolled back; more organisations than
+ * wait in memory (8) bring report_counts up to date within a batch.
+ */
+static void
+test_counts_written_lazily(void **state)
+{
+	struct fx *fx = *state;
+	char err[512] = "";
+	uint64_t expect[12] = {0};
+	open_log(fx, LOG_CREATE);
+	append_mixed(fx, 0, 1000, 3, expect);
+	counts_expect(fx->lg, expect, 3);
+	assert_int_equal(counted_seq(fx), 0); /* nothing written yet: all from the entries */
+	for (size_t k = 1; k < 5; k++) {
+		append_mixed(fx, 1000 * k, 1000, 3, expect);
+		counts_expect(fx->lg, expect, 3);
+	}
+	assert_int_equal(counted_seq(fx), 5000); /* brought up to date with the batch past 4096 */
+	append_mixed(fx, 5000, 500, 3, expect);
+	struct log *ro = NULL;
+	if (log_open(&ro, fx->path, LOG_READONLY, err, sizeof err) != 0)
+		fail_msg("read-only open: %s", err);
+	counts_expect(ro, expect, 3);
+	log_close(&ro);
+
+	/* the writer reopened carries on from the entries after `counted` */
+	reopen(fx);
+	counts_expect(fx->lg, expect, 3);
+	append_mixed(fx, 5500, 1000, 3, expect);
+	counts_expect(fx->lg, expect, 3);
+	assert_int_equal(counted_seq(fx), 5000);
+
+	/* twelve organisations in one batch: written when the ninth comes */
+	append_mixed(fx, 6500, 60, 12, expect);
+	counts_expect(fx->lg, expect, 12);
+	int64_t through = counted_seq(fx);
+	assert_true(through > 6500 && through < 6560);
+
+	/* a batch that rolls back after such a write leaves the counts as they were */
+	assert_true(log_set_max_pages(fx->lg, 1) > 0);
+	uint64_t before[12];
+	memcpy(before, expect, sizeof before);
+	char org[16], sid[32], text[600];
+	memset(text, 'z', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	for (size_t i = 0; i < 400; i++) {
+		snprintf(org, sizeof org, "org-%02zu", i % 12);
+		snprintf(sid, sizeof sid, "full-%zu", i);
+		rec_report(&fx->recs[i], org, sid, 0, text);
+	}
+	items_link(fx, 400);
+	assert_int_equal(log_append(fx->lg, fx->items, 400, NOW, err, sizeof err), -1);
+	counts_expect(fx->lg, before, 12);
+	assert_int_equal(counted_seq(fx), through);
+	assert_int_equal(log_set_max_pages(fx->lg, NO_LIMIT), NO_LIMIT);
+	append_mixed(fx, 6560, 100, 12, expect);
+	counts_expect(fx->lg, expect, 12);
+	reopen(fx);
+	counts_expect(fx->lg, expect, 12);
+}
+
 /* The row schema version 1 kept for every report: its key, seq and the report's SHA-256. */
 static void
 v1_row(sqlite3 *db, const struct rec *r, uint64_t seq)
@@ -1308,7 +1433,7 @@ test_upgrade_from_version_1(void **state)
 	append_ok(fx, 3, NOW);
 	log_close(&fx->lg);
 	sqlite3 *db = db_open_raw(fx->path);
-	db_exec(db, "DROP TABLE report_counts; PRAGMA user_version = 1");
+	db_exec(db, "DROP TABLE report_counts; DROP TABLE counted; PRAGMA user_version = 1");
 	for (size_t i = 0; i < 3; i++)
 		v1_row(db, &fx->recs[i], i + 1);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
@@ -1409,7 +1534,10 @@ test_upgrade_from_version_2(void **state)
 	sqlite3 *db = db_open_raw(fx->path);
 	for (uint64_t seq = 1; seq <= 4; seq++)
 		sha_keep(db, seq);
-	db_exec(db, "PRAGMA user_version = 2");
+	/* version 2 had report_counts up to date at every commit, and no `counted` */
+	db_exec(db, "DELETE FROM report_counts; INSERT INTO report_counts "
+	            "SELECT org, count(*) FROM entries GROUP BY org; "
+	            "DROP TABLE counted; PRAGMA user_version = 2");
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 
 	open_log(fx, LOG_READONLY);
@@ -1423,9 +1551,16 @@ test_upgrade_from_version_2(void **state)
 	append_reports(fx, 4, 3, 40);
 	if (log_verify(fx->lg, &bad, why, sizeof why) != 0)
 		fail_msg("verify after the upgrade: seq %" PRIu64 ": %s", bad, why);
+	/* version 2 counted every commit: `counted` starts at the head it had */
+	struct counts c = {0};
+	assert_int_equal(log_count_by_org(fx->lg, count_one, &c, why, sizeof why), 0);
+	assert_int_equal(c.len, 1);
+	assert_int_equal(c.n[0], 7);
 	log_close(&fx->lg);
 	db = db_open_raw(fx->path);
 	assert_int_equal(db_int(db, "PRAGMA user_version"), LOG_SCHEMA_VERSION);
+	assert_int_equal(db_int(db, "SELECT seq FROM counted"), 4);
+	assert_int_equal(db_int(db, "SELECT n FROM report_counts"), 4);
 	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 32"), 4);
 	assert_int_equal(db_int(db, "SELECT count(*) FROM entries WHERE length(body_sha) = 0"), 3);
 	edit_body(db); /* seq 4, a row of version 2 */
@@ -1651,6 +1786,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_finds_damaged_page, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_beside_writer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_count_by_org, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_counts_written_lazily, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpointer_moves_wal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkpointer_syncs_its_rounds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_prepared_and_recovered, setup, teardown),
