@@ -8,6 +8,7 @@ every acknowledged report is in the log exactly once, at the seq its ack named, 
 import collections
 import os
 import random
+import re
 import signal
 import threading
 import time
@@ -133,6 +134,20 @@ class Sender(threading.Thread):
             self.finished.set()
 
 
+def status_counts(tc):
+    """The store's reports by organisation, as `estctl status` prints them."""
+    r = tc.inst.estctl("status", timeout_s=60)
+    tc.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    lines = r.stdout.split("reports by organisation:\n", 1)[1].splitlines()
+    counts = {}
+    for line in lines:
+        m = re.match(r"^  (\S+) +(\d+) reports$", line)
+        if m is None:
+            break
+        counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
 class Kill9(h.HubTestCase):
     fixed_ports = True
 
@@ -160,6 +175,10 @@ class Kill9(h.HubTestCase):
             self.assertLessEqual(mine, set(s.sent))
         r = self.inst.estctl("verify", timeout_s=120)
         self.assertEqual(r.returncode, 0, "estctl verify: %s%s" % (r.stdout, r.stderr))
+        # The store's count of reports by organisation (written every few thousand entries,
+        # the rest counted after each restart) matches the log, kill after kill.
+        logged = collections.Counter(e.org for e in log if e.WhichOneof("body") == "report")
+        self.assertEqual(status_counts(self), dict(logged), "estctl status: reports by organisation")
         return total_acked
 
     def test_acknowledged_reports_survive_repeated_kill9(self):
