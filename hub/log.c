@@ -99,6 +99,11 @@
 #define WAL_PREALLOC_BYTES (16 << 20)
 #define HASH               CRYPTO_HASH_BYTES
 
+/* The report entries after seq AFTER, by organisation: what report_counts does not hold yet. */
+#define COUNTS_AFTER_SQL(AFTER)                                                                    \
+	"SELECT org, count(*) FROM entries WHERE seq > " AFTER " AND topic GLOB '*/reports' "      \
+	"GROUP BY org"
+
 /* The statements from ST_ENTRY_INSERT to ST_COUNTED_SET are the ones a batch binds. */
 enum stmt {
 	ST_BEGIN,
@@ -145,18 +150,15 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_VERIFY] = "SELECT seq, body, body_sha, hash FROM entries ORDER BY seq",
     /* What report_counts holds, and the report entries logged since (COUNTS_EVERY). */
     [ST_COUNT_BY_ORG] = "SELECT org, sum(n) FROM ("
-                        " SELECT org, n FROM report_counts UNION ALL"
-                        " SELECT org, count(*) FROM entries"
-                        " WHERE seq > (SELECT seq FROM counted) AND topic GLOB '*/reports'"
-                        " GROUP BY org"
-                        ") GROUP BY org ORDER BY org",
+                        " SELECT org, n FROM report_counts UNION ALL " COUNTS_AFTER_SQL(
+                            "(SELECT seq FROM counted)") ") GROUP BY org ORDER BY org",
 };
 
 /*
  * report_counts is brought up to date every COUNTS_EVERY entries, not at
  * every commit: its page was one of the two WAL frames a one-report commit
  * wrote (the other the entry's), and a frame less before each fdatasync
- * answered one sender waiting 6% faster (bench/README.md). `counted` says
+ * answered one sender waiting 4 to 6% faster (bench/README.md). `counted` says
  * through which seq it is exact; whoever counts adds the report entries
  * after that (at most COUNTS_EVERY and a batch), found by their topic.
  */
@@ -1030,16 +1032,20 @@ counts_flush(struct log *lg, uint64_t through, char *err, size_t errlen)
 	return rc;
 }
 
-/* n more report entries of org waiting to be counted; 0, or -1 out of memory. */
+/* org's counts waiting, or NULL. */
+static struct org_count *
+counts_find(struct log *lg, const char *org)
+{
+	for (size_t i = 0; i < lg->n_counts; i++)
+		if (strcmp(lg->counts[i].org, org) == 0)
+			return &lg->counts[i];
+	return NULL;
+}
+
+/* n report entries of org waiting to be counted, an organisation not waiting yet; 0 or -1. */
 static int
 counts_push(struct log *lg, const char *org, int64_t n)
 {
-	for (size_t i = 0; i < lg->n_counts; i++) {
-		if (strcmp(lg->counts[i].org, org) == 0) {
-			lg->counts[i].n += n;
-			return 0;
-		}
-	}
 	if (lg->n_counts == lg->counts_cap) {
 		size_t cap = lg->counts_cap ? 2 * lg->counts_cap : COUNT_ORGS;
 		struct org_count *c = realloc(lg->counts, cap * sizeof *c);
@@ -1062,10 +1068,12 @@ counts_push(struct log *lg, const char *org, int64_t n)
 static int
 count_add(struct log *lg, const char *org, uint64_t seq, char *err, size_t errlen)
 {
-	bool known = false;
-	for (size_t i = 0; !known && i < lg->n_counts; i++)
-		known = strcmp(lg->counts[i].org, org) == 0;
-	if (!known && lg->n_counts >= COUNT_ORGS && counts_flush(lg, seq - 1, err, errlen) != 0)
+	struct org_count *c = counts_find(lg, org);
+	if (c != NULL) {
+		c->n++;
+		return 0;
+	}
+	if (lg->n_counts >= COUNT_ORGS && counts_flush(lg, seq - 1, err, errlen) != 0)
 		return -1;
 	if (counts_push(lg, org, 1) != 0)
 		return say(err, errlen, "log: out of memory counting reports");
@@ -1085,10 +1093,7 @@ counts_reload(struct log *lg, char *err, size_t errlen)
 	lg->counts_stale = true;
 	if (query_int(lg->db, "SELECT seq FROM counted", &through, err, errlen) != 0)
 		return -1;
-	int rc = sqlite3_prepare_v2(lg->db,
-	                            "SELECT org, count(*) FROM entries "
-	                            "WHERE seq > ?1 AND topic GLOB '*/reports' GROUP BY org",
-	                            -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(lg->db, COUNTS_AFTER_SQL("?1"), -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, through);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
