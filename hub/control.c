@@ -6,10 +6,13 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -84,6 +87,27 @@ control_socket(struct control *c)
 	return c->sock;
 }
 
+/*
+ * True when path is a socket nobody listens on: the file a hub killed with
+ * SIGKILL leaves behind (control_destroy cannot run). ZeroMQ would retry its
+ * connect for the whole timeout; a plain connect is refused at once. A hub
+ * that does listen sees a connection close before its greeting, which
+ * ZeroMQ drops. Non-blocking, so a full backlog never waits here.
+ */
+static bool
+nobody_listens(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path) >= (int)sizeof sa.sun_path)
+		return false;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool refused = connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno == ECONNREFUSED;
+	close(fd);
+	return refused;
+}
+
 int
 control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms,
              Est__V1__ControlReply **reply, char *err, size_t errlen)
@@ -93,8 +117,14 @@ control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms
 		snprintf(err, errlen, "%s: path too long for the control socket", dir);
 		return -1;
 	}
-	if (access(ep + 6, F_OK) != 0)
-		return 1; /* no socket file: no hub */
+	if (access(ep + 6, F_OK) != 0) {
+		snprintf(err, errlen, "no control socket %s", ep + 6);
+		return 1;
+	}
+	if (nobody_listens(ep + 6)) {
+		snprintf(err, errlen, "%s is left from a hub that did not stop cleanly", ep + 6);
+		return 1;
+	}
 	void *ctx = zmq_ctx_new();
 	void *sock = zmq_socket(ctx, ZMQ_REQ);
 	int zero = 0, rc = -1;
@@ -102,6 +132,7 @@ control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms
 	zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
 	zmq_setsockopt(sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
 	if (zmq_connect(sock, ep) != 0 || wire_send(sock, &req->base, 0) != 0) {
+		snprintf(err, errlen, "nothing answers on %s", ep + 6);
 		rc = 1;
 		goto out;
 	}
@@ -109,6 +140,7 @@ control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms
 	zmq_msg_init(&msg);
 	if (zmq_msg_recv(&msg, sock, 0) < 0) {
 		zmq_msg_close(&msg);
+		snprintf(err, errlen, "nothing answers on %s within %d ms", ep + 6, timeout_ms);
 		rc = 1;
 		goto out;
 	}

@@ -19,7 +19,9 @@ int control_endpoint(const char *dir, char *out, size_t outlen);
  * Client side (estctl): sends req to the hub running on instance dir and
  * waits up to timeout_ms for the reply. Returns 0 with *reply set (the
  * caller frees it with est__v1__control_reply__free_unpacked(*reply, NULL)),
- * 1 when no hub answers ("hub not running"), -1 on another error (err).
+ * 1 when no hub answers ("hub not running"; err says how that was found
+ * out), -1 on another error (err). A socket file left by a hub that died is
+ * found out at once, not after timeout_ms.
  */
 int control_call(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms,
                  Est__V1__ControlReply **reply, char *err, size_t errlen);

@@ -458,9 +458,9 @@ ctl_client_revoke(const char *dir, int argc, char **argv)
 	req.revoke = (char *)(uintptr_t)name;
 	int rc = control_call(dir, &req, CTL_CONTROL_TIMEOUT_MS, &reply, err, sizeof err);
 	if (rc == 1) {
-		diag_say("hub not running: revocation is carried out by the running hub "
+		diag_say("hub not running (%s): revocation is carried out by the running hub "
 		         "(start it with esthub run %s)",
-		         dir);
+		         err, dir);
 		return EXIT_ENV;
 	}
 	if (rc != 0) {

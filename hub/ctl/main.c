@@ -107,8 +107,7 @@ ctl_ask_hub(const char *dir, const Est__V1__ControlRequest *req, int timeout_ms,
 	char err[512];
 	int rc = control_call(dir, req, timeout_ms, reply, err, sizeof err);
 	if (rc == 1) {
-		diag_say("hub not running (nothing answers on the control channel of %s)%s", dir,
-		         hint);
+		diag_say("hub not running (%s)%s", err, hint);
 		return EXIT_ENV;
 	}
 	if (rc != 0) {

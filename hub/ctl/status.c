@@ -66,7 +66,7 @@ hub_status(const char *dir)
 	int rc = control_call(dir, &req, CTL_CONTROL_TIMEOUT_MS, &reply, err, sizeof err);
 	if (rc == 1) {
 		printf("hub: not running\n");
-		diag_say("hub not running (nothing answers on the control channel of %s)", dir);
+		diag_say("hub not running (%s)", err);
 		return EXIT_ENV;
 	}
 	if (rc != 0) {

@@ -51,6 +51,24 @@ class Ctl(h.HubTestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("hub not running", r.stderr)
 
+    def test_status_after_the_hub_was_killed(self):
+        """SIGKILL leaves DIR/run/control behind: estctl finds out nothing listens on it."""
+        self.push(2)
+        self.inst.kill9()
+        self.assertTrue(os.path.exists(os.path.join(self.inst.dir, "run", "control")),
+                        "a killed hub cannot remove its control socket")
+        r = self.inst.estctl("status", timeout_s=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("hub not running", r.stderr)
+        self.assertIn("left from a hub that did not stop cleanly", r.stderr)
+        self.assertIn("2 reports", r.stdout, "the store's figures are there all the same")
+        r = self.inst.estctl("picture", "compile", "--week", "2026-W47", timeout_s=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("did not stop cleanly", r.stderr)
+        self.inst.start()
+        r = self.inst.estctl("status", timeout_s=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_verify_ok_with_hub_running_and_stopped(self):
         self.push(5)
         r = self.inst.estctl("verify", timeout_s=60)
