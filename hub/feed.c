@@ -594,13 +594,14 @@ feed_tick(struct feed *f, int64_t now_ms)
 }
 
 void
-feed_visit(struct feed *f, feed_visit_fn fn, void *arg)
+feed_visit(struct feed *f, int64_t now_ms, feed_visit_fn fn, void *arg)
 {
 	struct sub *s;
 	TAILQ_FOREACH(s, &f->subs, link)
 	{
 		const struct cert_info *who = auth_lookup(f->auth, s->key);
 		if (who)
-			fn(arg, who->name, ids_role_name(who->role), who->org, s->next_seq);
+			fn(arg, who->name, ids_role_name(who->role), who->org, s->next_seq,
+			   now_ms - s->heard_ms);
 	}
 }

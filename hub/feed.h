@@ -43,9 +43,12 @@ bool feed_pump(struct feed *f);
 /* Forgets subscribers silent too long and ends those whose certificate was revoked. */
 void feed_tick(struct feed *f, int64_t now_ms);
 
-/* Calls fn for each subscription (for estctl status). */
+/*
+ * Calls fn for each subscription (for estctl status), with the time since
+ * its last request; now_ms is feed_tick's clock.
+ */
 typedef void (*feed_visit_fn)(void *arg, const char *name, const char *role, const char *org,
-                              uint64_t next_seq);
-void feed_visit(struct feed *f, feed_visit_fn fn, void *arg);
+                              uint64_t next_seq, int64_t quiet_ms);
+void feed_visit(struct feed *f, int64_t now_ms, feed_visit_fn fn, void *arg);
 
 #endif

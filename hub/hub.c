@@ -624,17 +624,22 @@ status_client(struct status_ctx *sc, const char *name, const char *role, const c
 }
 
 static void
-status_feed(void *arg, const char *name, const char *role, const char *org, uint64_t next_seq)
+status_feed(void *arg, const char *name, const char *role, const char *org, uint64_t next_seq,
+            int64_t quiet_ms)
 {
 	Est__V1__ClientInfo *ci = status_client(arg, name, role, org, "feed");
-	if (ci)
+	if (ci) {
 		ci->next_seq = next_seq;
+		ci->quiet_ms = quiet_ms > 0 ? (uint64_t)quiet_ms : 0;
+	}
 }
 
 static void
-status_ingest(void *arg, const char *name, const char *role, const char *org, int64_t last_ms)
+status_ingest(void *arg, const char *name, const char *role, const char *org, int64_t quiet_ms)
 {
-	status_client(arg, name, role, org, "ingest");
+	Est__V1__ClientInfo *ci = status_client(arg, name, role, org, "ingest");
+	if (ci)
+		ci->quiet_ms = quiet_ms > 0 ? (uint64_t)quiet_ms : 0;
 }
 
 static void
@@ -652,7 +657,7 @@ reply_status(struct hub *h, Est__V1__ControlReply *reply)
 	reply->head_seq = log_head_seq(h->lg);
 	reply->started_at = h->started_at;
 	if (sc.infos && sc.ptrs && sc.names && sc.roles && sc.orgs) {
-		feed_visit(h->feed, status_feed, &sc);
+		feed_visit(h->feed, timefmt_mono_ms(), status_feed, &sc);
 		ingest_visit(h->ingest, timefmt_now_ms(), status_ingest, &sc);
 		reply->clients = sc.ptrs;
 	}

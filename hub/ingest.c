@@ -828,5 +828,5 @@ ingest_visit(struct ingest *in, int64_t now_ms, ingest_visit_fn fn, void *arg)
 	for (size_t i = 0; i < INGEST_SEEN_MAX; i++)
 		if (in->seen[i].name[0] && now_ms - in->seen[i].last_ms < 60000)
 			fn(arg, in->seen[i].name, in->seen[i].role, in->seen[i].org,
-			   in->seen[i].last_ms);
+			   now_ms - in->seen[i].last_ms);
 }

@@ -60,9 +60,12 @@ size_t ingest_batch(struct ingest *in, int64_t now_ms);
 /* When an envelope last arrived (timefmt_mono_ms), or 0 when none has. */
 int64_t ingest_last_ms(const struct ingest *in);
 
-/* Calls fn for each client that sent within the last minute (for estctl status). */
+/*
+ * Calls fn for each client that sent within the last minute (for estctl
+ * status), with the time since its last message; now_ms is ingest_batch's clock.
+ */
 typedef void (*ingest_visit_fn)(void *arg, const char *name, const char *role, const char *org,
-                                int64_t last_ms);
+                                int64_t quiet_ms);
 void ingest_visit(struct ingest *in, int64_t now_ms, ingest_visit_fn fn, void *arg);
 
 #endif

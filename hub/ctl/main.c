@@ -48,7 +48,7 @@ static const struct command {
     {"status", NULL, ctl_status,
      "status\n"
      "      the store's head and reports per organisation; the running hub's uptime\n"
-     "      and connected clients"},
+     "      and the clients it heard from lately, with when"},
     {"picture", "compile", ctl_picture_compile,
      "picture compile [--area A] [--week YYYY-Www]\n"
      "      the running hub compiles the situational pictures (lägesbilder) of a week\n"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * status: estctl status. The store's figures come from the file (they are
- * there with the hub down too); the hub's uptime and connected clients
- * from the running hub over the control channel (control.h).
+ * there with the hub down too); the hub's uptime and the clients it heard
+ * from lately come from the running hub over the control channel (control.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,11 +43,19 @@ print_hub(const Est__V1__ControlReply *r)
 	uptime_text(timefmt_now() - r->started_at, up, sizeof up);
 	printf("hub: running since %s (up %s), head seq %llu\n", since, up,
 	       (unsigned long long)r->head_seq);
-	printf("connected clients: %zu\n", r->n_clients);
+	/*
+	 * A ROUTER does not see a peer leave: a sender is listed for a minute
+	 * after its last message, a feed until it is forgotten (silent for
+	 * subscriber_timeout_seconds). When each was last heard tells which.
+	 */
+	printf("clients heard from lately: %zu\n", r->n_clients);
 	for (size_t i = 0; i < r->n_clients; i++) {
 		const Est__V1__ClientInfo *c = r->clients[i];
-		printf("  %-20s %-7s %-10s %-14s", text_or_dash(c->name), text_or_dash(c->kind),
-		       text_or_dash(c->role), text_or_dash(c->org));
+		char quiet[32], heard[48];
+		uptime_text((int64_t)(c->quiet_ms / 1000), quiet, sizeof quiet);
+		snprintf(heard, sizeof heard, "heard %s ago", quiet);
+		printf("  %-20s %-7s %-10s %-14s %-18s", text_or_dash(c->name),
+		       text_or_dash(c->kind), text_or_dash(c->role), text_or_dash(c->org), heard);
 		if (c->next_seq > 0)
 			printf(" next seq %llu", (unsigned long long)c->next_seq);
 		printf("\n");

@@ -4,6 +4,8 @@ changed entry)."""
 
 import sqlite3
 import os
+import re
+import time
 import unittest
 
 import harness as h
@@ -50,6 +52,27 @@ class Ctl(h.HubTestCase):
         r = self.inst.estctl("status", timeout_s=30)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("hub not running", r.stderr)
+
+    def test_status_lists_clients_with_when_each_was_last_heard(self):
+        self.push(1)
+        f = self.raw_feed(self.inst.admin)
+        f.subscribe(["*/reports"], from_seq=1)
+        st, _ = f.status()
+        self.assertTrue(st.ok, st.message)
+        time.sleep(1.5)  # nothing from either meanwhile
+        self.push(1)  # the sender is heard again, the feed is not
+        r = self.inst.estctl("status", timeout_s=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("clients heard from lately: 2", r.stdout)
+        heard = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s+(\S+)\s+(ingest|feed)\s.*heard (\d+)s ago", line)
+            if m:
+                heard[m[2]] = int(m[3])
+        self.assertEqual(set(heard), {"ingest", "feed"}, r.stdout)
+        self.assertLess(heard["ingest"], heard["feed"], r.stdout)
+        self.assertGreaterEqual(heard["feed"], 1, r.stdout)
+        self.assertLess(heard["feed"], 60, r.stdout)
 
     def test_status_after_the_hub_was_killed(self):
         """SIGKILL leaves DIR/run/control behind: estctl finds out nothing listens on it."""
