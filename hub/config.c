@@ -80,6 +80,9 @@ static const struct opt opts[] = {
      "next one is received (on), or every batch on the thread that received it (off); auto: "
      "on when the hub may run on 3 or more CPUs (its affinity mask, or fewer by a cgroup "
      "CPU quota; bench/README.md)"},
+    LONG_OPT("limits", warn_free_mib, 0, 1L << 30, 1024,
+             "the hub says on standard error when the filesystem of data/ has less than this "
+             "many MiB free (it refuses reports while it is full); 0: never"),
     LONG_OPT("feed", subscriber_timeout_seconds, 5, 86400, 60,
              "a subscriber silent this long is forgotten and must subscribe again"),
     LONG_OPT("feed", max_credit, 1, 1000000, 100000, "largest credit window a subscriber may open"),

@@ -23,6 +23,7 @@ struct config {
 	long max_future_seconds;         /* [limits] */
 	long max_batch_envelopes;        /* [limits] group commit: envelopes per transaction */
 	long commit_thread;              /* [limits] enum config_commit_thread */
+	long warn_free_mib;              /* [limits] space.h; 0: never warn */
 	long subscriber_timeout_seconds; /* [feed] */
 	long max_credit;                 /* [feed] */
 	long cache_entries;              /* [feed] recent entries kept in memory */

@@ -38,6 +38,7 @@
 #include "measure_ctl.h"
 #include "picture.h"
 #include "retention.h"
+#include "space.h"
 #include "schedule.h"
 #include "week.h"
 #include "wire/cert.h"
@@ -122,6 +123,8 @@ struct hub {
 	struct measures *measures;
 	struct retention_rules retention; /* gallring (retention.h) */
 	int64_t purge_next;               /* when the daily purge is due next */
+	struct space_watch space;         /* the store's filesystem (space.h) */
+	char data_dir[4096];
 	int lock_fd;
 	int64_t started_at;
 	char ingest_ep[256];
@@ -552,6 +555,10 @@ start(struct hub *h)
 	instance_path(path, sizeof path, h->dir, INSTANCE_STORE);
 	if (log_open(&h->lg, path, 0, err, sizeof err) != 0)
 		goto env;
+	instance_path(h->data_dir, sizeof h->data_dir, h->dir, INSTANCE_DATA);
+	h->space = (struct space_watch){.path = h->data_dir,
+	                                .warn_below = (uint64_t)h->cfg.warn_free_mib << 20};
+	(void)space_watch_tick(&h->space, timefmt_mono_ms()); /* said at start when already low */
 	if (open_sockets(h, err, sizeof err) != 0)
 		goto env;
 	h->handshakes[0] = monitor_open(h, h->ingest_sock, handshake_names[0]);
@@ -1052,6 +1059,7 @@ serve(struct hub *h)
 			checkpoint_timer(h);
 			picture_timer(h);
 			purge_timer(h);
+			(void)space_watch_tick(&h->space, now);
 			last_tick = now;
 		}
 	}

@@ -26,7 +26,8 @@
 #define INSTANCE_CERTS       "certs"
 #define INSTANCE_CLIENTS     "clients"
 #define INSTANCE_REVOKED     "revoked"
-#define INSTANCE_STORE       "data/log.db"
+#define INSTANCE_DATA        "data"
+#define INSTANCE_STORE       INSTANCE_DATA "/log.db"
 #define INSTANCE_RUN         "run"
 
 /* DIR/rel into out; -1 when it does not fit. */

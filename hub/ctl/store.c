@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,6 +22,7 @@
 #include "ctl.h"
 #include "instance.h"
 #include "log.h"
+#include "space.h"
 #include "wire/crypto.h"
 #include "wire/diag.h"
 #include "wire/json.h"
@@ -352,6 +354,34 @@ print_org(void *arg, const char *org, uint64_t reports)
 	l->n++;
 }
 
+/* "space: the store 143 MiB (its WAL 16 MiB), 12.3 GiB free of 20 GiB on its filesystem" */
+static void
+print_space(FILE *out, const char *store)
+{
+	char wal[4200], dir[4096];
+	snprintf(wal, sizeof wal, "%s-wal", store);
+	snprintf(dir, sizeof dir, "%s", store);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	struct stat db_st, wal_st;
+	uint64_t avail, size;
+	if (stat(store, &db_st) != 0 || space_of(slash != NULL ? dir : ".", &avail, &size) != 0)
+		return;
+	uint64_t wal_bytes = stat(wal, &wal_st) == 0 ? (uint64_t)wal_st.st_size : 0;
+	char t_store[32], t_wal[32], t_free[32], t_size[32];
+	space_text((uint64_t)db_st.st_size + wal_bytes, t_store, sizeof t_store);
+	space_text(wal_bytes, t_wal, sizeof t_wal);
+	space_text(avail, t_free, sizeof t_free);
+	space_text(size, t_size, sizeof t_size);
+	if (wal_bytes > 0)
+		fprintf(out, "space: the store %s (its WAL %s), %s free of %s on its filesystem\n",
+		        t_store, t_wal, t_free, t_size);
+	else
+		fprintf(out, "space: the store %s, %s free of %s on its filesystem\n", t_store,
+		        t_free, t_size);
+}
+
 int
 ctl_store_figures(const char *dir, FILE *out)
 {
@@ -361,6 +391,7 @@ ctl_store_figures(const char *dir, FILE *out)
 	if (rc != 0)
 		return rc;
 	fprintf(out, "store: %s, head seq %llu\n", path, (unsigned long long)log_head_seq(lg));
+	print_space(out, path);
 	fprintf(out, "reports by organisation:\n");
 	struct org_lines lines = {.out = out};
 	if (log_count_by_org(lg, print_org, &lines, err, sizeof err) != 0) {

@@ -29,6 +29,8 @@ class FullDisk(h.HubTestCase):
             self.skipTest("cannot mount a small tmpfs for the store (needs root and mount rights): %s"
                           % (r.stderr.strip() or r.returncode))
         inst.mounts.append(data)
+        # Below 2 MiB of the 8 the hub warns (the default, 1024 MiB, is over the whole tmpfs).
+        inst.conf_set("limits", "warn_free_mib", "2")
         for name in os.listdir(keep):
             src = os.path.join(keep, name)
             (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, os.path.join(data, name))
@@ -59,7 +61,16 @@ class FullDisk(h.HubTestCase):
         self.assertAccepted(before, 3)
         head_before = max(r.seq for r in before.results)
 
+        self.assertNotIn("space: only", self.inst.hub.proc.stderr_text(), "not low at start")
         filler = self.fill()
+        # The hub says the space is low before anyone sends (it looks every 5 s) ...
+        h.wait_until(lambda: "space: only" in self.inst.hub.proc.stderr_text(), 15 * h.SLOW,
+                     what=lambda: "a warning of low space: " + self.inst.hub.proc.stderr_text()[-2000:])
+        self.assertIn("limits.warn_free_mib", self.inst.hub.proc.stderr_text())
+        # ... and estctl status shows the figures.
+        r = self.inst.estctl("status", timeout_s=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"space: the store [0-9.]+ (KiB|MiB).* free of 8\.0 MiB on its filesystem")
         big = [h.report(description="Lång beskrivning av händelsen. " * 100) for _ in range(150)]
         ack = c.request(big, request_id=1000, timeout_s=30)
         self.assertEqual(len(ack.results), 0, "a refused batch has no per-report results: %s" % ack)
@@ -99,6 +110,8 @@ class FullDisk(h.HubTestCase):
         seqs = [r.seq for r in ack.results]
         self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(big))))
         self.assertGreater(seqs[0], head_before)
+        h.wait_until(lambda: "free again" in self.inst.hub.proc.stderr_text(), 15 * h.SLOW,
+                     what="the hub to say that space was freed")
 
         log = self.inst.read_log()
         self.assertLogWellFormed(log)
