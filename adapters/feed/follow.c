@@ -136,7 +136,7 @@ print_entry(const struct follow *f, const Est__V1__LogEntry *e)
 			return -1;
 	} else {
 		char line[SUMMARY_LINE_MAX];
-		summary_line(e, line, sizeof line);
+		summary_line(e, f->o->out.lang, line, sizeof line);
 		if (printf("%s\n", line) < 0)
 			return -1;
 	}

@@ -18,11 +18,58 @@
 #include "wire/ids.h"
 #include "wire/timefmt.h"
 
+/* The fixed words of a line, in Swedish and in English (ids stay ids). */
+struct line_words {
+	const char *invalid_text, *withdrawn, *observed, *from, *updated, *measure, *picture;
+	const char *rank, *priority, *through_seq, *checkpoint, *entries, *head, *event;
+	const char *no_content;
+	char decimal; /* the score's decimal sign */
+};
+
+static const struct line_words words_sv = {
+    .invalid_text = "(ogiltig text)",
+    .withdrawn = "[återkallad] ",
+    .observed = "observerad",
+    .from = "från",
+    .updated = "uppdaterad",
+    .measure = "åtgärd",
+    .picture = "lägesbild",
+    .rank = "rang",
+    .priority = "prioritet",
+    .through_seq = "t.o.m. seq",
+    .checkpoint = "kontrollpunkt",
+    .entries = "poster",
+    .head = "huvud",
+    .event = "händelse",
+    .no_content = "(innehåll saknas)",
+    .decimal = ',',
+};
+
+static const struct line_words words_en = {
+    .invalid_text = "(invalid text)",
+    .withdrawn = "[withdrawn] ",
+    .observed = "observed",
+    .from = "from",
+    .updated = "updated",
+    .measure = "measure",
+    .picture = "picture",
+    .rank = "rank",
+    .priority = "priority",
+    .through_seq = "through seq",
+    .checkpoint = "checkpoint",
+    .entries = "entries",
+    .head = "head",
+    .event = "event",
+    .no_content = "(no content)",
+    .decimal = '.',
+};
+
 /* A line being built: appends never overflow and always leave it terminated. */
 struct line {
 	char *buf;
 	size_t cap;
 	size_t len;
+	const struct line_words *w;
 };
 
 /* Bytes in the UTF-8 sequence that starts with byte c (1 for a stray byte). */
@@ -86,7 +133,7 @@ line_text(struct line *l, const char *text, size_t max_chars)
 		return;
 	size_t len = strlen(text);
 	if (!ids_utf8_valid(text, len)) {
-		line_printf(l, "(ogiltig text)");
+		line_printf(l, "%s", l->w->invalid_text);
 		return;
 	}
 	size_t chars = 0;
@@ -142,12 +189,20 @@ set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
+/*
+ * A revision this large is an update time, not a count: a format that
+ * carries one (Open311's updated_datetime, adapters/open311) numbers its
+ * revisions by it in Unix seconds, and 10^9 is 2001-09-09, far beyond any
+ * count of corrections. Shown as the time it is.
+ */
+#define REVISION_IS_TIME 1000000000u
+
 /* vandalism/graffiti hageby "Hageby centrum" observerad 2026-11-20 21:40: Klotter på fasad */
 static void
 line_report(struct line *l, const Est__V1__Report *r)
 {
 	if (r->withdrawn)
-		line_printf(l, "[återkallad] ");
+		line_printf(l, "%s", l->w->withdrawn);
 	line_enum(l, &est__v1__category__descriptor, "CATEGORY_", (int)r->category);
 	if (set(r->subcategory)) {
 		line_printf(l, "/");
@@ -161,15 +216,20 @@ line_report(struct line *l, const Est__V1__Report *r)
 		line_printf(l, "\"");
 	}
 	if (r->observed_at != 0) {
-		line_printf(l, " observerad ");
+		line_printf(l, " %s ", l->w->observed);
 		line_time(l, r->observed_at);
 	}
 	if (r->starts_at != 0) {
-		line_printf(l, " från ");
+		line_printf(l, " %s ", l->w->from);
 		line_time(l, r->starts_at);
 	}
-	if (r->revision > 0)
+	if (r->revision >= REVISION_IS_TIME) {
+		line_printf(l, " (%s ", l->w->updated);
+		line_time(l, (int64_t)r->revision);
+		line_printf(l, ")");
+	} else if (r->revision > 0) {
 		line_printf(l, " (rev %u)", (unsigned)r->revision);
+	}
 	if (set(r->description)) {
 		line_printf(l, ": ");
 		line_text(l, r->description, SUMMARY_TEXT_CHARS);
@@ -180,7 +240,7 @@ line_report(struct line *l, const Est__V1__Report *r)
 static void
 line_measure(struct line *l, const Est__V1__Measure *m)
 {
-	line_printf(l, "åtgärd ");
+	line_printf(l, "%s ", l->w->measure);
 	line_text(l, set(m->measure_id) ? m->measure_id : "-", 40);
 	line_printf(l, " ");
 	line_enum(l, &est__v1__measure_kind__descriptor, "MEASURE_KIND_", (int)m->kind);
@@ -205,29 +265,30 @@ line_measure(struct line *l, const Est__V1__Measure *m)
 static void
 line_picture(struct line *l, const Est__V1__Picture *p)
 {
-	line_printf(l, "lägesbild ");
+	line_printf(l, "%s ", l->w->picture);
 	line_text(l, set(p->week) ? p->week : "-", 16);
 	line_printf(l, " ");
 	line_text(l, set(p->area) ? p->area : "-", 32);
 	if (p->rank > 0)
-		line_printf(l, " rang %u", (unsigned)p->rank);
+		line_printf(l, " %s %u", l->w->rank, (unsigned)p->rank);
 	char score[32];
 	snprintf(score, sizeof score, "%.2f", p->priority_score);
 	char *dot = strchr(score, '.');
 	if (dot != NULL)
-		*dot = ',';
-	line_printf(l, " prioritet %s t.o.m. seq %llu", score, (unsigned long long)p->through_seq);
+		*dot = l->w->decimal;
+	line_printf(l, " %s %s %s %llu", l->w->priority, score, l->w->through_seq,
+	            (unsigned long long)p->through_seq);
 }
 
 /* kontrollpunkt 120 poster, huvud 1a2b3c4d */
 static void
 line_checkpoint(struct line *l, const Est__V1__Checkpoint *c)
 {
-	line_printf(l, "kontrollpunkt %llu poster", (unsigned long long)c->size);
+	line_printf(l, "%s %llu %s", l->w->checkpoint, (unsigned long long)c->size, l->w->entries);
 	if (c->head_hash.len >= 4) {
 		char hex[9];
 		crypto_hex(c->head_hash.data, 4, hex);
-		line_printf(l, ", huvud %s", hex);
+		line_printf(l, ", %s %s", l->w->head, hex);
 	}
 }
 
@@ -235,7 +296,7 @@ line_checkpoint(struct line *l, const Est__V1__Checkpoint *c)
 static void
 line_audit(struct line *l, const Est__V1__AuditEvent *a)
 {
-	line_printf(l, "händelse ");
+	line_printf(l, "%s ", l->w->event);
 	line_text(l, set(a->action) ? a->action : "-", 40);
 	if (set(a->client)) {
 		line_printf(l, " ");
@@ -267,15 +328,16 @@ line_body(struct line *l, const Est__V1__LogEntry *e)
 		line_audit(l, e->audit);
 		break;
 	default:
-		line_printf(l, "(innehåll saknas)");
+		line_printf(l, "%s", l->w->no_content);
 		break;
 	}
 }
 
 void
-summary_line(const Est__V1__LogEntry *e, char *out, size_t outlen)
+summary_line(const Est__V1__LogEntry *e, enum lang lang, char *out, size_t outlen)
 {
-	struct line l = {.buf = out, .cap = outlen, .len = 0};
+	struct line l = {
+	    .buf = out, .cap = outlen, .len = 0, .w = lang == LANG_EN ? &words_en : &words_sv};
 	if (outlen == 0)
 		return;
 	out[0] = '\0';

@@ -327,6 +327,33 @@ class FeedOutput(h.HubTestCase):
         self.assertEqual(rows[0][:3], ["Area", "Week", "Category"])
         self.assertEqual({r[0] for r in rows[1:]}, {"Hageby <centrum>"})
 
+    def test_lines_of_the_sample_week_in_swedish_and_english(self):
+        """The plain line an entry (no --json): Swedish words by default, English with --lang en;
+        the partners' own words and the ids the same in both."""
+        argv = self.inst.feed_argv(self.inst.admin, topics=("hageby/*",), from_seq=1, json_out=False)
+        runs = {}
+        for lang in ("sv", "en"):
+            r = subprocess.run(argv + (["--lang", "en"] if lang == "en" else []), cwd=self.inst.tmp,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60 * h.SLOW)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            runs[lang] = r.stdout.splitlines()
+        self.assertEqual(len(runs["sv"]), len(runs["en"]))
+        when = r"\d{4}-\d\d-\d\d \d\d:\d\d"
+        reports = [(sv, en) for sv, en in zip(runs["sv"], runs["en"]) if " hageby/reports " in sv]
+        self.assertGreaterEqual(len(reports), 10, "\n".join(runs["sv"]))
+        for sv, en in reports:
+            self.assertRegex(sv, r" observerad %s(: | \()" % when)
+            self.assertRegex(en, r" observed %s(: | \()" % when)
+            # seq, topic, org, local time: the same; the partner's text is never translated.
+            self.assertEqual(sv.split(" ")[:5], en.split(" ")[:5])
+            self.assertEqual(sv.split(": ", 1)[1], en.split(": ", 1)[1])
+        pic_sv = [l for l in runs["sv"] if " hageby/pictures " in l]
+        pic_en = [l for l in runs["en"] if " hageby/pictures " in l]
+        self.assertEqual(len(pic_sv), 1, "\n".join(runs["sv"]))
+        self.assertRegex(pic_sv[0], r"lägesbild 2026-W47 hageby rang \d+ prioritet \d+,\d\d t\.o\.m\. seq \d+$")
+        self.assertRegex(pic_en[0], r"picture 2026-W47 hageby rank \d+ priority \d+\.\d\d through seq \d+$")
+        self.assertFalse([l for l in runs["en"] if "observerad" in l or "lägesbild" in l], runs["en"])
+
     def test_errors_name_the_path_and_why(self):
         blocker = os.path.join(self.inst.tmp, "a-file")
         with open(blocker, "w") as f:

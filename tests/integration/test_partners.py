@@ -12,11 +12,13 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import threading
 import time
 import unittest
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import harness as h
 
@@ -143,6 +145,7 @@ class Partners(h.HubTestCase):
         self.check_municipality(log, csv_text, muni_rules)
         self.check_police(log, police_body, police_rules)
         self.check_housing(log, housing_rules)
+        self.check_housing_lines()
         head = h.last_data_seq(log)
 
         # Everything again: the same outcomes, nothing new in the log.
@@ -257,6 +260,28 @@ class Partners(h.HubTestCase):
             for e in got[sid]:
                 self.assertEqual(P.Category.Name(e.report.category), category_of(lookup(rules, code)), sid)
                 self.assertArea(e)
+
+    def check_housing_lines(self):
+        """est-feed's plain line shows an Open311 revision as the update time it is, in Stockholm."""
+        with open(OPEN311_SAMPLE, encoding="utf-8") as f:
+            reqs = json.load(f)
+        stockholm = ZoneInfo("Europe/Stockholm")
+        want = sorted({datetime.fromisoformat(q["updated_datetime"]).astimezone(stockholm)
+                       .strftime("%Y-%m-%d %H:%M") for q in reqs})
+        argv = self.inst.feed_argv(self.inst.admin, topics=("*/reports",), from_seq=1, json_out=False)
+        r = subprocess.run(argv, cwd=self.inst.tmp, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60 * h.SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stdout.splitlines() if l.split(" ")[2:3] == ["housing"]]
+        self.assertTrue(lines, r.stdout)
+        shown = []
+        for l in lines:
+            m = re.search(r" \(uppdaterad (\d{4}-\d\d-\d\d \d\d:\d\d)\)", l)
+            self.assertIsNotNone(m, "an Open311 revision as its update time: " + l)
+            self.assertNotIn("(rev ", l)
+            shown.append(m[1])
+        self.assertTrue(set(shown) <= set(want), (shown, want))
+        self.assertGreater(len(set(shown)), 1, "the sample's requests were updated at different times")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of what est-feed writes for people and keeps on disk: the
- * plain summary line (Swedish labels, Stockholm time, UTF-8-safe cuts) and
+ * plain summary line (Swedish or English labels, Stockholm time, UTF-8-safe
+ * cuts, revisions that are update times shown as times) and
  * the --state file.
  */
 #include <setjmp.h>
@@ -47,7 +48,7 @@ test_summary_report(void **state)
 	Est__V1__Report r;
 	report_entry(&e, &r, "Klotter på fasad mot gården.");
 	char line[SUMMARY_LINE_MAX];
-	summary_line(&e, line, sizeof line);
+	summary_line(&e, LANG_SV, line, sizeof line);
 	assert_non_null(strstr(line, "42 hageby/reports police 2026-11-25 21:11 "));
 	assert_non_null(strstr(line, "\"Hageby centrum\" observerad 2026-11-23 21:40"));
 	assert_non_null(strstr(line, "Klotter på fasad mot gården."));
@@ -66,7 +67,7 @@ test_summary_cuts_on_utf8_and_hides_controls(void **state)
 	report_entry(&e, &r, text);
 	for (size_t cap = 1; cap <= SUMMARY_LINE_MAX; cap++) {
 		char line[SUMMARY_LINE_MAX];
-		summary_line(&e, line, cap);
+		summary_line(&e, LANG_SV, line, cap);
 		assert_true(strlen(line) < cap);
 		assert_true(ids_utf8_valid(line, strlen(line)));
 		assert_null(strchr(line, '\n'));
@@ -93,9 +94,72 @@ test_summary_picture(void **state)
 	p.priority_score = 23.25;
 	p.through_seq = 51;
 	char line[SUMMARY_LINE_MAX];
-	summary_line(&e, line, sizeof line);
+	summary_line(&e, LANG_SV, line, sizeof line);
 	assert_non_null(
 	    strstr(line, "lägesbild 2026-W47 hageby rang 1 prioritet 23,25 t.o.m. seq 51"));
+}
+
+/* --lang en: the same line with English words and a decimal point; ids stay ids. */
+static void
+test_summary_in_english(void **state)
+{
+	Est__V1__LogEntry e;
+	Est__V1__Report r;
+	report_entry(&e, &r, "Klotter på fasad mot gården.");
+	r.withdrawn = true;
+	char line[SUMMARY_LINE_MAX];
+	summary_line(&e, LANG_EN, line, sizeof line);
+	assert_non_null(strstr(line, "42 hageby/reports police 2026-11-25 21:11 [withdrawn] "
+	                             "vandalism/klotter hageby \"Hageby centrum\" observed "
+	                             "2026-11-23 21:40: Klotter"));
+	assert_null(strstr(line, "observerad"));
+
+	Est__V1__Picture p;
+	est__v1__picture__init(&p);
+	e.body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
+	e.picture = &p;
+	p.week = (char *)"2026-W47";
+	p.area = (char *)"hageby";
+	p.rank = 2;
+	p.priority_score = 3.4;
+	p.through_seq = 120;
+	summary_line(&e, LANG_EN, line, sizeof line);
+	assert_non_null(
+	    strstr(line, "picture 2026-W47 hageby rank 2 priority 3.40 through seq 120"));
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(
+	    strstr(line, "lägesbild 2026-W47 hageby rang 2 prioritet 3,40 t.o.m. seq 120"));
+}
+
+/*
+ * A revision that counts corrections is shown as one ("rev 2"); one that is
+ * an update time in Unix seconds (Open311's updated_datetime) as that time.
+ */
+static void
+test_summary_revision_count_or_time(void **state)
+{
+	Est__V1__LogEntry e;
+	Est__V1__Report r;
+	report_entry(&e, &r, "Klotter.");
+	char line[SUMMARY_LINE_MAX];
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_null(strstr(line, "(rev"));
+	r.revision = 2;
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(strstr(line, "observerad 2026-11-23 21:40 (rev 2): Klotter."));
+	r.revision = 999999999u; /* the largest count */
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(strstr(line, "(rev 999999999)"));
+	r.revision = 1795466400u; /* 2026-11-23 21:40 in Stockholm */
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(
+	    strstr(line, "observerad 2026-11-23 21:40 (uppdaterad 2026-11-23 21:40): Klotter."));
+	summary_line(&e, LANG_EN, line, sizeof line);
+	assert_non_null(
+	    strstr(line, "observed 2026-11-23 21:40 (updated 2026-11-23 21:40): Klotter."));
+	r.revision = UINT32_MAX; /* 2106-02-07 07:28:15 UTC */
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(strstr(line, "(uppdaterad 2106-02-07 07:28)"));
 }
 
 static void
@@ -131,6 +195,8 @@ main(void)
 	    cmocka_unit_test(test_summary_report),
 	    cmocka_unit_test(test_summary_cuts_on_utf8_and_hides_controls),
 	    cmocka_unit_test(test_summary_picture),
+	    cmocka_unit_test(test_summary_in_english),
+	    cmocka_unit_test(test_summary_revision_count_or_time),
 	    cmocka_unit_test(test_state_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
