@@ -6,6 +6,8 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "control.h"
 #include "ctl.h"
@@ -29,10 +31,30 @@ uptime_text(int64_t s, char *out, size_t outlen)
 		snprintf(out, outlen, "%llds", sec);
 }
 
+/* Room for one client's line: four ids, when it was heard, its next seq. */
+#define CLIENT_LINE_MAX 512
+
 static const char *
 text_or_dash(const char *s)
 {
 	return (s && s[0]) ? s : "-";
+}
+
+/* One client's line, without the trailing blanks of its last column. */
+static void
+client_line(const Est__V1__ClientInfo *c, char *out, size_t outlen)
+{
+	char quiet[32], heard[48];
+	uptime_text((int64_t)(c->quiet_ms / 1000), quiet, sizeof quiet);
+	snprintf(heard, sizeof heard, "heard %s ago", quiet);
+	int n = snprintf(out, outlen, "  %-20s %-7s %-10s %-14s %-18s", text_or_dash(c->name),
+	                 text_or_dash(c->kind), text_or_dash(c->role), text_or_dash(c->org), heard);
+	if (n > 0 && (size_t)n < outlen && c->next_seq > 0)
+		snprintf(out + n, outlen - (size_t)n, " next seq %llu",
+		         (unsigned long long)c->next_seq);
+	size_t len = strlen(out);
+	while (len > 0 && out[len - 1] == ' ')
+		out[--len] = '\0';
 }
 
 static void
@@ -47,19 +69,31 @@ print_hub(const Est__V1__ControlReply *r)
 	 * A ROUTER does not see a peer leave: a sender is listed for a minute
 	 * after its last message, a feed until it is forgotten (silent for
 	 * subscriber_timeout_seconds). When each was last heard tells which.
+	 * Connections whose lines are the same (one client's feeds run one
+	 * after another, say) are shown once, with how many there are.
 	 */
 	printf("clients heard from lately: %zu\n", r->n_clients);
-	for (size_t i = 0; i < r->n_clients; i++) {
-		const Est__V1__ClientInfo *c = r->clients[i];
-		char quiet[32], heard[48];
-		uptime_text((int64_t)(c->quiet_ms / 1000), quiet, sizeof quiet);
-		snprintf(heard, sizeof heard, "heard %s ago", quiet);
-		printf("  %-20s %-7s %-10s %-14s %-18s", text_or_dash(c->name),
-		       text_or_dash(c->kind), text_or_dash(c->role), text_or_dash(c->org), heard);
-		if (c->next_seq > 0)
-			printf(" next seq %llu", (unsigned long long)c->next_seq);
-		printf("\n");
+	char(*lines)[CLIENT_LINE_MAX] = calloc(r->n_clients ? r->n_clients : 1, sizeof *lines);
+	if (lines == NULL) {
+		diag_say("out of memory listing %zu clients", r->n_clients);
+		return;
 	}
+	for (size_t i = 0; i < r->n_clients; i++)
+		client_line(r->clients[i], lines[i], sizeof lines[i]);
+	for (size_t i = 0; i < r->n_clients; i++) {
+		size_t same = 1, j;
+		for (j = 0; j < i && strcmp(lines[j], lines[i]) != 0; j++)
+			;
+		if (j < i)
+			continue; /* shown with the first of its kind */
+		for (j = i + 1; j < r->n_clients; j++)
+			same += strcmp(lines[j], lines[i]) == 0;
+		if (same > 1)
+			printf("%s (%zu connections)\n", lines[i], same);
+		else
+			printf("%s\n", lines[i]);
+	}
+	free(lines);
 }
 
 /* Asks the running hub; 0 printed, EXIT_ENV when it does not answer (reported). */

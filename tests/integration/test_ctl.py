@@ -74,6 +74,27 @@ class Ctl(h.HubTestCase):
         self.assertGreaterEqual(heard["feed"], 1, r.stdout)
         self.assertLess(heard["feed"], 60, r.stdout)
 
+    def test_status_shows_like_connections_once_with_their_number(self):
+        self.push(2)
+        feeds = [self.raw_feed(self.inst.admin) for _ in range(4)]
+        for f in feeds:
+            f.subscribe(["hageby/reports"], from_seq=1)
+        for f in feeds:
+            st, _ = f.status()
+            self.assertTrue(st.ok, st.message)
+            self.assertEqual(len(f.entries(2)), 2)
+        time.sleep(1.2)  # all four served to the head, quiet for the same whole second
+        r = self.inst.estctl("status", timeout_s=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("clients heard from lately: 5", r.stdout)
+        admin = [l for l in r.stdout.splitlines() if re.match(r"\s+admin\s+feed\s", l)]
+        self.assertEqual(len(admin), 1, r.stdout)
+        self.assertRegex(admin[0], r"heard \ds ago\s+next seq \d+ \(4 connections\)$")
+        sender = [l for l in r.stdout.splitlines() if re.match(r"\s+\S+\s+ingest\s", l)]
+        self.assertEqual(len(sender), 1, r.stdout)
+        self.assertFalse(sender[0].endswith(" "), "no trailing blanks: %r" % sender[0])
+        self.assertNotIn("connections", sender[0])
+
     def test_status_after_the_hub_was_killed(self):
         """SIGKILL leaves DIR/run/control behind: estctl finds out nothing listens on it."""
         self.push(2)
