@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "svgmap.h"
 
 /* Appends s with every control character as a space, so a block keeps its lines. */
 static void
@@ -92,7 +93,20 @@ hotspots(struct textbuf *b, const Est__V1__Picture *p, enum lang l)
 	for (size_t i = 0; i < p->n_hotspots; i++) {
 		const Est__V1__Hotspot *h = p->hotspots[i];
 		textbuf_printf(b, "    %zu. ", i + 1);
-		plain(b, h->place != NULL && h->place[0] ? h->place : w->unnamed_place);
+		if (h->place != NULL && h->place[0]) {
+			plain(b, h->place);
+		} else {
+			/* No report there named the place: where it is, as the page's table says.
+			 */
+			plain(b, w->unnamed_place);
+			if (svgmap_has_position(h->position)) {
+				char lat[48], lon[48];
+				i18n_number(l, h->position->lat, 5, lat, sizeof lat);
+				i18n_number(l, h->position->lon, 5, lon, sizeof lon);
+				textbuf_printf(b, " %s %s; %s", l == LANG_EN ? "at" : "vid", lat,
+				               lon);
+			}
+		}
 		textbuf_printf(
 		    b, " (%u %s)\n", (unsigned)h->incidents,
 		    counted(l, h->incidents, "händelse", "händelser", "incident", "incidents"));

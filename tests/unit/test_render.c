@@ -545,6 +545,24 @@ test_summary_and_index(void **state)
 	char *v = strstr(b.data, "Skadegörelse"), *g = strstr(b.data, "Samling");
 	assert_true(v != NULL && g != NULL && v < g);
 	assert_non_null(strstr(b.data, "baslinje 1,25"));
+	assert_non_null(strstr(b.data, "    2. Hageby centrum (1 händelse)\n"));
+	textbuf_fini(&b);
+
+	/* A hotspot no report named: where it is, so that it can be found without the page. */
+	f.hot[1].place = (char *)"";
+	textbuf_init(&b);
+	render_text_summary(&b, &f.p, m, LANG_SV);
+	assert_non_null(
+	    strstr(b.data, "    2. (plats utan namn) vid 58,565; 16,19 (1 händelse)\n"));
+	textbuf_fini(&b);
+	textbuf_init(&b);
+	render_text_summary(&b, &f.p, m, LANG_EN);
+	assert_non_null(strstr(b.data, "    2. (unnamed place) at 58.565; 16.19 (1 incident)\n"));
+	textbuf_fini(&b);
+	f.hot[1].position = NULL;
+	textbuf_init(&b);
+	render_text_summary(&b, &f.p, m, LANG_SV);
+	assert_non_null(strstr(b.data, "    2. (plats utan namn) (1 händelse)\n"));
 	textbuf_fini(&b);
 
 	struct page_ref refs[3] = {{"2026-W46-hageby.html", "2026-W46", "hageby"},
