@@ -47,8 +47,8 @@ static const struct command {
      "      is kept in DIR/revoked/NAME-oldN"},
     {"status", NULL, ctl_status,
      "status\n"
-     "      the store's head and reports per organisation; the running hub's uptime\n"
-     "      and the clients it heard from lately, with when"},
+     "      the store's head, size and free space and reports per organisation; the\n"
+     "      running hub's uptime and the clients it heard from lately, with when"},
     {"picture", "compile", ctl_picture_compile,
      "picture compile [--area A] [--week YYYY-Www]\n"
      "      the running hub compiles the situational pictures (lägesbilder) of a week\n"
