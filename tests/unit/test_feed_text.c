@@ -74,25 +74,33 @@ test_summary_cuts_on_utf8_and_hides_controls(void **state)
 	}
 }
 
+/* Hageby's picture of 2026-W47 at rank, with score, through seq. */
+static void
+picture_entry(Est__V1__LogEntry *e, Est__V1__Picture *p, uint32_t rank, double score,
+              uint64_t through)
+{
+	est__v1__log_entry__init(e);
+	est__v1__picture__init(p);
+	e->seq = 53;
+	e->logged_at = 1795637475;
+	e->org = (char *)"esthub";
+	e->topic = (char *)"hageby/pictures";
+	e->body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
+	e->picture = p;
+	p->week = (char *)"2026-W47";
+	p->area = (char *)"hageby";
+	p->rank = rank;
+	p->priority_score = score;
+	p->through_seq = through;
+}
+
 /* A picture's line: week, area, rank and the score with a Swedish decimal comma. */
 static void
 test_summary_picture(void **state)
 {
 	Est__V1__LogEntry e;
 	Est__V1__Picture p;
-	est__v1__log_entry__init(&e);
-	est__v1__picture__init(&p);
-	e.seq = 53;
-	e.logged_at = 1795637475;
-	e.org = (char *)"esthub";
-	e.topic = (char *)"hageby/pictures";
-	e.body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
-	e.picture = &p;
-	p.week = (char *)"2026-W47";
-	p.area = (char *)"hageby";
-	p.rank = 1;
-	p.priority_score = 23.25;
-	p.through_seq = 51;
+	picture_entry(&e, &p, 1, 23.25, 51);
 	char line[SUMMARY_LINE_MAX];
 	summary_line(&e, LANG_SV, line, sizeof line);
 	assert_non_null(
@@ -115,14 +123,7 @@ test_summary_in_english(void **state)
 	assert_null(strstr(line, "observerad"));
 
 	Est__V1__Picture p;
-	est__v1__picture__init(&p);
-	e.body_case = EST__V1__LOG_ENTRY__BODY_PICTURE;
-	e.picture = &p;
-	p.week = (char *)"2026-W47";
-	p.area = (char *)"hageby";
-	p.rank = 2;
-	p.priority_score = 3.4;
-	p.through_seq = 120;
+	picture_entry(&e, &p, 2, 3.4, 120);
 	summary_line(&e, LANG_EN, line, sizeof line);
 	assert_non_null(
 	    strstr(line, "picture 2026-W47 hageby rank 2 priority 3.40 through seq 120"));
