@@ -64,7 +64,17 @@ cmd_init(int argc, char **argv)
 		diag_say("init: %s", err);
 		return EXIT_ENV;
 	}
-	printf("esthub: created instance %s\n", argv[optind]);
+	const char *d = argv[optind];
+	printf("esthub: created instance %s\n", d);
+	/* What an administrator does next, in the order it is done. */
+	printf("next:\n"
+	       "  edit %s/hub.conf (the endpoints partners reach) and %s/areas.geojson\n"
+	       "  estctl -d %s client add NAME --role adapter --org ORG   (a partner)\n"
+	       "  estctl -d %s client add NAME --role subscriber --groups AREA/GROUP   (a working "
+	       "group)\n"
+	       "  esthub check %s\n"
+	       "  esthub run %s\n",
+	       d, d, d, d, d, d);
 	return EXIT_OK;
 }
 

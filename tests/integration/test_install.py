@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`cmake --install` puts the four programs in PREFIX/bin, and they run from there."""
+"""`cmake --install` puts the four programs in PREFIX/bin, and they run from there, and the systemd
+units in PREFIX/lib/systemd/system, as the build configured them."""
 
 import os
 import subprocess
@@ -28,6 +29,16 @@ class Install(unittest.TestCase):
             r = subprocess.run([os.path.join(prefix, "bin", "esthub"), "init", inst],
                                capture_output=True, text=True, timeout=60, cwd="/")
             self.assertEqual(r.returncode, 0, r.stderr)
+            # It says what to do next, with the instance's own path.
+            self.assertIn("next:", r.stdout)
+            self.assertIn("estctl -d %s client add" % inst, r.stdout)
+            self.assertIn("esthub run %s\n" % inst, r.stdout)
+            for unit in ("esthub@.service", "est-adapter@.service", "est-feed@.service"):
+                with open(os.path.join(prefix, "lib", "systemd", "system", unit), encoding="utf-8") as f:
+                    installed = f.read()
+                with open(os.path.join(BUILD_DIR, "config", "systemd", unit), encoding="utf-8") as f:
+                    self.assertEqual(installed, f.read(), unit)
+                self.assertNotIn("@CMAKE", installed, unit)
             r = subprocess.run([os.path.join(prefix, "bin", "esthub"), "check", inst],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.stdout.strip(), "configuration OK", r.stdout + r.stderr)
