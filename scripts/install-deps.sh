@@ -25,6 +25,7 @@ PACKAGES=(
 	tzdata                                    # Europe/Stockholm
 	libhiredis-dev redis-server               # the peer in the benchmark (bench/)
 	chromium                                  # headless test of est-feed's HTML pages
+	systemd                                   # systemd-analyze verifies the units (test_units)
 )
 
 missing=()
