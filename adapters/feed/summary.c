@@ -208,8 +208,10 @@ line_report(struct line *l, const Est__V1__Report *r)
 		line_printf(l, "/");
 		line_text(l, r->subcategory, 40);
 	}
-	if (set(r->area))
-		line_printf(l, " %s", r->area);
+	if (set(r->area)) {
+		line_printf(l, " ");
+		line_text(l, r->area, IDS_TOPIC_MAX);
+	}
 	if (set(r->place)) {
 		line_printf(l, " \"");
 		line_text(l, r->place, 60);
@@ -244,16 +246,20 @@ line_measure(struct line *l, const Est__V1__Measure *m)
 	line_text(l, set(m->measure_id) ? m->measure_id : "-", 40);
 	line_printf(l, " ");
 	line_enum(l, &est__v1__measure_kind__descriptor, "MEASURE_KIND_", (int)m->kind);
-	if (set(m->area))
-		line_printf(l, " %s", m->area);
+	if (set(m->area)) {
+		line_printf(l, " ");
+		line_text(l, m->area, IDS_TOPIC_MAX);
+	}
 	if (m->group != EST__V1__WORKING_GROUP__GROUP_UNSPECIFIED) {
 		line_printf(l, " ");
 		line_enum(l, &est__v1__working_group__descriptor, "GROUP_", (int)m->group);
 	}
 	line_printf(l, " ");
 	line_enum(l, &est__v1__measure_status__descriptor, "MEASURE_STATUS_", (int)m->status);
-	if (set(m->assigned_org))
-		line_printf(l, " %s", m->assigned_org);
+	if (set(m->assigned_org)) {
+		line_printf(l, " ");
+		line_text(l, m->assigned_org, IDS_ORG_MAX);
+	}
 	const char *text = set(m->outcome) ? m->outcome : m->description;
 	if (set(text)) {
 		line_printf(l, ": ");

@@ -163,6 +163,42 @@ test_summary_revision_count_or_time(void **state)
 	assert_non_null(strstr(line, "(uppdaterad 2106-02-07 07:28)"));
 }
 
+/*
+ * Ids in a line are partners' texts too (found by fuzz_feed_event: a report's
+ * area was printed as it came): invalid UTF-8 or a control character in an
+ * area or an organisation never breaks the line.
+ */
+static void
+test_summary_ids_are_cleaned_like_texts(void **state)
+{
+	Est__V1__LogEntry e;
+	Est__V1__Report r;
+	report_entry(&e, &r, "Klotter.");
+	r.area = (char *)"hage\nby\xff";
+	char line[SUMMARY_LINE_MAX];
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_true(ids_utf8_valid(line, strlen(line)));
+	assert_null(strchr(line, '\n'));
+	assert_non_null(strstr(line, "vandalism/klotter (ogiltig text) \"Hageby centrum\""));
+	r.area = (char *)"hage\nby";
+	summary_line(&e, LANG_SV, line, sizeof line);
+	assert_non_null(strstr(line, "vandalism/klotter hage by \"Hageby centrum\""));
+
+	Est__V1__Measure m;
+	est__v1__measure__init(&m);
+	e.body_case = EST__V1__LOG_ENTRY__BODY_MEASURE;
+	e.measure = &m;
+	m.measure_id = (char *)"m-12";
+	m.kind = EST__V1__MEASURE_KIND__MEASURE_KIND_LIGHTING;
+	m.area = (char *)"hageby\r";
+	m.status = EST__V1__MEASURE_STATUS__MEASURE_STATUS_DECIDED;
+	m.assigned_org = (char *)"hous\xc3ing";
+	summary_line(&e, LANG_EN, line, sizeof line);
+	assert_true(ids_utf8_valid(line, strlen(line)));
+	assert_null(strpbrk(line, "\r\n"));
+	assert_non_null(strstr(line, "measure m-12 lighting hageby  decided (invalid text)"));
+}
+
 static void
 test_state_roundtrip(void **state)
 {
@@ -198,6 +234,7 @@ main(void)
 	    cmocka_unit_test(test_summary_picture),
 	    cmocka_unit_test(test_summary_in_english),
 	    cmocka_unit_test(test_summary_revision_count_or_time),
+	    cmocka_unit_test(test_summary_ids_are_cleaned_like_texts),
 	    cmocka_unit_test(test_state_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
