@@ -30,8 +30,6 @@
 #define FOLLOW_SILENCE_MS     30000 /* nothing heard this long: subscribe again */
 #define FOLLOW_IDLE_CREDIT_MS 300   /* quiet this long with credit used: give it back */
 #define FOLLOW_BURST          1000  /* events read per turn before the state is saved */
-/* Pictures are the largest events; the hub builds them, but we still cap. */
-#define FOLLOW_MAX_EVENT_BYTES (16 * 1024 * 1024)
 
 struct follow {
 	const struct follow_opts *o;

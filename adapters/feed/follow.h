@@ -17,6 +17,8 @@
 
 /* The hub serves at most this many topic patterns per subscription. */
 #define FOLLOW_MAX_TOPICS 16
+/* Pictures are the largest events; the hub builds them, but we still cap. */
+#define FOLLOW_MAX_EVENT_BYTES (16 * 1024 * 1024)
 
 struct follow_opts {
 	const char *hub;      /* endpoint */

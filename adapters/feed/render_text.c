@@ -64,7 +64,8 @@ top_categories(struct textbuf *b, const Est__V1__Picture *p, enum lang l)
 		b->failed = true;
 		return;
 	}
-	memcpy(sorted, p->categories, p->n_categories * sizeof *sorted);
+	if (p->n_categories > 0) /* categories is NULL then, and memcpy's source may not be */
+		memcpy(sorted, p->categories, p->n_categories * sizeof *sorted);
 	qsort(sorted, p->n_categories, sizeof *sorted, top_cmp);
 	for (size_t i = 0; i < p->n_categories && i < RENDER_TEXT_TOP; i++) {
 		const Est__V1__CategoryCount *c = sorted[i];
