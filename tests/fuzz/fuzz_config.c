@@ -3,8 +3,9 @@
  * Fuzz target: files an administrator edits or hands over. The input is
  * written to a file and read as hub.conf, as areas.geojson, as a client
  * certificate and as a secret certificate, the way esthub check and
- * esthub run read them, and as the areas file est-feed draws its maps from
- * (--areas).
+ * esthub run read them, as the areas file est-feed draws its maps from
+ * (--areas), and as est-feed's --state file (a hand-edited or damaged one
+ * must be refused with a reason, never taken as a position).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "areamap.h"
 #include "areas.h"
 #include "config.h"
+#include "state.h"
 #include "wire/cert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,6 +51,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m)
 		(void)areamap_find(m, "hageby");
 	areamap_destroy(&m);
+	uint64_t seq = 0;
+	int code = 0;
+	err[0] = '\0';
+	if (state_read(path, &seq, &code, err, sizeof err) == -1 && (err[0] == '\0' || code == 0))
+		abort(); /* a refusal always says why, with an exit code */
 	fclose(null);
 	unlink(path);
 	return 0;
