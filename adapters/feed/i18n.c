@@ -192,6 +192,50 @@ i18n_words(enum lang l)
 	return l == LANG_EN ? &words_en : &words_sv;
 }
 
+static const struct line_words line_words_sv = {
+    .invalid_text = "(ogiltig text)",
+    .withdrawn = "[återkallad] ",
+    .observed = "observerad",
+    .from = "från",
+    .updated = "uppdaterad",
+    .measure = "åtgärd",
+    .picture = "lägesbild",
+    .rank = "rang",
+    .priority = "prioritet",
+    .through_seq = "t.o.m. seq",
+    .checkpoint = "kontrollpunkt",
+    .entries = "poster",
+    .head = "huvud",
+    .event = "händelse",
+    .no_content = "(innehåll saknas)",
+    .decimal = ',',
+};
+
+static const struct line_words line_words_en = {
+    .invalid_text = "(invalid text)",
+    .withdrawn = "[withdrawn] ",
+    .observed = "observed",
+    .from = "from",
+    .updated = "updated",
+    .measure = "measure",
+    .picture = "picture",
+    .rank = "rank",
+    .priority = "priority",
+    .through_seq = "through seq",
+    .checkpoint = "checkpoint",
+    .entries = "entries",
+    .head = "head",
+    .event = "event",
+    .no_content = "(no content)",
+    .decimal = '.',
+};
+
+const struct line_words *
+i18n_line_words(enum lang l)
+{
+	return l == LANG_EN ? &line_words_en : &line_words_sv;
+}
+
 /* Looks v up in a table of {sv, en} pairs indexed by enum value. */
 static const char *
 pick(enum lang l, const char *const (*table)[2], size_t n, int v)

@@ -44,6 +44,16 @@ struct words {
 
 const struct words *i18n_words(enum lang l);
 
+/* The fixed words of est-feed's line an entry (summary.h); ids stay ids. */
+struct line_words {
+	const char *invalid_text, *withdrawn, *observed, *from, *updated, *measure, *picture;
+	const char *rank, *priority, *through_seq, *checkpoint, *entries, *head, *event;
+	const char *no_content;
+	char decimal; /* the score's decimal sign */
+};
+
+const struct line_words *i18n_line_words(enum lang l);
+
 const char *i18n_category(enum lang l, int category);
 const char *i18n_kind(enum lang l, int kind);
 const char *i18n_status(enum lang l, int status);

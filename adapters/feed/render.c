@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "svgmap.h"
 #include "wire/codec.h"
 
 const char *
@@ -64,4 +65,16 @@ render_base_name(const Est__V1__Picture *p, char *out, size_t outlen)
 		return -1;
 	int n = snprintf(out, outlen, "%s-%s", p->week, p->area);
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+int
+render_position_text(enum lang l, const Est__V1__Position *pos, char *out, size_t outlen)
+{
+	if (!svgmap_has_position(pos))
+		return -1;
+	char lat[RENDER_POSITION_MAX / 2], lon[RENDER_POSITION_MAX / 2];
+	i18n_number(l, pos->lat, 5, lat, sizeof lat);
+	i18n_number(l, pos->lon, 5, lon, sizeof lon);
+	snprintf(out, outlen, "%s; %s", lat, lon);
+	return 0;
 }

@@ -2,8 +2,8 @@
 /*
  * render: what the writers of pages and files for a picture share: the
  * display name of an area, the stable key of a category ("unsafe_place"),
- * and the file name of a picture's outputs (WEEK-AREA.EXT), which is also
- * what keeps a hostile area or week out of the path.
+ * the file name of a picture's outputs (WEEK-AREA.EXT), which is also what
+ * keeps a hostile area or week out of the path, and a position as people read it.
  */
 #ifndef ESTHUB_FEED_RENDER_H
 #define ESTHUB_FEED_RENDER_H
@@ -27,5 +27,9 @@ void render_enum_key(const ProtobufCEnumDescriptor *d, const char *prefix, int v
  * name would not be predictable (or safe) as a path.
  */
 int render_base_name(const Est__V1__Picture *p, char *out, size_t outlen);
+
+/* "58,56695; 16,1872" (five decimals at most, the language's decimal sign); -1 without one. */
+#define RENDER_POSITION_MAX 112
+int render_position_text(enum lang l, const Est__V1__Position *pos, char *out, size_t outlen);
 
 #endif

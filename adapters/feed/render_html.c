@@ -468,14 +468,12 @@ categories_list(struct textbuf *b, const Est__V1__Hotspot *h, enum lang l)
 static void
 position_cell(struct textbuf *b, const Est__V1__Position *pos, enum lang l)
 {
-	if (!svgmap_has_position(pos)) {
+	char where[RENDER_POSITION_MAX];
+	if (render_position_text(l, pos, where, sizeof where) != 0) {
 		td_text(b, NULL);
 		return;
 	}
-	char lat[NUM_MAX], lon[NUM_MAX];
-	num(l, pos->lat, 5, lat);
-	num(l, pos->lon, 5, lon);
-	textbuf_printf(b, "<td class=\"n\">%s; %s</td>", lat, lon);
+	textbuf_printf(b, "<td class=\"n\">%s</td>", where);
 }
 
 static void

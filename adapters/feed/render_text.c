@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "render.h"
-#include "svgmap.h"
 
 /* Appends s with every control character as a space, so a block keeps its lines. */
 static void
@@ -97,16 +96,11 @@ hotspots(struct textbuf *b, const Est__V1__Picture *p, enum lang l)
 		if (h->place != NULL && h->place[0]) {
 			plain(b, h->place);
 		} else {
-			/* No report there named the place: where it is, as the page's table says.
-			 */
+			/* No report named the place: where it is, as on the page. */
+			char where[RENDER_POSITION_MAX];
 			plain(b, w->unnamed_place);
-			if (svgmap_has_position(h->position)) {
-				char lat[48], lon[48];
-				i18n_number(l, h->position->lat, 5, lat, sizeof lat);
-				i18n_number(l, h->position->lon, 5, lon, sizeof lon);
-				textbuf_printf(b, " %s %s; %s", l == LANG_EN ? "at" : "vid", lat,
-				               lon);
-			}
+			if (render_position_text(l, h->position, where, sizeof where) == 0)
+				textbuf_printf(b, " %s %s", l == LANG_EN ? "at" : "vid", where);
 		}
 		textbuf_printf(
 		    b, " (%u %s)\n", (unsigned)h->incidents,

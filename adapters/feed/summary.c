@@ -18,52 +18,6 @@
 #include "wire/ids.h"
 #include "wire/timefmt.h"
 
-/* The fixed words of a line, in Swedish and in English (ids stay ids). */
-struct line_words {
-	const char *invalid_text, *withdrawn, *observed, *from, *updated, *measure, *picture;
-	const char *rank, *priority, *through_seq, *checkpoint, *entries, *head, *event;
-	const char *no_content;
-	char decimal; /* the score's decimal sign */
-};
-
-static const struct line_words words_sv = {
-    .invalid_text = "(ogiltig text)",
-    .withdrawn = "[återkallad] ",
-    .observed = "observerad",
-    .from = "från",
-    .updated = "uppdaterad",
-    .measure = "åtgärd",
-    .picture = "lägesbild",
-    .rank = "rang",
-    .priority = "prioritet",
-    .through_seq = "t.o.m. seq",
-    .checkpoint = "kontrollpunkt",
-    .entries = "poster",
-    .head = "huvud",
-    .event = "händelse",
-    .no_content = "(innehåll saknas)",
-    .decimal = ',',
-};
-
-static const struct line_words words_en = {
-    .invalid_text = "(invalid text)",
-    .withdrawn = "[withdrawn] ",
-    .observed = "observed",
-    .from = "from",
-    .updated = "updated",
-    .measure = "measure",
-    .picture = "picture",
-    .rank = "rank",
-    .priority = "priority",
-    .through_seq = "through seq",
-    .checkpoint = "checkpoint",
-    .entries = "entries",
-    .head = "head",
-    .event = "event",
-    .no_content = "(no content)",
-    .decimal = '.',
-};
-
 /* A line being built: appends never overflow and always leave it terminated. */
 struct line {
 	char *buf;
@@ -342,8 +296,7 @@ line_body(struct line *l, const Est__V1__LogEntry *e)
 void
 summary_line(const Est__V1__LogEntry *e, enum lang lang, char *out, size_t outlen)
 {
-	struct line l = {
-	    .buf = out, .cap = outlen, .len = 0, .w = lang == LANG_EN ? &words_en : &words_sv};
+	struct line l = {.buf = out, .cap = outlen, .len = 0, .w = i18n_line_words(lang)};
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
