@@ -52,7 +52,7 @@ has_script(const char *s)
 static void
 line(const Est__V1__LogEntry *e, enum lang l)
 {
-	/* Every size up to the full one, as the unit test does for one text. */
+	/* Cut short at a few sizes and whole (the unit test tries every size on one text). */
 	static const size_t caps[] = {1, 2, 7, 64, 200, SUMMARY_LINE_MAX};
 	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
 		char out[SUMMARY_LINE_MAX];

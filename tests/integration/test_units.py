@@ -11,6 +11,7 @@ checks what the units say, not systemd."""
 
 import os
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -69,8 +70,7 @@ class Units(h.HubTestCase):
 
     def stop_as_systemd(self, unit, proc):
         """The unit's KillSignal, then at most TimeoutStopSec for the exit status."""
-        sig = getattr(__import__("signal"), self.one(unit, "KillSignal"))
-        proc.signal(sig)
+        proc.signal(signal.Signals[self.one(unit, "KillSignal")])
         rc = proc.wait(float(self.one(unit, "TimeoutStopSec")) * h.SLOW)
         self.assertIsNotNone(rc, "stopped within TimeoutStopSec")
         return rc
