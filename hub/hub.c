@@ -472,7 +472,11 @@ purge_run(struct hub *h, const char *client, char *text, size_t textlen)
 		diag_say("purge: the stores in memory were not reloaded: %s", err);
 	if (retention_mark_run(h->dir, now, err, sizeof err) != 0)
 		diag_say("purge: %s", err);
-	diag_say("purge: %llu entr%s purged", (unsigned long long)total, total == 1 ? "y" : "ies");
+	if (total > 0)
+		diag_say("purge: %llu entr%s purged", (unsigned long long)total,
+		         total == 1 ? "y" : "ies");
+	else
+		diag_say("purge: nothing has passed its retention period");
 	/* A timer's purge that found nothing is no administrative change: no entry for it. */
 	if (total > 0 || client != NULL)
 		audit_note(AUDIT_PURGE, client, "%llu entries purged%s%.200s",

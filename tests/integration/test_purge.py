@@ -148,6 +148,9 @@ class Purge(h.HubTestCase):
                                   category=P.CATEGORY_RUMOUR)])
         self.assertEqual(res[0].status, P.STATUS_ACCEPTED)
         seq = res[0].seq
+        # The first start's purge (none had run) found nothing, and says so in words.
+        self.assertIn("purge: nothing has passed its retention period", self.inst.hub_stderr())
+        self.assertNotIn("0 entries", self.inst.hub_stderr())
         self.assertEqual(self.inst.stop(), 0)
         mark = os.path.join(self.inst.dir, "data", "purged_at")
         self.assertTrue(os.path.exists(mark), "the start-up purge left no record")
