@@ -360,8 +360,17 @@ request_queue(struct listen *l, struct request *r, enum MHD_Result *answer)
 		*answer = respond_error(r->conn, MHD_HTTP_BAD_REQUEST, err, NULL, NULL);
 		return rc;
 	default:
+		/*
+		 * The outbox could not take the body (its disk full, an I/O error):
+		 * nothing of it was kept, and the fault is the adapter's, for a
+		 * while; a 500 would tell the partner's client to give up.
+		 */
 		diag_say("%s: %s", r->name, err);
-		*answer = respond_error(r->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err, NULL, NULL);
+		char why[sizeof err + 64];
+		snprintf(why, sizeof why, "%s; nothing of the body was kept: send it again later",
+		         err);
+		*answer = respond_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE, why,
+		                        MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_S);
 		return rc;
 	}
 }
