@@ -14,6 +14,7 @@ from tests/integration.
 """
 
 import atexit
+import errno
 import json
 import os
 import queue
@@ -929,6 +930,42 @@ class ServingAdapter:
     def kill9(self):
         self.proc.signal(signal.SIGKILL)
         return self.proc.wait(10)
+
+
+def report_lines(reports):
+    """Reports as est-adapter's json format takes them: one protobuf JSON object a line."""
+    return "".join(report_json(r) + "\n" for r in reports)
+
+
+def mount_tmpfs(test, inst, path, size):
+    """Mounts a tmpfs of size (e.g. "8m") on path, unmounted when inst is cleaned up; skips test
+    where mounting is not allowed (not root)."""
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % size, "esthub-it", path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        test.skipTest("cannot mount a small tmpfs (needs root and mount rights): %s"
+                      % (r.stderr.strip() or r.returncode))
+    inst.mounts.append(path)
+
+
+def fill_filesystem(directory, left_bytes=64 * 1024):
+    """Fills the filesystem of directory with a file, to less than left_bytes free (else
+    AssertionError); returns the file's path: removing it frees the space again."""
+    path = os.path.join(directory, "filler")
+    with open(path, "wb", buffering=0) as f:
+        for chunk in (1 << 20, 1 << 16, 1 << 12, 512):
+            block = b"\0" * chunk
+            while True:
+                try:
+                    f.write(block)
+                except OSError as e:
+                    if e.errno != errno.ENOSPC:
+                        raise
+                    break
+    st = os.statvfs(directory)
+    if st.f_bavail * st.f_frsize >= left_bytes:
+        raise AssertionError("filesystem of %s not full: %d bytes free" % (directory, st.f_bavail * st.f_frsize))
+    return path
 
 
 def drop_file(directory, name, text):

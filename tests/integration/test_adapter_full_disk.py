@@ -5,20 +5,13 @@ says why; an HTTP request gets 503 with Retry-After and the reason, not a 500 a 
 would take as final. Once space is freed the file is delivered and the request accepted, each
 report in the log once, and what was delivered before the disk filled is not sent again."""
 
-import errno
 import json
 import os
-import subprocess
-import time
 import unittest
 
 import harness as h
 
 TMPFS_SIZE = "4m"
-
-
-def lines_of(reports):
-    return "".join(h.report_json(r) + "\n" for r in reports)
 
 
 class AdapterFullDisk(h.HubTestCase):
@@ -28,32 +21,10 @@ class AdapterFullDisk(h.HubTestCase):
         super().setUp()
         self.fs = os.path.join(self.inst.tmp, "adapter-fs")
         os.mkdir(self.fs)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % TMPFS_SIZE, "esthub-it", self.fs],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            self.skipTest("cannot mount a small tmpfs for the outbox (needs root and mount rights): %s"
-                          % (r.stderr.strip() or r.returncode))
-        self.inst.mounts.append(self.fs)
+        h.mount_tmpfs(self, self.inst, self.fs, TMPFS_SIZE)
         self.outbox = os.path.join(self.fs, "outbox.db")
         self.drop = os.path.join(self.inst.tmp, "drop")
         os.mkdir(self.drop)
-
-    def fill(self):
-        """Fills the outbox's filesystem; returns the filler's path."""
-        path = os.path.join(self.fs, "filler")
-        with open(path, "wb", buffering=0) as f:
-            for chunk in (1 << 20, 1 << 16, 1 << 12, 512):
-                block = b"\0" * chunk
-                while True:
-                    try:
-                        f.write(block)
-                    except OSError as e:
-                        if e.errno != errno.ENOSPC:
-                            raise
-                        break
-        st = os.statvfs(self.fs)
-        self.assertLess(st.f_bavail * st.f_frsize, 8 * 1024, "filesystem not full")
-        return path
 
     def drop_listing(self):
         return sorted(os.path.relpath(os.path.join(dp, f), self.drop)
@@ -67,13 +38,13 @@ class AdapterFullDisk(h.HubTestCase):
     def test_a_dropped_file_waits_for_space_then_is_delivered_once(self):
         a = h.ServingAdapter(self.inst, self.inst.police, "watch-full", watch=self.drop, outbox=self.outbox)
         before = [h.report() for _ in range(3)]
-        h.drop_file(self.drop, "before.jsonl", lines_of(before))
+        h.drop_file(self.drop, "before.jsonl", h.report_lines(before))
         h.wait_until(lambda: os.path.exists(os.path.join(self.drop, "done", "before.jsonl")), 20 * h.SLOW,
                      what=lambda: "before.jsonl in done/ (%s)" % self.drop_listing())
 
-        filler = self.fill()
+        filler = h.fill_filesystem(self.fs, 8 * 1024)
         during = [h.report() for _ in range(40)]
-        h.drop_file(self.drop, "during.jsonl", lines_of(during))
+        h.drop_file(self.drop, "during.jsonl", h.report_lines(during))
         h.wait_until(lambda: "during.jsonl waits" in a.proc.stderr_text(), 20 * h.SLOW,
                      what=lambda: "the adapter to say the file waits:\n" + a.proc.stderr_text()[-2000:])
         said = [l for l in a.proc.stderr_text().splitlines() if "during.jsonl waits" in l][0]
@@ -97,12 +68,12 @@ class AdapterFullDisk(h.HubTestCase):
         a = h.ServingAdapter(self.inst, self.inst.muni, "listen-full", listen="127.0.0.1:0", outbox=self.outbox,
                              extra=["--listen-wait", "5"])
         first = [h.report() for _ in range(2)]
-        status, _, text = h.http_request(a.port, lines_of(first))
+        status, _, text = h.http_request(a.port, h.report_lines(first))
         self.assertEqual(status, 200, text)
 
-        filler = self.fill()
+        filler = h.fill_filesystem(self.fs, 8 * 1024)
         refused = [h.report() for _ in range(40)]
-        status, headers, text = h.http_request(a.port, lines_of(refused))
+        status, headers, text = h.http_request(a.port, h.report_lines(refused))
         self.assertEqual(status, 503, text)
         self.assertIn("retry-after", headers)
         err = json.loads(text)["error"]
@@ -112,7 +83,7 @@ class AdapterFullDisk(h.HubTestCase):
         self.assertTrue(a.proc.alive(), "the adapter stays up")
 
         os.unlink(filler)
-        status, _, text = h.http_request(a.port, lines_of(refused))
+        status, _, text = h.http_request(a.port, h.report_lines(refused))
         self.assertEqual(status, 200, text)
         self.assertEqual([r["status"] for r in json.loads(text)], ["accepted"] * len(refused))
         self.assertEqual(a.stop(), 0)

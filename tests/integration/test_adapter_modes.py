@@ -21,10 +21,6 @@ import unittest
 import harness as h
 
 
-def lines_of(reports):
-    return "".join(h.report_json(r) + "\n" for r in reports)
-
-
 class DropDirectory(h.HubTestCase):
     fixed_ports = True
 
@@ -45,22 +41,22 @@ class DropDirectory(h.HubTestCase):
     def test_files_move_to_done_or_failed_and_a_restart_sends_nothing_twice(self):
         early = [h.report() for _ in range(2)]
         with open(self.path("early.jsonl"), "w", encoding="utf-8") as f:
-            f.write(lines_of(early))  # there before the adapter starts
+            f.write(h.report_lines(early))  # there before the adapter starts
         a = h.ServingAdapter(self.inst, self.inst.police, "watch-1", watch=self.drop)
         self.wait_files("done/early.jsonl")
 
         good = [h.report() for _ in range(5)]
-        h.drop_file(self.drop, "good.jsonl", lines_of(good))
+        h.drop_file(self.drop, "good.jsonl", h.report_lines(good))
         fine = h.report()
         bad_severity = h.report(severity=9)
-        h.drop_file(self.drop, "bad.jsonl", lines_of([fine]) + "garbage, not JSON\n" + lines_of([bad_severity])
+        h.drop_file(self.drop, "bad.jsonl", h.report_lines([fine]) + "garbage, not JSON\n" + h.report_lines([bad_severity])
                     + '{"sourceId":"","category":"CATEGORY_VANDALISM","area":"hageby","observedAt":"%d"}\n'
                     % (h.now() - 60))
         h.drop_file(self.drop, "empty.jsonl", "")
         with open(self.path("partner-writing.tmp"), "w") as f:
-            f.write(lines_of([h.report()]))
+            f.write(h.report_lines([h.report()]))
         with open(self.path(".hidden"), "w") as f:
-            f.write(lines_of([h.report()]))
+            f.write(h.report_lines([h.report()]))
         self.wait_files("done/good.jsonl", "done/empty.jsonl", "failed/bad.jsonl", "failed/bad.jsonl.error")
 
         with open(self.path("failed", "bad.jsonl.error"), encoding="utf-8") as f:
@@ -82,13 +78,13 @@ class DropDirectory(h.HubTestCase):
 
         # While the adapter is down: the same content again, and new reports. Both are read at the
         # restart; the repeat gets the earlier outcome without anything sent.
-        h.drop_file(self.drop, "again.jsonl", lines_of(good))
+        h.drop_file(self.drop, "again.jsonl", h.report_lines(good))
         new = [h.report() for _ in range(2)]
-        h.drop_file(self.drop, "new.jsonl", lines_of(new))
+        h.drop_file(self.drop, "new.jsonl", h.report_lines(new))
         a2 = h.ServingAdapter(self.inst, self.inst.police, "watch-2", watch=self.drop, outbox=a.outbox)
         self.wait_files("done/again.jsonl", "done/new.jsonl")
         # The same name again does not replace what done/ holds.
-        h.drop_file(self.drop, "good.jsonl", lines_of(good))
+        h.drop_file(self.drop, "good.jsonl", h.report_lines(good))
         self.wait_files("done/good.jsonl.1")
         self.assertEqual(a2.stop(), 0)
 
@@ -109,10 +105,10 @@ class DropDirectory(h.HubTestCase):
                              extra=["--max-pending", "6", "--verbose"])
         self.assertEqual(self.inst.stop(), 0)
         f1, f2 = [h.report() for _ in range(4)], [h.report() for _ in range(4)]
-        h.drop_file(self.drop, "f1.jsonl", lines_of(f1))
+        h.drop_file(self.drop, "f1.jsonl", h.report_lines(f1))
         h.wait_until(lambda: "f1.jsonl: 4 records queued" in a.proc.stderr_text(), 10 * h.SLOW,
                      what="f1 taken into the outbox while the hub is away")
-        h.drop_file(self.drop, "f2.jsonl", lines_of(f2))
+        h.drop_file(self.drop, "f2.jsonl", h.report_lines(f2))
         h.wait_until(lambda: "f2.jsonl waits in" in a.proc.stderr_text(), 10 * h.SLOW,
                      what="f2 refused for now: the outbox is at its cap")
         self.assertIn("--max-pending", a.proc.stderr_text())
@@ -124,7 +120,7 @@ class DropDirectory(h.HubTestCase):
         self.inst.start()
         self.wait_files("done/f1.jsonl", "done/f2.jsonl", timeout_s=30)
         # More records than the outbox may ever hold: refused whole.
-        h.drop_file(self.drop, "big.jsonl", lines_of([h.report() for _ in range(7)]))
+        h.drop_file(self.drop, "big.jsonl", h.report_lines([h.report() for _ in range(7)]))
         self.wait_files("failed/big.jsonl", "failed/big.jsonl.error")
         with open(self.path("failed", "big.jsonl.error")) as f:
             self.assertIn("refused whole", f.read())
@@ -151,7 +147,7 @@ class HttpEndpoint(h.HubTestCase):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("cannot serve HTTP", r.stderr)
         reps = [h.report() for _ in range(3)]
-        status, headers, res = self.post_json(port, lines_of(reps))
+        status, headers, res = self.post_json(port, h.report_lines(reps))
         self.assertEqual(status, 200, res)
         self.assertTrue(headers["content-type"].startswith("application/json"))
         self.assertEqual([(r["record"], r["sourceId"], r["revision"], r["status"]) for r in res],
@@ -159,7 +155,7 @@ class HttpEndpoint(h.HubTestCase):
         seqs = [int(r["seq"]) for r in res]
 
         # The same body again: each record has the earlier outcome, nothing is sent.
-        status, _, res2 = self.post_json(port, lines_of(reps))
+        status, _, res2 = self.post_json(port, h.report_lines(reps))
         self.assertEqual(status, 200)
         self.assertEqual([int(r["seq"]) for r in res2], seqs)
 
@@ -172,7 +168,7 @@ class HttpEndpoint(h.HubTestCase):
         status, _, res = self.post_json(port, "[%s]" % ",".join(h.report_json(r) for r in two))
         self.assertEqual((status, [r["status"] for r in res]), (200, ["accepted", "accepted"]))
         ok, bad = h.report(), h.report(severity=7)
-        status, _, res = self.post_json(port, lines_of([ok, bad]))
+        status, _, res = self.post_json(port, h.report_lines([ok, bad]))
         self.assertEqual((status, [r["status"] for r in res]), (200, ["accepted", "rejected"]))
         self.assertTrue(res[1]["error"].startswith("severity"), res[1])
         self.assertNotIn("seq", res[1])
@@ -187,9 +183,9 @@ class HttpEndpoint(h.HubTestCase):
         status, headers, res = self.post_json(port, None, method="GET")
         self.assertEqual((status, headers.get("allow")), (405, "POST"))
         self.assertIn("POST", res["error"])
-        status, _, _ = self.post_json(port, lines_of([h.report()]), path="/elsewhere")
+        status, _, _ = self.post_json(port, h.report_lines([h.report()]), path="/elsewhere")
         self.assertEqual(status, 404)
-        status, _, res = self.post_json(port, lines_of([h.report() for _ in range(30)]))
+        status, _, res = self.post_json(port, h.report_lines([h.report() for _ in range(30)]))
         self.assertEqual(status, 413)
         self.assertIn("4096", res["error"])
 
@@ -218,24 +214,24 @@ class HttpEndpoint(h.HubTestCase):
         self.assertEqual(self.inst.stop(), 0)
         first = [h.report() for _ in range(3)]
         t0 = time.monotonic()
-        status, _, res = self.post_json(a.port, lines_of(first))
+        status, _, res = self.post_json(a.port, h.report_lines(first))
         self.assertEqual(status, 202, res)
         self.assertLess(time.monotonic() - t0, 5 * h.SLOW, "answered after --listen-wait")
         self.assertEqual([(r["sourceId"], r["status"]) for r in res], [(x.source_id, "queued") for x in first])
 
         refused = [h.report() for _ in range(2)]
-        status, headers, res = self.post_json(a.port, lines_of(refused))
+        status, headers, res = self.post_json(a.port, h.report_lines(refused))
         self.assertEqual(status, 503, res)
         self.assertIn("--max-pending", res["error"])
         self.assertIn("retry-after", headers)
         last = h.report()
-        status, _, res = self.post_json(a.port, lines_of([last]))
+        status, _, res = self.post_json(a.port, h.report_lines([last]))
         self.assertEqual((status, res[0]["status"]), (202, "queued"))
 
         self.inst.start()
         h.wait_until(lambda: len([l for l in a.outcomes() if l[4] == "accepted"]) == 4, 30 * h.SLOW,
                      what="the queued records delivered once the hub is back")
-        status, _, res = self.post_json(a.port, lines_of(refused))
+        status, _, res = self.post_json(a.port, h.report_lines(refused))
         self.assertEqual((status, [r["status"] for r in res]), (200, ["accepted", "accepted"]))
         self.assertEqual(a.stop(), 0)
         log = self.inst.read_log()
@@ -250,7 +246,7 @@ class HttpEndpoint(h.HubTestCase):
         self.assertEqual(self.inst.stop(), 0)
         reps = [h.report() for _ in range(2)]
         got = {}
-        t = threading.Thread(target=lambda: got.update(r=h.http_request(a.port, lines_of(reps))), daemon=True)
+        t = threading.Thread(target=lambda: got.update(r=h.http_request(a.port, h.report_lines(reps))), daemon=True)
         t.start()
         time.sleep(1 * h.SLOW)  # the POST is queued and waits for the hub
         self.assertTrue(t.is_alive(), "still waiting when the stop comes")
@@ -293,7 +289,7 @@ class HubAwayWhileFeeding(h.HubTestCase):
             n = 0
             while not stop.is_set():
                 reps = [h.report() for _ in range(3)]
-                h.drop_file(drop, "batch-%03d.jsonl" % n, lines_of(reps))
+                h.drop_file(drop, "batch-%03d.jsonl" % n, h.report_lines(reps))
                 sent["police"] += reps
                 n += 1
                 stop.wait(0.2)
@@ -302,7 +298,7 @@ class HubAwayWhileFeeding(h.HubTestCase):
             while not stop.is_set():
                 reps = [h.report() for _ in range(3)]
                 try:
-                    status, _, _ = h.http_request(listener.port, lines_of(reps), timeout_s=20)
+                    status, _, _ = h.http_request(listener.port, h.report_lines(reps), timeout_s=20)
                 except OSError as e:
                     problems.append("POST: %s" % e)
                     return
@@ -389,7 +385,7 @@ class AdapterKilled(h.HubTestCase):
         reps = [h.report("kill-watch-%04d" % i) for i in range(self.N)]
         a = h.ServingAdapter(self.inst, self.inst.police, "watch-killed", watch=drop,
                              extra=["--batch", "5", "--window", "1"])
-        h.drop_file(drop, "big.jsonl", lines_of(reps))
+        h.drop_file(drop, "big.jsonl", h.report_lines(reps))
         h.wait_until(lambda: len(a.proc.lines) >= 30, 30 * h.SLOW, what="the first answers")
         a.kill9()
         self.assertLess(len(a.proc.lines), self.N, "killed mid-batch")

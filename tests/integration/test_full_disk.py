@@ -4,10 +4,8 @@ refused with an error naming the store and a retry_after_ms; nothing of it is st
 the hub keeps running and serving feeds; once space is freed the same batch is
 accepted whole, and the chain still verifies."""
 
-import errno
 import os
 import shutil
-import subprocess
 import time
 import unittest
 
@@ -23,35 +21,13 @@ class FullDisk(h.HubTestCase):
         data = os.path.join(inst.dir, "data")
         keep = os.path.join(inst.tmp, "data-before-mount")
         shutil.copytree(data, keep)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0700" % TMPFS_SIZE, "esthub-it", data],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            self.skipTest("cannot mount a small tmpfs for the store (needs root and mount rights): %s"
-                          % (r.stderr.strip() or r.returncode))
-        inst.mounts.append(data)
+        h.mount_tmpfs(self, inst, data, TMPFS_SIZE)
         # Below 2 MiB of the 8 the hub warns (the default, 1024 MiB, is over the whole tmpfs).
         inst.conf_set("limits", "warn_free_mib", "2")
         for name in os.listdir(keep):
             src = os.path.join(keep, name)
             (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, os.path.join(data, name))
         self.data = data
-
-    def fill(self):
-        """Fills the filesystem of DIR/data; returns the filler's path."""
-        path = os.path.join(self.data, "filler")
-        with open(path, "wb", buffering=0) as f:
-            for chunk in (1 << 20, 1 << 16, 1 << 12, 512):
-                block = b"\0" * chunk
-                while True:
-                    try:
-                        f.write(block)
-                    except OSError as e:
-                        if e.errno != errno.ENOSPC:
-                            raise
-                        break
-        st = os.statvfs(self.data)
-        self.assertLess(st.f_bavail * st.f_frsize, 64 * 1024, "filesystem not full")
-        return path
 
     def test_full_disk_refuses_then_accepts_again(self):
         P = h.pb()
@@ -62,7 +38,7 @@ class FullDisk(h.HubTestCase):
         head_before = max(r.seq for r in before.results)
 
         self.assertNotIn("space: only", self.inst.hub.proc.stderr_text(), "not low at start")
-        filler = self.fill()
+        filler = h.fill_filesystem(self.data)
         # The hub says the space is low before anyone sends (it looks every 5 s) ...
         h.wait_until(lambda: "space: only" in self.inst.hub.proc.stderr_text(), 15 * h.SLOW,
                      what=lambda: "a warning of low space: " + self.inst.hub.proc.stderr_text()[-2000:])
