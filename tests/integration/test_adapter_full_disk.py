@@ -3,10 +3,13 @@
 A file dropped meanwhile waits in the drop directory (neither done/ nor failed/) and the adapter
 says why; an HTTP request gets 503 with Retry-After and the reason, not a 500 a partner's client
 would take as final. Once space is freed the file is delivered and the request accepted, each
-report in the log once, and what was delivered before the disk filled is not sent again."""
+report in the log once, and what was delivered before the disk filled is not sent again. And
+est-feed writing pages onto a full disk: it stops naming the page and the reason, its state stays
+before that picture, and the next run writes every page."""
 
 import json
 import os
+import subprocess
 import unittest
 
 import harness as h
@@ -88,6 +91,44 @@ class AdapterFullDisk(h.HubTestCase):
         self.assertEqual([r["status"] for r in json.loads(text)], ["accepted"] * len(refused))
         self.assertEqual(a.stop(), 0)
         self.assertEqual(sorted(self.stored_keys()), sorted(h.report_key(r) for r in first + refused))
+
+
+class FeedFullDisk(h.HubTestCase):
+    """est-feed writing pages onto a full disk: exit 2 naming the page and the reason, its state
+    left before the picture it could not write, and the next run writes it."""
+
+    def test_a_page_not_written_is_written_by_the_next_run(self):
+        ack = self.raw().request([h.report() for _ in range(3)])
+        self.assertEqual(len(ack.results), 3)
+        self.inst.estctl("picture", "compile", check=True)
+        out = os.path.join(self.inst.tmp, "pages")
+        os.mkdir(out)
+        h.mount_tmpfs(self, self.inst, out, "1m")
+        state = os.path.join(self.inst.tmp, "feed.state")
+        argv = self.inst.feed_argv(self.inst.admin, topics=("*/pictures",), state=state, json_out=False) + [
+            "--html", out]
+
+        def run():
+            return subprocess.run(argv, cwd=self.inst.tmp, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=60 * h.SLOW)
+
+        filler = h.fill_filesystem(out, 8 * 1024)
+        r = run()
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(out, r.stderr)
+        self.assertIn("No space left on device", r.stderr)
+        first_picture = min(e.seq for e in self.inst.read_log() if e.WhichOneof("body") == "picture")
+        if os.path.exists(state):
+            with open(state) as f:
+                self.assertLess(int(f.read().split()[0]), first_picture, "the state passed a page not written")
+        self.assertEqual(os.listdir(out), ["filler"], "a page half written or its temporary file left")
+
+        os.unlink(filler)
+        r = run()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        pages = sorted(f for f in os.listdir(out) if f.endswith(".html"))
+        self.assertIn("index.html", pages)
+        self.assertEqual(len(pages), 7, pages)  # the five areas, the overview and the index
 
 
 if __name__ == "__main__":
