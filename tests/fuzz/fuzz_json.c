@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for wire/json's reader: the first byte picks the message
- * (Report, Envelope, FeedRequest, Measure), the rest is JSON text. Whatever is
- * accepted must print, read back, pack to the same bytes and print the same
- * text again; anything else aborts. Seeds in corpus/json/ (their first
- * character '0', '1', '2' or '3' picks the message), tokens in json.dict.
+ * (Report, Envelope, FeedRequest, Measure, LogEntry, Checkpoint: the last two
+ * with bytes in base64 and, in a LogEntry, every kind of body), the rest is
+ * JSON text. Whatever is accepted must print, read back, pack to the same
+ * bytes and print the same text again; anything else aborts. Seeds in
+ * corpus/json/ (their first character '0' to '5' picks the message: the
+ * character's code modulo 6), tokens in json.dict.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,9 +19,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ProtobufCMessageDescriptor *const fuzz_targets[] = {
-    &est__v1__report__descriptor, &est__v1__envelope__descriptor,
+    &est__v1__report__descriptor,
+    &est__v1__envelope__descriptor,
     &est__v1__feed_request__descriptor,
     &est__v1__measure__descriptor, /* a partner's measure update, as est-adapter reads it */
+    /* what a partner saved with est-feed --json and hands to estctl verify --against */
+    &est__v1__log_entry__descriptor,
+    &est__v1__checkpoint__descriptor,
 };
 
 static uint8_t *
