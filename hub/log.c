@@ -2325,7 +2325,8 @@ db_open(struct log *lg, const char *path, int flags, char *err, size_t errlen)
 	struct stat st;
 	if (!(flags & LOG_CREATE) && stat(path, &st) != 0)
 		return say(err, errlen,
-		           "%s: %s; esthub init makes a store, a lost one comes back from a backup",
+		           "%s: %s; esthub init makes a store, a lost one comes back from a backup "
+		           "(estctl restore FILE)",
 		           path, strerror(errno));
 	/* The writer's WAL writes go out one run per sync (walbuf.h). */
 	const char *vfs = NULL;
@@ -2445,6 +2446,104 @@ log_close(struct log **lgp)
 	free(lg->spare);
 	free(lg);
 	*lgp = NULL;
+}
+
+/*
+ * The copy goes in steps of this many pages, each synced before the next:
+ * a running hub's fdatasync waits for whatever else is dirty on its
+ * filesystem (ext4's ordered journal), and 400 MB copied at once stalled
+ * its acknowledgements for a quarter of a second (bench/README.md,
+ * "Backups beside a running hub").
+ */
+#define BACKUP_STEP_PAGES 256
+
+/* Steps the copy to its end, syncing fd after each step: SQLITE_DONE, or the failing code. */
+static int
+backup_steps(sqlite3_backup *b, int fd)
+{
+	int rc, busy = 0;
+	for (;;) {
+		rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES);
+		if (rc == SQLITE_OK) {
+			if (fdatasync(fd) != 0)
+				return SQLITE_IOERR_FSYNC;
+			continue;
+		}
+		/* BUSY only while a WAL is being recovered: tried again for a while. */
+		if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && busy++ < 50) {
+			sqlite3_sleep(100);
+			continue;
+		}
+		return rc;
+	}
+}
+
+/* The copy (log_backup) into to, whose file fd is: 0, or -1 with err; the caller removes dest. */
+static int
+backup_into(struct log *lg, sqlite3 *to, int fd, const char *dest, char *err, size_t errlen)
+{
+	/*
+	 * No journal for a file that is nobody's until it is whole, and a small
+	 * cache, so that the pages reach the file step by step.
+	 */
+	if (exec_sql(to, "PRAGMA journal_mode=OFF", err, errlen) != 0 ||
+	    exec_sql(to, "PRAGMA cache_size=64", err, errlen) != 0)
+		return -1;
+	/*
+	 * One read transaction around every step: the copy is one snapshot
+	 * however the hub appends meanwhile (without it each step would take
+	 * its own, and the copy start over at every commit of the hub).
+	 */
+	int64_t objects = 0;
+	if (exec_sql(lg->db, "BEGIN", err, errlen) != 0)
+		return -1;
+	if (query_int(lg->db, "SELECT count(*) FROM sqlite_schema", &objects, err, errlen) != 0) {
+		(void)exec_sql(lg->db, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(to, "main", lg->db, "main");
+	int rc = b != NULL ? backup_steps(b, fd) : SQLITE_ERROR;
+	int done = b != NULL ? sqlite3_backup_finish(b) : SQLITE_ERROR;
+	(void)exec_sql(lg->db, "ROLLBACK", NULL, 0); /* the read transaction: nothing to keep */
+	if (b == NULL)
+		return say_sql(to, err, errlen, "%s: cannot start the copy", dest);
+	if (rc != SQLITE_DONE)
+		return say(err, errlen, "%s: the copy failed: %s", dest, sqlite3_errstr(rc));
+	if (done != SQLITE_OK)
+		return say_sql(to, err, errlen, "%s: the copy failed", dest);
+	/* One file, no -wal beside it: rollback journal mode. */
+	if (exec_sql(to, "PRAGMA journal_mode=DELETE", err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+int
+log_backup(struct log *lg, const char *dest, char *err, size_t errlen)
+{
+	if (lg == NULL || lg->busy)
+		return say(err, errlen, "log_backup: called from inside a scan");
+	/* The copy holds everything the store does: readable by its owner only, like the store. */
+	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return say(err, errlen, "%s: cannot create: %s", dest, strerror(errno));
+	sqlite3 *to = NULL;
+	int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK)
+		rc = say_sql(to, err, errlen, "%s: cannot create", dest);
+	else
+		rc = backup_into(lg, to, fd, dest, err, errlen);
+	if (to != NULL && sqlite3_close(to) != SQLITE_OK && rc == 0)
+		rc = say_sql(to, err, errlen, "%s: cannot close", dest);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = say(err, errlen, "%s: cannot sync: %s", dest, strerror(errno));
+	close(fd);
+	if (rc != 0) {
+		unlink(dest);
+		char journal[4200];
+		snprintf(journal, sizeof journal, "%s-journal", dest);
+		unlink(journal);
+	}
+	return rc;
 }
 
 int

@@ -11,11 +11,14 @@
  * picture.c picture compile (through the running hub)
  * measure.c measure add / set / show / list (through the running hub)
  * purge.c   purge [--dry-run]: gallring (plan read-only; purge through the running hub)
+ * backup.c  backup FILE (a verified copy of the store beside a running hub) and
+ *           restore FILE (with the hub stopped)
  */
 #ifndef ESTHUB_CTL_H
 #define ESTHUB_CTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Waiting for a running hub on the control channel. */
@@ -42,6 +45,17 @@ int ctl_measure_set(const char *dir, int argc, char **argv);
 int ctl_measure_show(const char *dir, int argc, char **argv);
 int ctl_measure_list(const char *dir, int argc, char **argv);
 int ctl_purge(const char *dir, int argc, char **argv);
+
+int ctl_backup(const char *dir, int argc, char **argv);
+int ctl_restore(const char *dir, int argc, char **argv);
+
+/*
+ * Checks the store file at path as verify checks DIR's: the hash chain and
+ * every signed checkpoint in it (with DIR/keys/sign.pem), printing "log OK:
+ * ..." and "checkpoints ..." or the first seq that does not hold. *head gets
+ * its head seq. Returns the exit code (1: not a store, damaged or broken).
+ */
+int ctl_store_check(const char *dir, const char *path, uint64_t *head);
 
 /*
  * Prints the store's figures (head seq, reports per organisation) to out.

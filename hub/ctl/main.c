@@ -85,6 +85,17 @@ static const struct command {
      "      that does not hold (exit 1). --against FILE: checkpoints a partner saved\n"
      "      (est-feed --topic all/checkpoints --json, one a line) must verify and the\n"
      "      log must still extend each of them (catches truncation and rewriting)"},
+    {"backup", NULL, ctl_backup,
+     "backup FILE\n"
+     "      a copy of the store, one consistent snapshot, taken beside the running hub\n"
+     "      (or without it); checked as verify checks the store before it takes FILE's\n"
+     "      name, so a failed copy never replaces an older backup. A backup keeps what a\n"
+     "      later purge removes from the store: keep backups no longer than [retention]"},
+    {"restore", NULL, ctl_restore,
+     "restore FILE\n"
+     "      with the hub stopped: a backup that verifies becomes the store; the store it\n"
+     "      replaces is kept beside it (DIR/data/log.db.replaced-TIME). What was logged\n"
+     "      after the backup is not in it"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

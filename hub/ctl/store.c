@@ -341,6 +341,26 @@ ctl_verify(const char *dir, int argc, char **argv)
 	return rc;
 }
 
+int
+ctl_store_check(const char *dir, const char *path, uint64_t *head)
+{
+	char err[512], key_path[4096];
+	struct log *lg = NULL;
+	struct sign_key *key = NULL;
+	*head = 0;
+	if (log_open(&lg, path, LOG_READONLY, err, sizeof err) != 0) {
+		printf("%s\n", err); /* err names the file: not an esthub store, damaged */
+		return EXIT_INPUT;
+	}
+	int rc = public_key_load(dir, &key, key_path, sizeof key_path);
+	if (rc == 0)
+		rc = verify_log(lg, key, path);
+	*head = log_head_seq(lg);
+	sign_key_destroy(&key);
+	log_close(&lg);
+	return rc;
+}
+
 struct org_lines {
 	FILE *out;
 	size_t n;

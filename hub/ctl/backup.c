@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * backup FILE: a copy of the store, one consistent snapshot taken beside a
+ * running hub (log_backup), checked as verify checks the store before it
+ * takes FILE's name, so a failed or damaged copy never replaces a good
+ * older one. restore FILE: with the hub stopped (its lock held meanwhile),
+ * a backup that verifies becomes the store; the store it replaces is kept
+ * beside it, with its WAL, under a new name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "instance.h"
+#include "log.h"
+#include "retention.h"
+#include "space.h"
+#include "wire/diag.h"
+
+/* The directory part of path into out ("." for a bare name). */
+static void
+dir_of(const char *path, char *out, size_t outlen)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(out, outlen, ".");
+	else if (slash == path)
+		snprintf(out, outlen, "/");
+	else
+		snprintf(out, outlen, "%.*s", (int)(slash - path), path);
+}
+
+/* Syncs the directory holding path, so a rename in it is on disk. 0, or -1 with errno. */
+static int
+sync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	dir_of(path, dir, sizeof dir);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Whether file names the store or one of the files SQLite keeps beside it
+ * (file need not exist; its directory must). Replacing them would destroy
+ * the store the copy is taken from.
+ */
+static bool
+is_the_store(const char *file, const char *store)
+{
+	char dir[PATH_MAX], real_dir[PATH_MAX], real_store[PATH_MAX], target[PATH_MAX + 256];
+	const char *slash = strrchr(file, '/');
+	dir_of(file, dir, sizeof dir);
+	if (realpath(dir, real_dir) == NULL || realpath(store, real_store) == NULL)
+		return false;
+	snprintf(target, sizeof target, "%s/%s", strcmp(real_dir, "/") == 0 ? "" : real_dir,
+	         slash ? slash + 1 : file);
+	static const char *const beside[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+		char name[PATH_MAX + 16];
+		snprintf(name, sizeof name, "%s%s", real_store, beside[i]);
+		if (strcmp(target, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The one FILE argument of backup and restore; NULL (said) when missing or more. */
+static const char *
+file_argument(int argc, char **argv, const char *command)
+{
+	if (argc < 2 || argv[1][0] == '\0') {
+		diag_say("%s: FILE missing", command);
+		return NULL;
+	}
+	if (argv[1][0] == '-' && argv[1][1] != '\0') {
+		diag_say("%s: unknown option %s", command, argv[1]);
+		return NULL;
+	}
+	if (ctl_no_more_args(argc, argv, 2))
+		return NULL;
+	return argv[1];
+}
+
+static void
+file_size_text(const char *path, char *out, size_t outlen)
+{
+	struct stat st;
+	space_text(stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, out, outlen);
+}
+
+int
+ctl_backup(const char *dir, int argc, char **argv)
+{
+	const char *file = file_argument(argc, argv, "backup");
+	if (file == NULL)
+		return EXIT_INPUT;
+	char store[4096], partial[PATH_MAX + 64], err[1024];
+	if (ctl_path(store, sizeof store, dir, INSTANCE_STORE))
+		return EXIT_ENV;
+	if (access(store, F_OK) != 0) {
+		diag_say("%s: no store: %s", store, strerror(errno));
+		return EXIT_ENV;
+	}
+	if (is_the_store(file, store)) {
+		diag_say("%s: is the store itself (or a file of it); back up to another file",
+		         file);
+		return EXIT_INPUT;
+	}
+	if (snprintf(partial, sizeof partial, "%s.partial-%ld", file, (long)getpid()) >=
+	    (int)sizeof partial) {
+		diag_say("%s: path too long", file);
+		return EXIT_INPUT;
+	}
+	struct log *lg = NULL;
+	if (log_open(&lg, store, LOG_READONLY, err, sizeof err) != 0) {
+		diag_say("cannot open the store: %s", err);
+		return EXIT_ENV;
+	}
+	int rc = log_backup(lg, partial, err, sizeof err);
+	log_close(&lg);
+	if (rc != 0) {
+		diag_say("backup: %s", err);
+		return EXIT_ENV;
+	}
+	uint64_t head = 0;
+	rc = ctl_store_check(dir, partial, &head);
+	if (rc != EXIT_OK) {
+		unlink(partial);
+		diag_say("backup: the copy does not verify (does the store? estctl verify says); "
+		         "%s was not written",
+		         file);
+		return rc;
+	}
+	if (rename(partial, file) != 0) {
+		diag_say("backup: cannot name the copy %s: %s", file, strerror(errno));
+		unlink(partial);
+		return EXIT_ENV;
+	}
+	if (sync_dir_of(file) != 0) {
+		diag_say("backup: %s: cannot sync its directory: %s", file, strerror(errno));
+		return EXIT_ENV;
+	}
+	char size[32];
+	file_size_text(file, size, sizeof size);
+	printf("backup: %s (%s), the store through seq %llu; estctl restore %s puts it back\n",
+	       file, size, (unsigned long long)head, file);
+	return EXIT_OK;
+}
+
+/* Copies from into a new file to (0600), synced. 0, or -1 with err. */
+static int
+copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
+		return -1;
+	}
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", to, strerror(errno));
+		close(in);
+		return -1;
+	}
+	static char buf[1 << 20];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				snprintf(err, errlen, "%s: cannot write: %s", to, strerror(errno));
+				rc = -1;
+				break;
+			}
+			done += w;
+		}
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && fsync(out) != 0) {
+		snprintf(err, errlen, "%s: cannot sync: %s", to, strerror(errno));
+		rc = -1;
+	}
+	close(out);
+	close(in);
+	if (rc != 0)
+		unlink(to);
+	return rc;
+}
+
+/* The instance's lock, as the hub takes it; fd >= 0, or -1 (said: a hub runs, or why not). */
+static int
+instance_lock(const char *dir)
+{
+	char run[4096], path[4096];
+	if (ctl_path(run, sizeof run, dir, INSTANCE_RUN) ||
+	    ctl_path(path, sizeof path, dir, INSTANCE_RUN "/lock"))
+		return -1;
+	(void)mkdir(run, 0700);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		diag_say("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			diag_say(
+			    "a hub is running on %s: stop it first (systemctl stop esthub@NAME, "
+			    "or SIGTERM)",
+			    dir);
+		else
+			diag_say("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Moves the store at store, with its WAL, to store.replaced-TIME; *kept gets the new name. */
+static int
+keep_replaced(const char *store, char *kept, size_t keptlen, char *err, size_t errlen)
+{
+	char when[32], wal[4200], kept_wal[4300], shm[4200];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof when, "%Y%m%dT%H%M%S", localtime_r(&now, &tm));
+	snprintf(kept, keptlen, "%s.replaced-%s", store, when);
+	snprintf(wal, sizeof wal, "%s-wal", store);
+	snprintf(kept_wal, sizeof kept_wal, "%s-wal", kept);
+	snprintf(shm, sizeof shm, "%s-shm", store);
+	if (access(kept, F_OK) == 0) {
+		snprintf(err, errlen, "%s: exists already; try again in a second", kept);
+		return -1;
+	}
+	/* The WAL goes first: a store without its WAL would lose what the WAL holds. */
+	if (access(wal, F_OK) == 0 && rename(wal, kept_wal) != 0) {
+		snprintf(err, errlen, "%s: cannot move it aside: %s", wal, strerror(errno));
+		return -1;
+	}
+	if (rename(store, kept) != 0) {
+		snprintf(err, errlen, "%s: cannot move it aside: %s", store, strerror(errno));
+		(void)rename(kept_wal, wal);
+		return -1;
+	}
+	(void)unlink(shm); /* an index of the WAL, made again by whoever opens the store next */
+	return 0;
+}
+
+int
+ctl_restore(const char *dir, int argc, char **argv)
+{
+	const char *file = file_argument(argc, argv, "restore");
+	if (file == NULL)
+		return EXIT_INPUT;
+	char store[4096], incoming[4200], kept[4400], mark[4096], err[8800];
+	if (ctl_path(store, sizeof store, dir, INSTANCE_STORE) ||
+	    ctl_path(mark, sizeof mark, dir, RETENTION_MARK))
+		return EXIT_ENV;
+	if (access(file, R_OK) != 0) {
+		diag_say("%s: cannot read: %s", file, strerror(errno));
+		return EXIT_ENV;
+	}
+	if (is_the_store(file, store)) {
+		diag_say("%s: is the store itself; restore from a backup elsewhere", file);
+		return EXIT_INPUT;
+	}
+	int lock = instance_lock(dir);
+	if (lock < 0)
+		return EXIT_ENV;
+	uint64_t head = 0;
+	int rc = ctl_store_check(dir, file, &head);
+	if (rc != EXIT_OK) {
+		diag_say("restore: %s does not verify; the store was left as it is", file);
+		close(lock);
+		return rc;
+	}
+	snprintf(incoming, sizeof incoming, "%s.restoring", store);
+	(void)unlink(incoming); /* left by a restore that was stopped */
+	bool had_store = access(store, F_OK) == 0;
+	kept[0] = '\0';
+	if (copy_file(file, incoming, err, sizeof err) != 0 ||
+	    (had_store && keep_replaced(store, kept, sizeof kept, err, sizeof err) != 0)) {
+		diag_say("restore: %s; the store was left as it is", err);
+		(void)unlink(incoming);
+		close(lock);
+		return EXIT_ENV;
+	}
+	if (rename(incoming, store) != 0 || sync_dir_of(store) != 0) {
+		diag_say("restore: %s: %s%s%s", store, strerror(errno),
+		         kept[0] ? "; the store it replaces is " : "", kept);
+		close(lock);
+		return EXIT_ENV;
+	}
+	/* The next start purges what expired since the backup was taken (gallring). */
+	(void)unlink(mark);
+	close(lock);
+	printf("restored: %s is now the store, through seq %llu\n", file, (unsigned long long)head);
+	if (kept[0])
+		printf("the store it replaces is kept as %s (and its -wal): remove them once they "
+		       "are no longer needed\n",
+		       kept);
+	printf("what was logged after the backup is not in it; the hub's next start purges "
+	       "what expired since (esthub run %s)\n",
+	       dir);
+	return EXIT_OK;
+}

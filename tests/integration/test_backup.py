@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: Apache-2.0
+"""estctl backup and restore against a real hub and its real store. A backup taken while
+partners push reports is one consistent snapshot that verifies; restore refuses while the hub
+runs, puts the backup back with the hub stopped (keeping the store it replaces), and the hub
+starts on it: every report acknowledged up to the backup's head is there with its seq, nothing
+after it, and new reports follow on. A copy that is not a store, or whose chain was changed, is
+never restored, and the store stays as it was. And the story of a damaged store: the hub
+refuses to start on it, the last backup is restored, and it starts."""
+
+import glob
+import os
+import re
+import sqlite3
+import subprocess
+import threading
+import unittest
+
+import harness as h
+
+BACKUP_RE = re.compile(r"^backup: (?P<file>\S+) \(.*\), the store through seq (?P<head>\d+);", re.M)
+
+
+class Backup(h.HubTestCase):
+    def backup(self, path):
+        r = self.inst.estctl("backup", path, timeout_s=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("log OK", r.stdout)
+        m = BACKUP_RE.search(r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertEqual(m["file"], path)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, "a backup is readable by its owner only")
+        return int(m["head"])
+
+    def store(self):
+        return os.path.join(self.inst.dir, "data", "log.db")
+
+    def test_backup_under_load_then_restore(self):
+        P = h.pb()
+        acked = []  # (seq, source_id) of every accepted report, in ack order
+        stop = threading.Event()
+        errors = []
+
+        def push():
+            try:
+                c = self.raw()
+                while not stop.is_set():
+                    reps = [h.report(description="Klotter i trapphuset, rapport under säkerhetskopiering.")
+                            for _ in range(20)]
+                    ack = c.request(reps, timeout_s=10 * h.SLOW)
+                    for r, res in zip(reps, ack.results):
+                        if res.status == P.STATUS_ACCEPTED:
+                            acked.append((res.seq, r.source_id))
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append(e)
+
+        pusher = threading.Thread(target=push)
+        pusher.start()
+        try:
+            h.wait_until(lambda: len(acked) > 500 or errors, 30 * h.SLOW, what="500 reports acknowledged")
+            first = os.path.join(self.inst.tmp, "first.db")
+            head = self.backup(first)
+            h.wait_until(lambda: len(acked) > 1000 or errors, 30 * h.SLOW, what="more reports after the backup")
+            # Again over the same name: the new copy replaces the older one only once it verified.
+            second = os.path.join(self.inst.tmp, "second.db")
+            head2 = self.backup(second)
+            self.assertGreaterEqual(head2, head)
+        finally:
+            stop.set()
+            pusher.join(60)
+        self.assertEqual(errors, [])
+        self.assertFalse(glob.glob(os.path.join(self.inst.tmp, "*.partial-*")), "a partial copy was left")
+        self.assertTrue(any(seq > head for seq, _ in acked), "nothing was acknowledged after the backup")
+
+        r = self.inst.estctl("restore", first)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("a hub is running", r.stderr)
+
+        self.assertEqual(self.inst.stop(), 0)
+        before = self.store() + ".before"
+        os.link(self.store(), before)
+        r = self.inst.estctl("restore", first)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("restored: %s is now the store, through seq %d" % (first, head), r.stdout)
+        kept = glob.glob(self.store() + ".replaced-*")
+        self.assertEqual(len([k for k in kept if not k.endswith("-wal")]), 1, kept)
+        self.assertTrue(os.path.samefile([k for k in kept if not k.endswith("-wal")][0], before),
+                        "the replaced store is kept as it was")
+        self.assertFalse(os.path.exists(os.path.join(self.inst.dir, "data", "purged_at")),
+                         "the next start purges what expired since the backup")
+
+        self.inst.start()
+        self.assertIn("purge: nothing has passed its retention period", self.inst.hub_stderr())
+        r = self.inst.estctl("verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        log = self.inst.read_log()
+        self.assertLogWellFormed(log)
+        # After the backup's head only what the hub logged as it started: its signed checkpoint.
+        self.assertEqual([e.topic for e in log if e.seq > head], ["all/checkpoints"])
+        stored = {e.seq: e.report.source_id for e in log if e.WhichOneof("body") == "report"}
+        for seq, sid in acked:
+            if seq <= head:
+                self.assertEqual(stored.get(seq), sid, "seq %d acknowledged before the backup" % seq)
+            else:
+                self.assertNotIn(sid, stored.values(), "seq %d was logged after the backup" % seq)
+        # It goes on from there: a new report gets the next seq.
+        ack = self.raw().request([h.report()])
+        self.assertEqual(ack.results[0].status, P.STATUS_ACCEPTED)
+        self.assertGreater(ack.results[0].seq, log[-1].seq)
+
+    def test_what_is_never_restored_or_overwritten(self):
+        self.raw().request([h.report() for _ in range(10)])
+        good = os.path.join(self.inst.tmp, "good.db")
+        self.backup(good)
+        # The store itself, or a file of it, is never a backup's name.
+        for name in (self.store(), self.store() + "-wal"):
+            r = self.inst.estctl("backup", name)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("is the store itself", r.stderr)
+        r = self.inst.estctl("backup")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("FILE missing", r.stderr)
+        r = self.inst.estctl("backup", os.path.join(self.inst.tmp, "no-such-dir", "x.db"))
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("no-such-dir", r.stderr)
+
+        self.assertEqual(self.inst.stop(), 0)
+        with open(self.store(), "rb") as f:
+            store_bytes = f.read()
+        # Not a store at all.
+        junk = os.path.join(self.inst.tmp, "junk.db")
+        with open(junk, "wb") as f:
+            f.write(b"not a database, just text\n" * 100)
+        r = self.inst.estctl("restore", junk)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("the store was left as it is", r.stderr)
+        # A backup whose chain was changed after it was taken.
+        changed = os.path.join(self.inst.tmp, "changed.db")
+        with open(good, "rb") as f, open(changed, "wb") as g:
+            g.write(f.read())
+        db = sqlite3.connect(changed)
+        (body,) = db.execute("SELECT body FROM entries WHERE seq = 3").fetchone()
+        db.execute("UPDATE entries SET body = ? WHERE seq = 3",
+                   (body.replace(b"Grupp", b"Gripp", 1),))
+        db.commit()
+        db.close()
+        r = self.inst.estctl("restore", changed)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("seq 3", r.stdout)
+        with open(self.store(), "rb") as f:
+            self.assertEqual(f.read(), store_bytes, "the store was changed by a refused restore")
+        self.assertEqual(glob.glob(self.store() + ".*"), [], "a refused restore left files beside the store")
+
+    def test_a_damaged_store_comes_back_from_its_backup(self):
+        self.raw().request([h.report() for _ in range(30)])
+        backup = os.path.join(self.inst.tmp, "nightly.db")
+        head = self.backup(backup)
+        self.assertEqual(self.inst.stop(), 0)
+        with open(self.store(), "r+b") as f:
+            f.write(b"this is not a database header")
+        r = subprocess.run([h.ESTHUB, "run", self.inst.dir], cwd=self.inst.tmp, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30 * h.SLOW)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("not an esthub store", r.stderr)
+        r = self.inst.estctl("restore", backup)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.inst.start()
+        r = self.inst.estctl("verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        log = self.inst.read_log()
+        self.assertEqual(len([e for e in log if e.WhichOneof("body") == "report"]), 30)
+        self.assertEqual([e.topic for e in log if e.seq > head], ["all/checkpoints"])
+
+
+if __name__ == "__main__":
+    unittest.main()
