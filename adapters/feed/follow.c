@@ -37,6 +37,7 @@ struct follow {
 	void *sock;
 	bool pos_known; /* false only before the first answer to a from_seq 0 subscription */
 	uint64_t pos;   /* last seq printed or passed over */
+	bool pos_had;   /* pos is a seq this feed had (printed, passed over, or the state's) */
 	uint64_t saved; /* what the state file holds */
 	bool saved_known;
 	bool state_failed;
@@ -173,6 +174,7 @@ on_entry(struct follow *f, const Est__V1__LogEntry *e)
 passed:
 	f->pos = e->seq;
 	f->pos_known = true;
+	f->pos_had = true;
 	if (f->o->until_head && f->have_head && e->seq >= f->head)
 		finish(f, EXIT_OK);
 }
@@ -186,6 +188,25 @@ on_subscribed(struct follow *f, const Est__V1__FeedStatus *st)
 	/* ok=false with "subscribed ...": some named topics were refused, the rest is served. */
 	if (!st->ok && strncmp(msg, "subscribed", 10) != 0) {
 		diag_say("the hub refused the subscription: %s", msg);
+		finish(f, EXIT_ENV);
+		return;
+	}
+	/*
+	 * A seq once logged stays (gallring keeps every row): a head before
+	 * one this feed had means the hub's store was replaced, restored from
+	 * a backup most likely. The hub would number its next entries from
+	 * there and this feed pass them over as had; say so and stop instead.
+	 */
+	if (f->pos_had && st->head_seq < f->pos) {
+		diag_say("the hub's log ends at seq %llu, before seq %llu, which this feed has had "
+		         "already: the hub's store was replaced (restored from a backup?), and "
+		         "its next entries would take seqs this feed passes over. Ask the hub's "
+		         "administrator; to follow the log as it is now, run once with --from "
+		         "%llu%s%s",
+		         (unsigned long long)st->head_seq, (unsigned long long)f->pos,
+		         (unsigned long long)st->head_seq + 1,
+		         f->o->state_path ? ", which resets " : "",
+		         f->o->state_path ? f->o->state_path : "");
 		finish(f, EXIT_ENV);
 		return;
 	}
@@ -328,6 +349,7 @@ follow_run(const struct follow_opts *o, volatile sig_atomic_t *stop)
 	if (o->from > 0) {
 		f.pos = o->from - 1;
 		f.pos_known = true;
+		f.pos_had = o->from_state;
 	}
 	bool outputs = o->out.html_dir != NULL || o->out.csv_dir != NULL ||
 	               o->out.geojson_dir != NULL || o->out.summary;

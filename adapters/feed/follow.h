@@ -28,6 +28,7 @@ struct follow_opts {
 	size_t n_topics;
 	uint64_t from;          /* Subscribe.from_seq of the first subscription; 0: only new */
 	const char *state_path; /* NULL: no state file */
+	bool from_state;        /* from is the state file's seq + 1: that seq was had already */
 	bool json;
 	bool until_head;
 	uint32_t credit;    /* window */

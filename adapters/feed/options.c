@@ -262,6 +262,7 @@ resolve_from(struct follow_opts *o, const struct parsed *p)
 		return -EXIT_INPUT;
 	}
 	o->from = last + 1;
+	o->from_state = last > 0;
 	diag_debug("%s: resuming after seq %llu", o->state_path, (unsigned long long)last);
 	return 0;
 }

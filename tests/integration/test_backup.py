@@ -4,8 +4,10 @@ partners push reports is one consistent snapshot that verifies; restore refuses 
 runs, puts the backup back with the hub stopped (keeping the store it replaces), and the hub
 starts on it: every report acknowledged up to the backup's head is there with its seq, nothing
 after it, and new reports follow on. A copy that is not a store, or whose chain was changed, is
-never restored, and the store stays as it was. And the story of a damaged store: the hub
-refuses to start on it, the last backup is restored, and it starts."""
+never restored, and the store stays as it was. A working group's est-feed that had entries
+past the restored head stops and says so, instead of passing over the seqs the restored log
+numbers its next entries with. And the story of a damaged store: the hub refuses to start on
+it, the last backup is restored, and it starts."""
 
 import glob
 import os
@@ -21,6 +23,7 @@ BACKUP_RE = re.compile(r"^backup: (?P<file>\S+) \(.*\), the store through seq (?
 
 
 class Backup(h.HubTestCase):
+    fixed_ports = True  # a follower reconnects to the restarted hub
     def backup(self, path):
         r = self.inst.estctl("backup", path, timeout_s=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -75,6 +78,17 @@ class Backup(h.HubTestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("a hub is running", r.stderr)
 
+        # A working group that had everything: one run with a state file, and one following on.
+        state = os.path.join(self.inst.tmp, "group.state")
+        r, _ = self.inst.run_feed(self.inst.admin, topics=("*/reports",), state=state, json_out=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(state) as f:
+            had = int(f.read())
+        self.assertGreater(had, head)
+        follower = self.inst.spawn(self.inst.feed_argv(self.inst.admin, topics=("*/reports",), from_seq=had,
+                                                       json_out=False, until_head=False), "follower")
+        h.wait_until(lambda: "subscribed" in follower.stderr_text(), 20 * h.SLOW, what="the follower subscribed")
+
         self.assertEqual(self.inst.stop(), 0)
         before = self.store() + ".before"
         os.link(self.store(), before)
@@ -90,12 +104,27 @@ class Backup(h.HubTestCase):
 
         self.inst.start()
         self.assertIn("purge: nothing has passed its retention period", self.inst.hub_stderr())
+        # est-feed does not pass over the seqs the restored log will number its next entries with.
+        said = re.compile(r"the hub's log ends at seq (\d+), before seq %d, which this feed has had" % had)
+        rc = follower.wait(30 * h.SLOW)
+        self.assertEqual(rc, 2, follower.stderr_text())
+        self.assertRegex(follower.stderr_text(), said)
+        r, _ = self.inst.run_feed(self.inst.admin, topics=("*/reports",), state=state, json_out=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        now = int(said.search(r.stderr)[1])
+        self.assertTrue(head < now < had, r.stderr)  # the backup's head and what the hub logged since it started
+        self.assertIn("run once with --from %d, which resets %s" % (now + 1, state), r.stderr)
+        with open(state) as f:
+            self.assertEqual(int(f.read()), had, "the state was changed")
         r = self.inst.estctl("verify")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         log = self.inst.read_log()
         self.assertLogWellFormed(log)
-        # After the backup's head only what the hub logged as it started: its signed checkpoint.
-        self.assertEqual([e.topic for e in log if e.seq > head], ["all/checkpoints"])
+        # After the backup's head only what the hub logged since it started: its signed
+        # checkpoint, and the audit of the feeds that subscribed.
+        after = [e.topic for e in log if e.seq > head]
+        self.assertEqual(after[0], "all/checkpoints")
+        self.assertEqual(set(after[1:]) - {"all/audit"}, set(), after)
         stored = {e.seq: e.report.source_id for e in log if e.WhichOneof("body") == "report"}
         for seq, sid in acked:
             if seq <= head:
