@@ -302,6 +302,9 @@ ctl_restore(const char *dir, int argc, char **argv)
 		close(lock);
 		return rc;
 	}
+	char data[4096];
+	if (ctl_path(data, sizeof data, dir, INSTANCE_DATA) == 0)
+		(void)mkdir(data, 0700); /* an instance copied without its data */
 	snprintf(incoming, sizeof incoming, "%s.restoring", store);
 	(void)unlink(incoming); /* left by a restore that was stopped */
 	bool had_store = access(store, F_OK) == 0;
