@@ -292,6 +292,17 @@ ctl_restore(const char *dir, int argc, char **argv)
 		diag_say("%s: is the store itself; restore from a backup elsewhere", file);
 		return EXIT_INPUT;
 	}
+	/* A store in use, or copied with its WAL: the copy below would leave the WAL's part out. */
+	char file_wal[PATH_MAX + 8];
+	struct stat wal_st;
+	snprintf(file_wal, sizeof file_wal, "%s-wal", file);
+	if (stat(file_wal, &wal_st) == 0 && wal_st.st_size > 0) {
+		diag_say(
+		    "%s: has a WAL beside it (%s): it is a store in use or a copy of one, not a "
+		    "backup; make one with estctl backup",
+		    file, file_wal);
+		return EXIT_INPUT;
+	}
 	int lock = instance_lock(dir);
 	if (lock < 0)
 		return EXIT_ENV;

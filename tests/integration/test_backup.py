@@ -162,6 +162,15 @@ class Backup(h.HubTestCase):
         r = self.inst.estctl("restore", junk)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("the store was left as it is", r.stderr)
+        # A store with its WAL beside it (another instance's, copied as it ran): not a backup.
+        live = os.path.join(self.inst.tmp, "live.db")
+        with open(good, "rb") as f, open(live, "wb") as g:
+            g.write(f.read())
+        with open(live + "-wal", "wb") as g:
+            g.write(b"\0" * 4096)
+        r = self.inst.estctl("restore", live)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("has a WAL beside it", r.stderr)
         # A backup whose chain was changed after it was taken.
         changed = os.path.join(self.inst.tmp, "changed.db")
         with open(good, "rb") as f, open(changed, "wb") as g:
