@@ -12,6 +12,7 @@ it, the last backup is restored, and it starts."""
 import glob
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -155,35 +156,31 @@ class Backup(h.HubTestCase):
         self.assertEqual(self.inst.stop(), 0)
         with open(self.store(), "rb") as f:
             store_bytes = f.read()
+
+        def refused(path, says):
+            r = self.inst.estctl("restore", path)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn(says, r.stdout + r.stderr)
+
         # Not a store at all.
         junk = os.path.join(self.inst.tmp, "junk.db")
         with open(junk, "wb") as f:
             f.write(b"not a database, just text\n" * 100)
-        r = self.inst.estctl("restore", junk)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("the store was left as it is", r.stderr)
+        refused(junk, "the store was left as it is")
         # A store with its WAL beside it (another instance's, copied as it ran): not a backup.
-        live = os.path.join(self.inst.tmp, "live.db")
-        with open(good, "rb") as f, open(live, "wb") as g:
-            g.write(f.read())
+        live = shutil.copyfile(good, os.path.join(self.inst.tmp, "live.db"))
         with open(live + "-wal", "wb") as g:
             g.write(b"\0" * 4096)
-        r = self.inst.estctl("restore", live)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("has a WAL beside it", r.stderr)
+        refused(live, "has a WAL beside it")
         # A backup whose chain was changed after it was taken.
-        changed = os.path.join(self.inst.tmp, "changed.db")
-        with open(good, "rb") as f, open(changed, "wb") as g:
-            g.write(f.read())
+        changed = shutil.copyfile(good, os.path.join(self.inst.tmp, "changed.db"))
         db = sqlite3.connect(changed)
         (body,) = db.execute("SELECT body FROM entries WHERE seq = 3").fetchone()
         db.execute("UPDATE entries SET body = ? WHERE seq = 3",
                    (body.replace(b"Grupp", b"Gripp", 1),))
         db.commit()
         db.close()
-        r = self.inst.estctl("restore", changed)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("seq 3", r.stdout)
+        refused(changed, "seq 3")
         with open(self.store(), "rb") as f:
             self.assertEqual(f.read(), store_bytes, "the store was changed by a refused restore")
         self.assertEqual(glob.glob(self.store() + ".*"), [], "a refused restore left files beside the store")
