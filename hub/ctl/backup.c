@@ -7,8 +7,10 @@
  * a backup that verifies becomes the store; the store it replaces is kept
  * beside it, with its WAL, under a new name.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -104,12 +106,10 @@ file_size_text(const char *path, char *out, size_t outlen)
 	space_text(stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, out, outlen);
 }
 
-int
-ctl_backup(const char *dir, int argc, char **argv)
+/* Copies DIR's store to file, checked before it takes the name. The exit code (said). */
+static int
+backup_to(const char *dir, const char *file)
 {
-	const char *file = file_argument(argc, argv, "backup");
-	if (file == NULL)
-		return EXIT_INPUT;
 	char store[4096], partial[PATH_MAX + 64], err[1024];
 	if (ctl_path(store, sizeof store, dir, INSTANCE_STORE))
 		return EXIT_ENV;
@@ -161,6 +161,165 @@ ctl_backup(const char *dir, int argc, char **argv)
 	printf("backup: %s (%s), the store through seq %llu; estctl restore %s puts it back\n",
 	       file, size, (unsigned long long)head, file);
 	return EXIT_OK;
+}
+
+/* --into's names: esthub-YYYYMMDDTHHMMSS.db, local time; in name order from the oldest. */
+#define BACKUP_PREFIX   "esthub-"
+#define BACKUP_SUFFIX   ".db"
+#define BACKUP_NAME_LEN (sizeof BACKUP_PREFIX - 1 + 15 + sizeof BACKUP_SUFFIX - 1)
+
+static bool
+is_backup_name(const char *name)
+{
+	const char *t = name + sizeof BACKUP_PREFIX - 1;
+	if (strlen(name) != BACKUP_NAME_LEN ||
+	    strncmp(name, BACKUP_PREFIX, sizeof BACKUP_PREFIX - 1) != 0 ||
+	    strcmp(t + 15, BACKUP_SUFFIX) != 0 || t[8] != 'T')
+		return false;
+	for (int i = 0; i < 15; i++)
+		if (i != 8 && (t[i] < '0' || t[i] > '9'))
+			return false;
+	return true;
+}
+
+/* A new name in into for now (waiting out the second when one of this second exists). */
+static int
+backup_name(const char *into, char *out, size_t outlen)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(when, sizeof when, "%Y%m%dT%H%M%S", localtime_r(&now, &tm));
+		if (snprintf(out, outlen, "%s/" BACKUP_PREFIX "%s" BACKUP_SUFFIX, into, when) >=
+		    (int)outlen) {
+			diag_say("%s: path too long", into);
+			return -1;
+		}
+		if (access(out, F_OK) != 0)
+			return 0;
+		sleep(1);
+	}
+	diag_say("%s: exists already", out);
+	return -1;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes all but the newest keep backups in into, never made (just written). */
+static int
+prune(const char *into, const char *made, long keep)
+{
+	DIR *d = opendir(into);
+	if (d == NULL) {
+		diag_say("%s: cannot list it: %s", into, strerror(errno));
+		return EXIT_ENV;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = EXIT_OK;
+	const char *made_name = strrchr(made, '/') + 1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		if (!is_backup_name(e->d_name) || strcmp(e->d_name, made_name) == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **p = realloc(names, cap * sizeof *p);
+			if (p == NULL) {
+				rc = EXIT_ENV;
+				break;
+			}
+			names = p;
+		}
+		if ((names[n] = strdup(e->d_name)) == NULL) {
+			rc = EXIT_ENV;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc != EXIT_OK)
+		diag_say("backup: out of memory listing %s", into);
+	qsort(names, n, sizeof *names, name_cmp);
+	/* The one just written counts as one of keep, whatever the clock did. */
+	size_t others = (size_t)keep - 1;
+	for (size_t i = 0; rc == EXIT_OK && n > others && i < n - others; i++) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof path, "%s/%s", into, names[i]);
+		if (unlink(path) != 0) {
+			diag_say("backup: cannot remove the older backup %s: %s", path,
+			         strerror(errno));
+			rc = EXIT_ENV;
+		} else {
+			printf("backup: removed the older backup %s (--keep %ld)\n", path, keep);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int
+ctl_backup(const char *dir, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"into", required_argument, NULL, 'i'},
+	    {"keep", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *into = NULL;
+	long keep = 0;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == 'i') {
+			into = optarg;
+		} else if (c == 'k') {
+			char *end;
+			errno = 0;
+			keep = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || keep < 1 ||
+			    keep > 10000) {
+				diag_say("--keep: \"%s\" is not a number of backups (1 to 10000)",
+				         optarg);
+				return EXIT_INPUT;
+			}
+		} else {
+			ctl_bad_option(c, argv);
+			return EXIT_INPUT;
+		}
+	}
+	if (into == NULL) {
+		if (keep > 0) {
+			diag_say("backup: --keep goes with --into DIR");
+			return EXIT_INPUT;
+		}
+		if (optind >= argc) {
+			diag_say("backup: FILE missing (or --into DIR)");
+			return EXIT_INPUT;
+		}
+		if (ctl_no_more_args(argc, argv, optind + 1))
+			return EXIT_INPUT;
+		return backup_to(dir, argv[optind]);
+	}
+	if (ctl_no_more_args(argc, argv, optind))
+		return EXIT_INPUT;
+	if (mkdir(into, 0700) != 0 && errno != EEXIST) {
+		diag_say("%s: cannot make it: %s", into, strerror(errno));
+		return EXIT_ENV;
+	}
+	char file[PATH_MAX];
+	if (backup_name(into, file, sizeof file) != 0)
+		return EXIT_ENV;
+	int rc = backup_to(dir, file);
+	if (rc == EXIT_OK && keep > 0)
+		rc = prune(into, file, keep);
+	return rc;
 }
 
 /* Copies from into a new file to (0600), synced. 0, or -1 with err. */

@@ -86,11 +86,13 @@ static const struct command {
      "      (est-feed --topic all/checkpoints --json, one a line) must verify and the\n"
      "      log must still extend each of them (catches truncation and rewriting)"},
     {"backup", NULL, ctl_backup,
-     "backup FILE\n"
+     "backup FILE | backup --into DIR [--keep N]\n"
      "      a copy of the store, one consistent snapshot, taken beside the running hub\n"
      "      (or without it); checked as verify checks the store before it takes FILE's\n"
-     "      name, so a failed copy never replaces an older backup. A backup keeps what a\n"
-     "      later purge removes from the store: keep backups no longer than [retention]"},
+     "      name, so a failed copy never replaces an older backup. --into: a new file\n"
+     "      DIR/esthub-YYYYMMDDTHHMMSS.db; --keep: then removes all but the newest N\n"
+     "      there. A backup keeps what a later purge removes from the store: keep\n"
+     "      backups no longer than [retention]"},
     {"restore", NULL, ctl_restore,
      "restore FILE\n"
      "      with the hub stopped: a backup that verifies becomes the store; the store it\n"

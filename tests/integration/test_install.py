@@ -11,7 +11,7 @@ import unittest
 from harness import BUILD_DIR
 
 PROGRAMS = ("esthub", "estctl", "est-adapter", "est-feed")
-UNITS = ("esthub@.service", "est-adapter@.service", "est-feed@.service")
+UNITS = ("esthub@.service", "est-adapter@.service", "est-feed@.service", "esthub-backup@.service")
 
 
 class Install(unittest.TestCase):
@@ -58,6 +58,8 @@ class Install(unittest.TestCase):
                 .split("=", 1)[1].split()[0])
             self.assertEqual(installed, built.replace(configured + "/", os.path.join(prefix, "bin") + "/"),
                              unit)
+        with open(os.path.join(unit_dir, "esthub-backup@.timer"), encoding="utf-8") as f:
+            self.assertIn("OnCalendar=", f.read())
 
     def test_units_name_the_prefix_given_at_install_under_destdir(self):
         # As a package is built: installed for /opt/esthub, staged under DESTDIR.

@@ -7,9 +7,11 @@ adapter from the shipped configuration reads its drop directory, the Hageby feed
 example of its options writes its pages. The unit's KillSignal stops each with exit 0, as
 systemd expects of a clean stop, and an error that does not heal by itself (a broken
 configuration) exits with a status the unit does not restart on. No systemd is needed: this
-checks what the units say, not systemd."""
+checks what the units say, not systemd. The backup unit, run night after night, keeps the newest
+seven verified copies."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -64,7 +66,7 @@ class Units(h.HubTestCase):
         return [PROGRAMS[os.path.basename(prog)]] + [self.here(w) for w in words[1:]]
 
     def here(self, text):
-        for prefix in ("/var/lib/", "/etc/esthub/", "/var/spool/"):
+        for prefix in ("/var/lib/", "/etc/esthub/", "/var/spool/", "/var/backups/"):
             text = text.replace(prefix, os.path.join(self.root, prefix.strip("/")) + "/")
         return text
 
@@ -109,6 +111,29 @@ class Units(h.HubTestCase):
                                timeout=h.RUN_TIMEOUT_S)
             self.assertIn(r.returncode, self.no_restart(unit), "%s: %s" % (key, r.stdout + r.stderr))
             self.assertIn("max_frame_bytes", r.stdout + r.stderr)
+
+    def test_the_backup_unit_keeps_the_newest_seven_verified_copies(self):
+        unit = read_unit("esthub-backup@.service")
+        self.assertEqual(self.one(unit, "Type"), "oneshot")
+        self.raw().request([h.report() for _ in range(5)])
+        self.assertEqual(self.inst.stop(), 0)
+        inst_dir = self.here("/var/lib/esthub/norrkoping")
+        os.makedirs(os.path.dirname(inst_dir))
+        os.rename(self.inst.dir, inst_dir)
+        backups = self.here("/var/backups/esthub")
+        os.makedirs(backups, mode=0o700)  # made once by root, as the unit says
+        writable = [self.here(p) for p in self.one(unit, "ReadWritePaths").replace("%i", "norrkoping").split()]
+        made = []
+        for night in range(8):
+            r = subprocess.run(self.command(unit, "ExecStart", "norrkoping"), capture_output=True, text=True,
+                               timeout=h.RUN_TIMEOUT_S)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            made.append(re.search(r"^backup: (\S+) ", r.stdout, re.M)[1])
+            self.assertTrue(any(made[-1].startswith(w + "/") for w in writable), "%s not writable" % made[-1])
+        kept = sorted(os.path.join(backups, "norrkoping", f) for f in os.listdir(os.path.join(backups, "norrkoping")))
+        self.assertEqual(kept, made[-7:], "the newest seven are kept")
+        # The instance's files the copy needs to write (SQLite's -shm beside the store) may be written.
+        self.assertIn(os.path.join(inst_dir, "data"), writable)
 
     def test_the_adapter_unit_runs_the_shipped_configuration(self):
         unit = read_unit("est-adapter@.service")
@@ -214,7 +239,8 @@ class Units(h.HubTestCase):
     def test_systemd_reads_every_unit_without_a_warning(self):
         """systemd's own check (syntax, keys, sections, that the programs exist), on copies whose
         programs are this build's."""
-        for name in ("esthub@.service", "est-adapter@.service", "est-feed@.service"):
+        for name in ("esthub@.service", "est-adapter@.service", "est-feed@.service", "esthub-backup@.service",
+                     "esthub-backup@.timer"):
             with open(os.path.join(UNIT_DIR, name), encoding="utf-8") as f:
                 text = f.read()
             for prog, path in PROGRAMS.items():
