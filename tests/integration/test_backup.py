@@ -149,6 +149,12 @@ class Backup(h.HubTestCase):
         r = self.inst.estctl("backup")
         self.assertEqual(r.returncode, 1)
         self.assertIn("FILE missing", r.stderr)
+        for args, says in ((["--keep", "2"], "--keep goes with --into"),
+                           (["--into", self.inst.tmp, "--keep", "0"], "not a number of backups"),
+                           (["--into", self.inst.tmp, "extra.db"], "unexpected argument")):
+            r = self.inst.estctl("backup", *args)
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn(says, r.stderr, args)
         r = self.inst.estctl("backup", os.path.join(self.inst.tmp, "no-such-dir", "x.db"))
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("no-such-dir", r.stderr)
