@@ -64,6 +64,7 @@
 #define AUDIT_PURGE             "purge"
 #define AUDIT_DROPPED           "audit_dropped"
 #define AUDIT_HANDSHAKE_REFUSED "handshake_refused"
+#define AUDIT_STORE_RESTORED    "store_restored"
 
 /* The client of an administrator's change made through estctl. */
 #define AUDIT_BY_ESTCTL "estctl"

@@ -496,6 +496,32 @@ purge_timer(struct hub *h)
 	h->purge_next = retention_next_due(h->retention.purge_minute, now);
 }
 
+/*
+ * A restore (estctl restore) left DIR/data/restored for this start: the
+ * log's history was set back to a backup, which partners holding later
+ * checkpoints will see; the audit says when, from what, and where the
+ * store it replaced is. The marker goes once the entry is in the log.
+ */
+static void
+restored_audit(struct hub *h)
+{
+	char path[4096], what[1024];
+	instance_path(path, sizeof path, h->dir, INSTANCE_RESTORED);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	size_t n = fread(what, 1, sizeof what - 1, f);
+	fclose(f);
+	what[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)what[i] < 0x20)
+			what[i] = what[i + 1] == '\0' ? '\0' : ' ';
+	diag_say("the store was restored %s", what);
+	audit_note(AUDIT_STORE_RESTORED, AUDIT_BY_ESTCTL, "the store was restored %s", what);
+	if (audit_flush(h->lg, h->feed, true) > 0 && unlink(path) != 0)
+		diag_say("%s: cannot remove it: %s", path, strerror(errno));
+}
+
 /* A signed checkpoint of the log when one is due (checkpoint.h), logged and published. */
 static void
 checkpoint_timer(struct hub *h)
@@ -585,6 +611,7 @@ start(struct hub *h)
 	}
 	ingest_set_measures(h->ingest, h->measures);
 	h->started_at = timefmt_now();
+	restored_audit(h);
 	checkpoint_timer(h); /* at start-up, when the log grew since the last one */
 	return EXIT_OK;
 env:

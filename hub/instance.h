@@ -28,7 +28,9 @@
 #define INSTANCE_REVOKED     "revoked"
 #define INSTANCE_DATA        "data"
 #define INSTANCE_STORE       INSTANCE_DATA "/log.db"
-#define INSTANCE_RUN         "run"
+/* Left by estctl restore for the hub's next start, which audits the restore and removes it. */
+#define INSTANCE_RESTORED INSTANCE_DATA "/restored"
+#define INSTANCE_RUN      "run"
 
 /* DIR/rel into out; -1 when it does not fit. */
 int instance_path(char *out, size_t outlen, const char *dir, const char *rel);

@@ -98,8 +98,8 @@ class Backup(h.HubTestCase):
         self.assertIn("restored: %s is now the store, through seq %d" % (first, head), r.stdout)
         kept = glob.glob(self.store() + ".replaced-*")
         self.assertEqual(len([k for k in kept if not k.endswith("-wal")]), 1, kept)
-        self.assertTrue(os.path.samefile([k for k in kept if not k.endswith("-wal")][0], before),
-                        "the replaced store is kept as it was")
+        kept_store = [k for k in kept if not k.endswith("-wal")][0]
+        self.assertTrue(os.path.samefile(kept_store, before), "the replaced store is kept as it was")
         self.assertFalse(os.path.exists(os.path.join(self.inst.dir, "data", "purged_at")),
                          "the next start purges what expired since the backup")
 
@@ -121,11 +121,16 @@ class Backup(h.HubTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         log = self.inst.read_log()
         self.assertLogWellFormed(log)
-        # After the backup's head only what the hub logged since it started: its signed
-        # checkpoint, and the audit of the feeds that subscribed.
-        after = [e.topic for e in log if e.seq > head]
-        self.assertEqual(after[0], "all/checkpoints")
-        self.assertEqual(set(after[1:]) - {"all/audit"}, set(), after)
+        # After the backup's head only what the hub logged since it started: the restore in the
+        # audit, its signed checkpoint, and the audit of the feeds that subscribed.
+        after = [e for e in log if e.seq > head]
+        self.assertEqual([e.topic for e in after[:2]], ["all/audit", "all/checkpoints"])
+        self.assertEqual(after[0].audit.action, "store_restored")
+        self.assertEqual(after[0].audit.client, "estctl")
+        self.assertIn("from %s through seq %d; the store it replaced is kept as %s" % (first, head, kept_store),
+                      after[0].audit.detail)
+        self.assertEqual({e.topic for e in after[2:]} - {"all/audit"}, set())
+        self.assertFalse(os.path.exists(os.path.join(self.inst.dir, "data", "restored")), "the note stayed")
         stored = {e.seq: e.report.source_id for e in log if e.WhichOneof("body") == "report"}
         for seq, sid in acked:
             if seq <= head:
@@ -209,7 +214,7 @@ class Backup(h.HubTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         log = self.inst.read_log()
         self.assertEqual(len([e for e in log if e.WhichOneof("body") == "report"]), 30)
-        self.assertEqual([e.topic for e in log if e.seq > head], ["all/checkpoints"])
+        self.assertEqual([e.topic for e in log if e.seq > head], ["all/audit", "all/checkpoints"])
 
 
 if __name__ == "__main__":
