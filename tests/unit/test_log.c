@@ -353,6 +353,57 @@ test_seq_chain_across_batches_and_reopen(void **state)
 	assert_int_equal(log_verify(fx->lg, &bad, why, sizeof why), 0);
 }
 
+/*
+ * log_backup: a copy, taken while the writer holds the store open, is a
+ * store of its own (one file, no WAL) with the same head and chain, 0600;
+ * an existing destination is refused and left alone; a destination that
+ * cannot be made leaves nothing.
+ */
+static void
+test_backup_copies_the_chain(void **state)
+{
+	struct fx *fx = *state;
+	char sid[32], copy[200], err[512] = "";
+	open_log(fx, LOG_CREATE);
+	for (size_t i = 0; i < 40; i++) {
+		snprintf(sid, sizeof sid, "bk-%zu", i);
+		rec_report(&fx->recs[i], "police", sid, 0, "text to keep");
+	}
+	items_link(fx, 40);
+	append_ok(fx, 40, NOW);
+	struct log *rd = NULL;
+	assert_int_equal(log_open(&rd, fx->path, LOG_READONLY, err, sizeof err), 0);
+	snprintf(copy, sizeof copy, "%s/copy.db", fx->dir);
+	assert_int_equal(log_backup(rd, copy, err, sizeof err), 0);
+	struct stat st;
+	assert_int_equal(stat(copy, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	char wal[220];
+	snprintf(wal, sizeof wal, "%s-wal", copy);
+	assert_int_not_equal(access(wal, F_OK), 0);
+	/* Refused over an existing file, which stays as it was. */
+	assert_int_equal(log_backup(rd, copy, err, sizeof err), -1);
+	assert_non_null(strstr(err, "copy.db"));
+	struct stat again;
+	assert_int_equal(stat(copy, &again), 0);
+	assert_int_equal(again.st_size, st.st_size);
+	char nowhere[220];
+	snprintf(nowhere, sizeof nowhere, "%s/missing/copy.db", fx->dir);
+	assert_int_equal(log_backup(rd, nowhere, err, sizeof err), -1);
+	assert_non_null(strstr(err, "missing"));
+	log_close(&rd);
+
+	struct log *c = NULL;
+	assert_int_equal(log_open(&c, copy, LOG_READONLY, err, sizeof err), 0);
+	assert_int_equal(log_head_seq(c), fx->seq);
+	assert_memory_equal(log_head_hash(c), fx->hash, CRYPTO_HASH_BYTES);
+	uint64_t bad = 0;
+	char why[256] = "";
+	assert_int_equal(log_verify(c, &bad, why, sizeof why), 0);
+	log_close(&c);
+	unlink(copy);
+}
+
 /* --- idempotency ----------------------------------------------------------- */
 
 #define REOPEN (-1)
@@ -1793,6 +1844,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_wal_starts_over_under_steady_commits, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_items_outlive_the_next_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_copies_the_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bench_append, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
