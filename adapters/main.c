@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ struct options {
 	const struct format *format;
 	const char *outbox;
 	size_t max_pending;
+	bool resend;           /* --resend-after given */
+	uint64_t resend_after; /* its seq */
 	bool json;
 	const char *config; /* --config FILE */
 	const char *check;  /* --check FILE */
@@ -91,6 +94,9 @@ usage(FILE *out)
 	        "  --listen-wait S    how long a POST waits for the hub's answers, 0..%d\n"
 	        "                     (default %d)\n"
 	        "  --max-body BYTES   the largest body POSTed, 1..%d (default %d; more: 413)\n"
+	        "  --resend-after SEQ the hub's store was restored from a backup through SEQ\n"
+	        "                     (estctl restore says so): send again what it acknowledged\n"
+	        "                     after SEQ, which its log no longer holds\n"
 	        "  --json             print one est.v1.Result a line (protobuf JSON mapping)\n"
 	        "  --verbose          say more on stderr\n"
 	        "  --help             this text\n"
@@ -159,6 +165,7 @@ enum {
 	OPT_LISTEN,
 	OPT_LISTEN_WAIT,
 	OPT_MAX_BODY,
+	OPT_RESEND_AFTER,
 	OPT_JSON,
 	OPT_VERBOSE,
 	OPT_HELP,
@@ -180,6 +187,7 @@ static const struct option long_options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"listen-wait", required_argument, NULL, OPT_LISTEN_WAIT},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"resend-after", required_argument, NULL, OPT_RESEND_AFTER},
     {"json", no_argument, NULL, OPT_JSON},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -226,6 +234,11 @@ option_set_number(struct options *o, int c, const char *arg)
 	case OPT_MAX_BODY:
 		rc = option_number("max-body", arg, 1, LISTEN_MAX_BODY_LIMIT, &v);
 		o->listen.max_body_bytes = v;
+		break;
+	case OPT_RESEND_AFTER:
+		rc = option_number("resend-after", arg, 0, ULONG_MAX, &v);
+		o->resend = true;
+		o->resend_after = v;
 		break;
 	}
 	return rc;
@@ -535,6 +548,15 @@ run_open(struct run *r, const struct options *o, bool serve)
 		diag_say("%s", err);
 		return EXIT_ENV;
 	}
+	size_t again = 0;
+	if (o->resend && outbox_resend_after(r->ob, o->resend_after, &again) != OUTBOX_OK) {
+		diag_say("%s", outbox_error(r->ob));
+		return EXIT_ENV;
+	}
+	if (o->resend)
+		diag_say("%zu record%s the hub acknowledged after seq %llu sent again "
+		         "(--resend-after: its store was restored through that seq)",
+		         again, again == 1 ? "" : "s", (unsigned long long)o->resend_after);
 	if (!serve && o->n_files == 0 && outbox_pending(r->ob) == 0) {
 		diag_say("no FILE given and nothing pending in %s (see --help)", o->outbox);
 		return EXIT_INPUT;

@@ -404,6 +404,33 @@ outbox_pending(const struct outbox *ob)
 	return ob->pending;
 }
 
+static void ob_recount(struct outbox *ob);
+
+int
+outbox_resend_after(struct outbox *ob, uint64_t head, size_t *n)
+{
+	*n = 0;
+	if (head > INT64_MAX)
+		return OUTBOX_OK; /* no seq lies past it */
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(ob->db,
+	                            "UPDATE record SET state = 0, status = NULL, seq = NULL,"
+	                            " error = NULL, done_at = NULL"
+	                            " WHERE state = 1 AND kind IN ('report', 'measure', 'same')"
+	                            " AND status IN ('accepted', 'duplicate') AND seq > ?1",
+	                            -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (int64_t)head);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ob_fail(ob, "cannot queue the records again");
+	*n = (size_t)sqlite3_changes(ob->db);
+	ob_recount(ob);
+	return OUTBOX_OK;
+}
+
 /* ---- transactions ---- */
 
 int

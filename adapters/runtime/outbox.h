@@ -143,6 +143,16 @@ int outbox_each_done(struct outbox *ob, int64_t first, int64_t last, outbox_row_
 size_t outbox_pending(const struct outbox *ob);
 
 /*
+ * After the hub's store was restored from a backup through seq head, the
+ * records the hub acknowledged after it (accepted or duplicate with a seq
+ * past head, reports and measure updates and the rows that took their
+ * outcome) are no longer in its log: makes them pending again, so that
+ * they are sent as if new, in their first order. *n gets how many rows.
+ * OUTBOX_OK, or OUTBOX_ERROR (outbox_error says why; nothing changed).
+ */
+int outbox_resend_after(struct outbox *ob, uint64_t head, size_t *n);
+
+/*
  * The rows to send: fn is called with each pending report or measure row
  * with an id above after_id, in id order, with its kind and its packed
  * Report or Measure (borrowed). fn returns 0 when it took the row, nonzero

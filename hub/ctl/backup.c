@@ -512,8 +512,9 @@ ctl_restore(const char *dir, int argc, char **argv)
 		printf("the store it replaces is kept as %s (and its -wal): remove them once they "
 		       "are no longer needed\n",
 		       kept);
-	printf("what was logged after the backup is not in it; the hub's next start purges "
-	       "what expired since (esthub run %s)\n",
-	       dir);
+	printf("what was logged after the backup is not in it: each partner's adapter sends "
+	       "its part again with est-adapter --resend-after %llu (its usual options, no FILE); "
+	       "the hub's next start purges what expired since (esthub run %s)\n",
+	       (unsigned long long)head, dir);
 	return EXIT_OK;
 }
