@@ -356,6 +356,51 @@ test_finish_marks_done_once(void **state)
 	assert_int_equal(f->n_told, 0);
 }
 
+/*
+ * After a restore through seq 10: what was acknowledged after it (accepted
+ * or duplicate, and the same-content row that took an outcome) is pending
+ * again and sent in its order; what lies at or before it, and what was
+ * rejected, stays as it was.
+ */
+static void
+test_resend_after_a_restore(void **state)
+{
+	struct fixture *f = *state;
+	int64_t early, late, dup, bad, same;
+	assert_int_equal(add(f, "early", 0, "x", true, &early, NULL), OUTBOX_OK);
+	assert_int_equal(add(f, "late", 0, "x", true, &late, NULL), OUTBOX_OK);
+	assert_int_equal(add(f, "dup", 0, "x", true, &dup, NULL), OUTBOX_OK);
+	assert_int_equal(add(f, "bad", 0, "x", true, &bad, NULL), OUTBOX_OK);
+	finish(f, early, OUTBOX_ACCEPTED, 10, false);
+	finish(f, late, OUTBOX_ACCEPTED, 11, false);
+	finish(f, dup, OUTBOX_DUPLICATE, 12, false);
+	finish(f, bad, OUTBOX_REJECTED, 0, false);
+	assert_int_equal(add(f, "late", 0, "x", true, &same, NULL), OUTBOX_OK); /* takes 11 */
+	assert_int_equal(done_row(f, same)->seq, 11);
+	assert_int_equal(outbox_pending(f->ob), 0);
+
+	size_t n = 0;
+	assert_int_equal(outbox_resend_after(f->ob, 10, &n), OUTBOX_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(outbox_pending(f->ob), 3);
+	assert_int_equal(to_send(f), 2); /* the same-content row is told, not sent */
+	assert_int_equal(f->sendable[0], late);
+	assert_int_equal(f->sendable[1], dup);
+	assert_int_equal(done_row(f, early)->seq, 10);
+	assert_int_equal(done_row(f, bad)->status, OUTBOX_REJECTED);
+	/* The new answer reaches the row that took the old one. */
+	f->n_told = 0;
+	finish(f, late, OUTBOX_ACCEPTED, 21, false);
+	assert_int_equal(f->n_told, 2);
+	assert_int_equal(done_row(f, same)->seq, 21);
+	/* Nothing past the last seq: nothing again. */
+	finish(f, dup, OUTBOX_ACCEPTED, 22, false);
+	assert_int_equal(outbox_resend_after(f->ob, 22, &n), OUTBOX_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(outbox_resend_after(f->ob, UINT64_MAX, &n), OUTBOX_OK);
+	assert_int_equal(n, 0);
+}
+
 /* A whole envelope refused (revoked, not allowed) says nothing of the content: send it again next
  * time. */
 static void
@@ -578,6 +623,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_insert_is_pending_and_sendable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resend_after_a_restore, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_same_content_takes_pending_outcome, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_same_content_takes_done_outcome, setup, teardown),
