@@ -3,7 +3,8 @@
  * backup FILE: a copy of the store, one consistent snapshot taken beside a
  * running hub (log_backup), checked as verify checks the store before it
  * takes FILE's name, so a failed or damaged copy never replaces a good
- * older one. restore FILE: with the hub stopped (its lock held meanwhile),
+ * older one; --into DIR names it by the time, --keep N removes the older
+ * ones but N. restore FILE: with the hub stopped (its lock held meanwhile),
  * a backup that verifies becomes the store; the store it replaces is kept
  * beside it, with its WAL, under a new name.
  */
@@ -82,7 +83,7 @@ is_the_store(const char *file, const char *store)
 	return false;
 }
 
-/* The one FILE argument of backup and restore; NULL (said) when missing or more. */
+/* restore's one FILE argument; NULL (said) when missing or more. */
 static const char *
 file_argument(int argc, char **argv, const char *command)
 {
