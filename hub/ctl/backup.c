@@ -495,13 +495,14 @@ ctl_restore(const char *dir, int argc, char **argv)
 	}
 	/* The next start purges what expired since the backup was taken (gallring). */
 	(void)unlink(mark);
-	/* ... and notes the restore in the audit (hub.c, restored_audit). */
+	/* ... and notes the restore in the audit (hub.c, restored_audit), each one since it last
+	 * ran. */
 	char note[4096], note_text[9000];
 	int len = snprintf(note_text, sizeof note_text, "from %s through seq %llu%s%s\n", file,
 	                   (unsigned long long)head,
 	                   kept[0] ? "; the store it replaced is kept as " : "", kept);
 	FILE *nf =
-	    ctl_path(note, sizeof note, dir, INSTANCE_RESTORED) == 0 ? fopen(note, "w") : NULL;
+	    ctl_path(note, sizeof note, dir, INSTANCE_RESTORED) == 0 ? fopen(note, "a") : NULL;
 	if (nf == NULL || fwrite(note_text, 1, (size_t)len, nf) != (size_t)len)
 		diag_say("%s: cannot write it (the hub will not audit this restore): %s", note,
 		         strerror(errno));
