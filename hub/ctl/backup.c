@@ -245,7 +245,8 @@ prune(const char *into, const char *made, long keep)
 	closedir(d);
 	if (rc != EXIT_OK)
 		diag_say("backup: out of memory listing %s", into);
-	qsort(names, n, sizeof *names, name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, name_cmp);
 	/* The one just written counts as one of keep, whatever the clock did. */
 	size_t others = (size_t)keep - 1;
 	for (size_t i = 0; rc == EXIT_OK && n > others && i < n - others; i++) {
