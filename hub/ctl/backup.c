@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,11 +108,40 @@ file_size_text(const char *path, char *out, size_t outlen)
 	space_text(stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, out, outlen);
 }
 
+/*
+ * The copy being made, removed when a signal stops estctl (SIGINT, SIGTERM,
+ * SIGHUP) before it is whole: a stopped backup leaves nothing behind.
+ */
+static char partial_path[PATH_MAX + 64];
+static volatile sig_atomic_t partial_live;
+
+static void
+partial_on_signal(int sig)
+{
+	if (partial_live)
+		(void)unlink(partial_path); /* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Watches for the signals that would leave the copy half made (on), or stops watching. */
+static void
+partial_watch(bool on)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on ? partial_on_signal : SIG_DFL};
+	sigemptyset(&sa.sa_mask);
+	partial_live = on;
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
 /* Copies DIR's store to file, checked before it takes the name. The exit code (said). */
 static int
 backup_to(const char *dir, const char *file)
 {
-	char store[4096], partial[PATH_MAX + 64], err[1024];
+	char store[4096], err[1024];
+	char *partial = partial_path;
 	if (ctl_path(store, sizeof store, dir, INSTANCE_STORE))
 		return EXIT_ENV;
 	if (access(store, F_OK) != 0) {
@@ -123,8 +153,8 @@ backup_to(const char *dir, const char *file)
 		         file);
 		return EXIT_INPUT;
 	}
-	if (snprintf(partial, sizeof partial, "%s.partial-%ld", file, (long)getpid()) >=
-	    (int)sizeof partial) {
+	if (snprintf(partial, sizeof partial_path, "%s.partial-%ld", file, (long)getpid()) >=
+	    (int)sizeof partial_path) {
 		diag_say("%s: path too long", file);
 		return EXIT_INPUT;
 	}
@@ -133,9 +163,11 @@ backup_to(const char *dir, const char *file)
 		diag_say("cannot open the store: %s", err);
 		return EXIT_ENV;
 	}
+	partial_watch(true);
 	int rc = log_backup(lg, partial, err, sizeof err);
 	log_close(&lg);
 	if (rc != 0) {
+		partial_watch(false);
 		diag_say("backup: %s", err);
 		return EXIT_ENV;
 	}
@@ -143,14 +175,19 @@ backup_to(const char *dir, const char *file)
 	rc = ctl_store_check(dir, partial, &head);
 	if (rc != EXIT_OK) {
 		unlink(partial);
+		partial_watch(false);
 		diag_say("backup: the copy does not verify (does the store? estctl verify says); "
 		         "%s was not written",
 		         file);
 		return rc;
 	}
-	if (rename(partial, file) != 0) {
-		diag_say("backup: cannot name the copy %s: %s", file, strerror(errno));
+	int renamed = rename(partial, file);
+	int why = errno;
+	if (renamed != 0)
 		unlink(partial);
+	partial_watch(false);
+	if (renamed != 0) {
+		diag_say("backup: cannot name the copy %s: %s", file, strerror(why));
 		return EXIT_ENV;
 	}
 	if (sync_dir_of(file) != 0) {

@@ -247,5 +247,34 @@ class Backup(h.HubTestCase):
         self.assertEqual([e.topic for e in log if e.seq > head], ["all/audit", "all/checkpoints"])
 
 
+class StoppedBackup(h.HubTestCase):
+    start_hub = False
+
+    def test_a_backup_stopped_midway_leaves_nothing(self):
+        """SIGTERM while the copy is being made: no partial file, no FILE, the store untouched."""
+        store = os.path.join(self.inst.dir, "data", "log.db")
+        os.unlink(store)  # bench-mklog makes a store of its own, large enough to take a while
+        subprocess.run([os.path.join(h.BUILD_DIR, "bench", "bench-mklog"), "--store", store, "--count",
+                        "200000", "--days", "30"], check=True, capture_output=True, timeout=300)
+        target = os.path.join(self.inst.tmp, "stopped.db")
+        partial = lambda: glob.glob(target + ".partial-*")  # noqa: E731
+        p = subprocess.Popen([h.ESTCTL, "-d", self.inst.dir, "backup", target], cwd=self.inst.tmp,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            h.wait_until(lambda: partial() or p.poll() is not None, 60 * h.SLOW, interval_s=0.002,
+                         what="the copy to start")
+            self.assertIsNone(p.poll(), "the backup ended before it could be stopped")
+            p.terminate()
+            self.assertEqual(p.wait(60), -15)
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+        self.assertEqual(partial(), [], "the stopped copy was left")
+        self.assertFalse(os.path.exists(target))
+        r = self.inst.estctl("verify", timeout_s=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
