@@ -152,6 +152,15 @@ class Backup(h.HubTestCase):
         r = self.inst.run_adapter(self.inst.police, [self.inst.write_jsonl(after)], outbox=outbox)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertTrue(all(int(l[5]) > head for l in h.parse_adapter_lines(r.stdout)), r.stdout)
+        # A partner keeps the checkpoint the hub signs as it starts again (the log grew).
+        self.assertEqual(self.inst.stop(), 0)
+        self.inst.start()
+        r, _ = self.inst.run_feed(self.inst.hageby, topics=("all/checkpoints",), from_seq=1)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        saved = os.path.join(self.inst.tmp, "checkpoints.jsonl")
+        with open(saved, "w", encoding="utf-8") as f:
+            f.write(r.stdout)
+        self.assertEqual(self.inst.estctl("verify", "--against", saved).returncode, 0)
         self.assertEqual(self.inst.stop(), 0)
         r = self.inst.estctl("restore", os.path.join(self.inst.tmp, "nightly.db"))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -171,6 +180,10 @@ class Backup(h.HubTestCase):
                          sorted((l[2], "duplicate", l[5]) for l in lines))
         stored = [e.report.source_id for e in self.inst.read_log() if e.WhichOneof("body") == "report"]
         self.assertEqual(sorted(stored), sorted(x.source_id for x in before + after), "each report once")
+        # The checkpoint the partner kept from before the restore no longer holds, as it should not.
+        r = self.inst.estctl("verify", "--against", saved)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"truncated|rewritten")
 
     def test_what_is_never_restored_or_overwritten(self):
         self.raw().request([h.report() for _ in range(10)])
