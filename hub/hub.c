@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -209,18 +208,8 @@ batch_allowed(char *err, size_t errlen)
 static int
 take_lock(struct hub *h, char *err, size_t errlen)
 {
-	char path[4096];
-	instance_path(path, sizeof path, h->dir, INSTANCE_RUN);
-	mkdir(path, 0700);
-	instance_path(path, sizeof path, h->dir, INSTANCE_RUN "/lock");
-	h->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (h->lock_fd < 0 || flock(h->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		snprintf(err, errlen, "%s: %s", path,
-		         errno == EWOULDBLOCK ? "another esthub is running on this instance"
-		                              : strerror(errno));
-		return -1;
-	}
-	return 0;
+	h->lock_fd = instance_lock(h->dir, err, errlen);
+	return h->lock_fd < 0 ? -1 : 0;
 }
 
 static int
@@ -1120,7 +1109,7 @@ finish(struct hub *h)
 	log_close(&h->lg);
 	auth_destroy(&h->auth);
 	areas_destroy(&h->areas);
-	if (h->lock_fd > 0)
+	if (h->lock_fd >= 0)
 		close(h->lock_fd);
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,31 @@ instance_path(char *out, size_t outlen, const char *dir, const char *rel)
 {
 	int n = snprintf(out, outlen, "%s/%s", dir, rel);
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+int
+instance_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	if (instance_path(path, sizeof path, dir, INSTANCE_RUN "/lock") != 0) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	(void)mkdir(path, 0700);
+	*slash = '/';
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	int why = errno;
+	snprintf(err, errlen, "%s: %s", path,
+	         why == EWOULDBLOCK ? "another esthub is running on this instance" : strerror(why));
+	if (fd >= 0)
+		close(fd);
+	errno = why;
+	return -1;
 }
 
 static int

@@ -36,6 +36,14 @@
 int instance_path(char *out, size_t outlen, const char *dir, const char *rel);
 
 /*
+ * Takes DIR/run/lock (DIR/run made when missing), which one esthub holds
+ * while it runs on the instance, and estctl restore while it replaces the
+ * store: the lock's fd (closing it lets go), or -1 with the reason in err,
+ * errno EWOULDBLOCK when another holds it.
+ */
+int instance_lock(const char *dir, char *err, size_t errlen);
+
+/*
  * Creates a runnable instance in dir (which may exist but must be empty or
  * absent): configuration with the given endpoints (NULL: the defaults),
  * the Norrköping areas, the hub's CURVE keys, empty certs/ and data/.

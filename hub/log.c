@@ -2234,9 +2234,8 @@ head_check(struct log *lg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* fsync of the directory holding path, so a file just made there stays. */
-static int
-dir_sync(const char *path)
+int
+log_dir_sync(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -2298,7 +2297,7 @@ wal_prealloc(const char *path)
 	if (rc == 0)
 		rc = fdatasync(fd);
 	if (rc == 0 && !existed)
-		rc = dir_sync(wal);
+		rc = log_dir_sync(wal);
 	if (rc != 0) {
 		int e = errno;
 		if (existed)

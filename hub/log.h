@@ -188,14 +188,18 @@ int log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, 
 
 /*
  * Copies the store, as one consistent snapshot, into a new file at dest
- * (mode 0600; refused when dest exists): SQLite's online backup in a single step, so
- * the copy is one read transaction, which a running hub's writer does not
- * wait for (it holds the hub's WAL checkpoints back only while it lasts).
- * The copy is in rollback-journal mode, one self-contained file, and
- * synced to disk before this returns; the hub makes it WAL again when it
- * opens it. Returns 0, or -1 with the reason in err (dest removed).
+ * (mode 0600; refused when dest exists): SQLite's online backup, in steps
+ * of 1 MiB each synced before the next, all inside one read transaction,
+ * which a running hub's writer does not wait for (it holds the hub's WAL
+ * checkpoints back only while it lasts). The copy is in rollback-journal
+ * mode, one self-contained file, and synced to disk before this returns;
+ * the hub makes it WAL again when it opens it. Returns 0, or -1 with the
+ * reason in err (dest removed). Not the directory: see log_dir_sync.
  */
 int log_backup(struct log *lg, const char *dest, char *err, size_t errlen);
+
+/* fsync of the directory holding path, so a file just made or renamed there stays. 0 or -1. */
+int log_dir_sync(const char *path);
 
 /*
  * For tests only (the disk-full test): sets SQLite's max_page_count on the

@@ -10,7 +10,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,22 +39,6 @@ dir_of(const char *path, char *out, size_t outlen)
 		snprintf(out, outlen, "/");
 	else
 		snprintf(out, outlen, "%.*s", (int)(slash - path), path);
-}
-
-/* Syncs the directory holding path, so a rename in it is on disk. 0, or -1 with errno. */
-static int
-sync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	dir_of(path, dir, sizeof dir);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
 }
 
 /*
@@ -106,6 +88,25 @@ file_size_text(const char *path, char *out, size_t outlen)
 {
 	struct stat st;
 	space_text(stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, out, outlen);
+}
+
+/*
+ * Opens a copy of a store (a backup, or one being made) read-only and
+ * checks it as verify checks the store (ctl_store_check). The exit code;
+ * on EXIT_OK *lg is open (the caller closes it).
+ */
+static int
+open_checked(const char *dir, const char *path, struct log **lg)
+{
+	char err[512];
+	if (log_open(lg, path, LOG_READONLY, err, sizeof err) != 0) {
+		printf("%s\n", err); /* err names the file: not an esthub store, damaged */
+		return EXIT_INPUT;
+	}
+	int rc = ctl_store_check(dir, *lg, path);
+	if (rc != EXIT_OK)
+		log_close(lg);
+	return rc;
 }
 
 /*
@@ -171,8 +172,9 @@ backup_to(const char *dir, const char *file)
 		diag_say("backup: %s", err);
 		return EXIT_ENV;
 	}
-	uint64_t head = 0;
-	rc = ctl_store_check(dir, partial, &head);
+	rc = open_checked(dir, partial, &lg);
+	uint64_t head = rc == EXIT_OK ? log_head_seq(lg) : 0;
+	log_close(&lg);
 	if (rc != EXIT_OK) {
 		unlink(partial);
 		partial_watch(false);
@@ -190,7 +192,7 @@ backup_to(const char *dir, const char *file)
 		diag_say("backup: cannot name the copy %s: %s", file, strerror(why));
 		return EXIT_ENV;
 	}
-	if (sync_dir_of(file) != 0) {
+	if (log_dir_sync(file) != 0) {
 		diag_say("backup: %s: cannot sync its directory: %s", file, strerror(errno));
 		return EXIT_ENV;
 	}
@@ -361,87 +363,6 @@ ctl_backup(const char *dir, int argc, char **argv)
 	return rc;
 }
 
-/* Copies from into a new file to (0600), synced. 0, or -1 with err. */
-static int
-copy_file(const char *from, const char *to, char *err, size_t errlen)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
-		return -1;
-	}
-	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", to, strerror(errno));
-		close(in);
-		return -1;
-	}
-	static char buf[1 << 20];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: cannot read: %s", from, strerror(errno));
-			rc = -1;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(out, buf + done, (size_t)(n - done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				snprintf(err, errlen, "%s: cannot write: %s", to, strerror(errno));
-				rc = -1;
-				break;
-			}
-			done += w;
-		}
-		if (rc != 0)
-			break;
-	}
-	if (rc == 0 && fsync(out) != 0) {
-		snprintf(err, errlen, "%s: cannot sync: %s", to, strerror(errno));
-		rc = -1;
-	}
-	close(out);
-	close(in);
-	if (rc != 0)
-		unlink(to);
-	return rc;
-}
-
-/* The instance's lock, as the hub takes it; fd >= 0, or -1 (said: a hub runs, or why not). */
-static int
-instance_lock(const char *dir)
-{
-	char run[4096], path[4096];
-	if (ctl_path(run, sizeof run, dir, INSTANCE_RUN) ||
-	    ctl_path(path, sizeof path, dir, INSTANCE_RUN "/lock"))
-		return -1;
-	(void)mkdir(run, 0700);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		diag_say("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK)
-			diag_say(
-			    "a hub is running on %s: stop it first (systemctl stop esthub@NAME, "
-			    "or SIGTERM)",
-			    dir);
-		else
-			diag_say("%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Moves the store at store, with its WAL, to store.replaced-TIME; *kept gets the new name. */
 static int
 keep_replaced(const char *store, char *kept, size_t keptlen, char *err, size_t errlen)
@@ -490,7 +411,10 @@ ctl_restore(const char *dir, int argc, char **argv)
 		diag_say("%s: is the store itself; restore from a backup elsewhere", file);
 		return EXIT_INPUT;
 	}
-	/* A store in use, or copied with its WAL: the copy below would leave the WAL's part out. */
+	/*
+	 * A store in use, or copied with its WAL as it ran: not a backup, and
+	 * one made from it would be of whatever that store holds right now.
+	 */
 	char file_wal[PATH_MAX + 8];
 	struct stat wal_st;
 	snprintf(file_wal, sizeof file_wal, "%s-wal", file);
@@ -501,16 +425,25 @@ ctl_restore(const char *dir, int argc, char **argv)
 		    file, file_wal);
 		return EXIT_INPUT;
 	}
-	int lock = instance_lock(dir);
-	if (lock < 0)
+	int lock = instance_lock(dir, err, sizeof err);
+	if (lock < 0) {
+		if (errno == EWOULDBLOCK)
+			diag_say(
+			    "a hub is running on %s: stop it first (systemctl stop esthub@NAME, "
+			    "or SIGTERM)",
+			    dir);
+		else
+			diag_say("%s", err);
 		return EXIT_ENV;
-	uint64_t head = 0;
-	int rc = ctl_store_check(dir, file, &head);
+	}
+	struct log *lg = NULL;
+	int rc = open_checked(dir, file, &lg);
 	if (rc != EXIT_OK) {
 		diag_say("restore: %s does not verify; the store was left as it is", file);
 		close(lock);
 		return rc;
 	}
+	uint64_t head = log_head_seq(lg);
 	char data[4096];
 	if (ctl_path(data, sizeof data, dir, INSTANCE_DATA) == 0)
 		(void)mkdir(data, 0700); /* an instance copied without its data */
@@ -518,14 +451,17 @@ ctl_restore(const char *dir, int argc, char **argv)
 	(void)unlink(incoming); /* left by a restore that was stopped */
 	bool had_store = access(store, F_OK) == 0;
 	kept[0] = '\0';
-	if (copy_file(file, incoming, err, sizeof err) != 0 ||
+	/* Copied as backup copies the store: synced, 0600, one file (log_backup). */
+	rc = log_backup(lg, incoming, err, sizeof err);
+	log_close(&lg);
+	if (rc != 0 ||
 	    (had_store && keep_replaced(store, kept, sizeof kept, err, sizeof err) != 0)) {
 		diag_say("restore: %s; the store was left as it is", err);
 		(void)unlink(incoming);
 		close(lock);
 		return EXIT_ENV;
 	}
-	if (rename(incoming, store) != 0 || sync_dir_of(store) != 0) {
+	if (rename(incoming, store) != 0 || log_dir_sync(store) != 0) {
 		diag_say("restore: %s: %s%s%s", store, strerror(errno),
 		         kept[0] ? "; the store it replaces is " : "", kept);
 		close(lock);

@@ -18,7 +18,6 @@
 #define ESTHUB_CTL_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
 /* Waiting for a running hub on the control channel. */
@@ -50,12 +49,13 @@ int ctl_backup(const char *dir, int argc, char **argv);
 int ctl_restore(const char *dir, int argc, char **argv);
 
 /*
- * Checks the store file at path as verify checks DIR's: the hash chain and
- * every signed checkpoint in it (with DIR/keys/sign.pem), printing "log OK:
- * ..." and "checkpoints ..." or the first seq that does not hold. *head gets
- * its head seq. Returns the exit code (1: not a store, damaged or broken).
+ * Checks lg, the store file at path opened read-only, as verify checks
+ * DIR's: the hash chain and every signed checkpoint in it (with
+ * DIR/keys/sign.pem), printing "log OK: ..." and "checkpoints ..." or the
+ * first seq that does not hold. Returns the exit code (1: broken).
  */
-int ctl_store_check(const char *dir, const char *path, uint64_t *head);
+struct log;
+int ctl_store_check(const char *dir, struct log *lg, const char *path);
 
 /*
  * Prints the store's figures (head seq, reports per organisation) to out.

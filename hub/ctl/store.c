@@ -342,22 +342,14 @@ ctl_verify(const char *dir, int argc, char **argv)
 }
 
 int
-ctl_store_check(const char *dir, const char *path, uint64_t *head)
+ctl_store_check(const char *dir, struct log *lg, const char *path)
 {
-	char err[512], key_path[4096];
-	struct log *lg = NULL;
+	char key_path[4096];
 	struct sign_key *key = NULL;
-	*head = 0;
-	if (log_open(&lg, path, LOG_READONLY, err, sizeof err) != 0) {
-		printf("%s\n", err); /* err names the file: not an esthub store, damaged */
-		return EXIT_INPUT;
-	}
 	int rc = public_key_load(dir, &key, key_path, sizeof key_path);
 	if (rc == 0)
 		rc = verify_log(lg, key, path);
-	*head = log_head_seq(lg);
 	sign_key_destroy(&key);
-	log_close(&lg);
 	return rc;
 }
 
