@@ -78,6 +78,11 @@ class Backup(h.HubTestCase):
         r = self.inst.estctl("restore", first)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("a hub is running", r.stderr)
+        # The same lock keeps a second hub off the instance.
+        r = subprocess.run([h.ESTHUB, "run", self.inst.dir], cwd=self.inst.tmp, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30 * h.SLOW)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("run/lock: another esthub is running on this instance", r.stderr)
 
         # A working group that had everything: one run with a state file, and one following on.
         state = os.path.join(self.inst.tmp, "group.state")
