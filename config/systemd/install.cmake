@@ -4,14 +4,15 @@
 # install time (`cmake --install build --prefix /opt/esthub`), not only the
 # one build/ was configured with. DESTDIR is honoured by file(INSTALL).
 # Set by the caller: ESTHUB_UNIT_SOURCE (config/systemd), ESTHUB_UNIT_STAGE
-# (a directory of the build), ESTHUB_UNIT_BINDIR (CMAKE_INSTALL_BINDIR).
+# (a directory of the build), ESTHUB_UNIT_BINDIR (CMAKE_INSTALL_BINDIR),
+# ESTHUB_UNITS (the service templates, as CMakeLists.txt configures them).
 if(IS_ABSOLUTE "${ESTHUB_UNIT_BINDIR}")
   set(CMAKE_INSTALL_FULL_BINDIR "${ESTHUB_UNIT_BINDIR}")
 else()
   set(CMAKE_INSTALL_FULL_BINDIR "${CMAKE_INSTALL_PREFIX}/${ESTHUB_UNIT_BINDIR}")
 endif()
 set(units "")
-foreach(unit esthub@ est-adapter@ est-feed@ esthub-backup@)
+foreach(unit ${ESTHUB_UNITS})
   configure_file("${ESTHUB_UNIT_SOURCE}/${unit}.service.in"
                  "${ESTHUB_UNIT_STAGE}/${unit}.service" @ONLY)
   list(APPEND units "${ESTHUB_UNIT_STAGE}/${unit}.service")

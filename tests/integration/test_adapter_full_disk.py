@@ -98,8 +98,7 @@ class FeedFullDisk(h.HubTestCase):
     left before the picture it could not write, and the next run writes it."""
 
     def test_a_page_not_written_is_written_by_the_next_run(self):
-        ack = self.raw().request([h.report() for _ in range(3)])
-        self.assertEqual(len(ack.results), 3)
+        self.assertAccepted(self.raw().request([h.report() for _ in range(3)]), 3)
         self.inst.estctl("picture", "compile", check=True)
         out = os.path.join(self.inst.tmp, "pages")
         os.mkdir(out)
