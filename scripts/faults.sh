@@ -7,6 +7,10 @@
 #   kill9     the hub killed with SIGKILL at random moments under load from
 #             three senders, 50 cycles: every acknowledged report in the log
 #             exactly once, at the seq its ack named; estctl verify holds
+#   powercut  the same 50 cycles as a power cut (tests/tools/powercut_vfs.c
+#             preloaded: what the hub wrote and did not sync is lost with
+#             it), and est-adapter's outbox cut 50 times while a partner
+#             posts with the hub away: everything answered 2xx delivered once
 #   away      the hub stopped for 3 minutes while three adapters (drop
 #             directory, HTTP, files) keep reading: everything delivered once
 #   disk      the store's filesystem full (a small tmpfs): clear refusal with
@@ -15,27 +19,30 @@
 #   stalled   a subscriber that stops reading while a million reports arrive:
 #             the hub's memory stays bounded, the subscriber catches up
 #
-# usage: bash scripts/faults.sh [kill9|away|disk|damaged|stalled ...]
+# usage: bash scripts/faults.sh [kill9|powercut|away|disk|damaged|stalled ...]
 #        (none: all). Builds build/ first. Writes build/faults.log.
-# Figures can be changed: ESTHUB_FAULT_KILLS (50), ESTHUB_FAULT_AWAY_S (180),
-# ESTHUB_FAULT_ENTRIES (1000000); ESTHUB_IT_SEED repeats a kill9 run.
+# Figures can be changed: ESTHUB_FAULT_KILLS (50), ESTHUB_FAULT_ADAPTER_CUTS
+# (50), ESTHUB_FAULT_AWAY_S (180), ESTHUB_FAULT_ENTRIES (1000000);
+# ESTHUB_IT_SEED repeats a kill9 or powercut run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"
 
 export ESTHUB_FAULT_KILLS="${ESTHUB_FAULT_KILLS:-50}"
+export ESTHUB_FAULT_ADAPTER_CUTS="${ESTHUB_FAULT_ADAPTER_CUTS:-50}"
 export ESTHUB_FAULT_AWAY_S="${ESTHUB_FAULT_AWAY_S:-180}"
 export ESTHUB_FAULT_ENTRIES="${ESTHUB_FAULT_ENTRIES:-1000000}"
 
 declare -A TESTS=(
 	[kill9]="test_kill9"
+	[powercut]="test_power_cut"
 	[away]="test_adapter_modes.HubAwayWhileFeeding"
 	[disk]="test_full_disk"
 	[damaged]="test_damaged_store"
 	[stalled]="test_stalled_subscriber"
 )
-ORDER=(damaged disk kill9 away stalled)
+ORDER=(damaged disk kill9 powercut away stalled)
 
 if [ "$#" -eq 0 ]; then
 	set -- "${ORDER[@]}"
@@ -68,7 +75,7 @@ for f in "$@"; do
 	fi
 	cat "$part" >>"$log"
 	# The figures the tests print (kills, acknowledged reports, memory).
-	grep -oE '(kill9|stalled subscriber|full disk)[:,] .*' "$part" || true
+	grep -oE '(kill9|power cut|adapter power cut|stalled subscriber|full disk)[:,] .*' "$part" || true
 	rm -f "$part"
 	echo "faults: $f $result in $(($(date +%s) - start)) s" | tee -a "$log"
 done

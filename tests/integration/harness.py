@@ -62,6 +62,9 @@ ESTHUB = _program("ESTHUB", "hub/esthub")
 ESTCTL = _program("ESTCTL", "hub/ctl/estctl")
 EST_ADAPTER = _program("EST_ADAPTER", "adapters/est-adapter")
 EST_FEED = _program("EST_FEED", "adapters/feed/est-feed")
+# The power cut for the tests (tests/tools/powercut_vfs.c), preloaded by test_power_cut.
+POWERCUT = os.environ.get("ESTHUB_POWERCUT") or os.path.join(BUILD_DIR, "tests", "tools",
+                                                             "libesthub-powercut.so")
 
 # ---------------------------------------------------------------------------
 # Protobuf bindings, generated once per process from the committed proto.
@@ -885,12 +888,12 @@ class ServingAdapter:
     """A running `est-adapter --watch DIR` and/or `--listen HOST:PORT` (Proc in .proc), started
     from options or from a configuration file (config=, with ready= naming what it must say:
     "watching", "listening on"). port is the HTTP port it serves (from its `listening on` line),
-    None when it does not listen."""
+    None when it does not listen. wrap: argv put before est-adapter (it must exec it in the end)."""
 
     def __init__(self, inst, client, name, fmt="json", watch=None, listen=None, outbox=None, extra=(),
-                 config=None, ready=None):
+                 config=None, ready=None, wrap=()):
         self.inst, self.client, self.name = inst, client, name
-        argv = [EST_ADAPTER]
+        argv = list(wrap) + [EST_ADAPTER]
         if config:
             argv += ["--config", config]
             self.outbox = outbox
@@ -966,6 +969,33 @@ def fill_filesystem(directory, left_bytes=64 * 1024):
     if st.f_bavail * st.f_frsize >= left_bytes:
         raise AssertionError("filesystem of %s not full: %d bytes free" % (directory, st.f_bavail * st.f_frsize))
     return path
+
+
+POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty", "dirty_max", "synced_pages")
+
+
+def powercut_wrap(stats_dir, seed, sync_delay_us=300):
+    """argv to put before a program so that its SQLite files see a power cut when it is killed
+    (tests/tools/powercut_vfs.c): what it wrote and did not sync is lost with it. Each process
+    writes its counters to STATS_DIR/powercut.PID (powercut_stats reads them)."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return ["sh", "-c", 'ESTHUB_POWERCUT_STATS="$0/powercut.$$" exec "$@"', stats_dir, "env",
+            "LD_PRELOAD=" + POWERCUT, "ESTHUB_POWERCUT_SEED=%d" % seed,
+            "ESTHUB_POWERCUT_SYNC_DELAY_US=%d" % sync_delay_us,
+            # The sanitized build's runtime is not first in the library list with a preload.
+            "ASAN_OPTIONS=" + ":".join(x for x in (asan, "verify_asan_link_order=0") if x)]
+
+
+def powercut_stats(stats_dir):
+    """{pid: {counter: value}} of every process started with powercut_wrap(stats_dir)."""
+    out = {}
+    for name in os.listdir(stats_dir):
+        if name.startswith("powercut."):
+            with open(os.path.join(stats_dir, name), "rb") as f:
+                vals = struct.unpack("<8Q", f.read(64))
+            if vals[0] == 0x7475637265776f70:
+                out[vals[1]] = dict(zip(POWERCUT_STATS, vals))
+    return out
 
 
 def drop_file(directory, name, text):
