@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "instance.h"
 #include "wire/diag.h"
+#include "wire/durable.h"
 
 /* Keys dropped from certs/ remembered, so their refused messages can be audited by name. */
 #define AUTH_FORMER_MAX 256
@@ -275,7 +276,8 @@ auth_revoke(struct auth *a, const char *name, char *msg, size_t msglen)
 	snprintf(from, sizeof from, "%s/%s", a->certs_dir, name);
 	snprintf(to, sizeof to, "%s/%s", a->revoked_dir, name);
 	mkdir(a->revoked_dir, 0755);
-	if (rename(from, to) != 0) {
+	/* Durably: a power cut must not bring the certificate back into certs/. */
+	if (durable_rename(from, to) != 0) {
 		snprintf(msg, msglen,
 		         errno == ENOENT ? "no client named %s" : "cannot revoke %s: %s", name,
 		         strerror(errno));

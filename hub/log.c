@@ -62,6 +62,7 @@
 #include "walbuf.h"
 #include "wire/codec.h"
 #include "wire/diag.h"
+#include "wire/durable.h"
 
 /* PRAGMA application_id of an esthub store: "ESTH". */
 #define LOG_APPLICATION_ID  0x45535448
@@ -2234,27 +2235,6 @@ head_check(struct log *lg, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int
-log_dir_sync(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	else if ((size_t)(slash - path) < sizeof dir)
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-	else
-		return -1;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /*
  * Writes the WAL's first WAL_PREALLOC_BYTES (see there) before SQLite
  * opens the store: zeros after whatever the file holds, so a WAL a crash
@@ -2297,7 +2277,7 @@ wal_prealloc(const char *path)
 	if (rc == 0)
 		rc = fdatasync(fd);
 	if (rc == 0 && !existed)
-		rc = log_dir_sync(wal);
+		rc = durable_dir_of(wal);
 	if (rc != 0) {
 		int e = errno;
 		if (existed)

@@ -194,12 +194,9 @@ int log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, 
  * checkpoints back only while it lasts). The copy is in rollback-journal
  * mode, one self-contained file, and synced to disk before this returns;
  * the hub makes it WAL again when it opens it. Returns 0, or -1 with the
- * reason in err (dest removed). Not the directory: see log_dir_sync.
+ * reason in err (dest removed). Not the directory: see durable_dir_of.
  */
 int log_backup(struct log *lg, const char *dest, char *err, size_t errlen);
-
-/* fsync of the directory holding path, so a file just made or renamed there stays. 0 or -1. */
-int log_dir_sync(const char *path);
 
 /*
  * For tests only (the disk-full test): sets SQLite's max_page_count on the

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "instance.h"
+#include "wire/durable.h"
 
 /*
  * hash: of the whole's key, with bit 0 set; 0 for an entry alone (only
@@ -862,7 +863,8 @@ retention_mark_run(const char *dir, int64_t when, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	/* Written aside and renamed, so a crash leaves the old record or the new one. */
+	/* Written aside and renamed, so a crash or a power cut leaves the old record or the new
+	 * one. */
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
 	if (f == NULL) {
@@ -870,7 +872,7 @@ retention_mark_run(const char *dir, int64_t when, char *err, size_t errlen)
 		return -1;
 	}
 	fprintf(f, "%lld\n", (long long)when);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	if (fclose(f) != 0 || durable_rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		remove(tmp);
 		return -1;

@@ -22,6 +22,7 @@ PACKAGES=(
 	python3 python3-zmq python3-protobuf protobuf-compiler  # integration tests
 	python3-cryptography                      # tests check the hub's Ed25519 signatures independently
 	valgrind                                  # bench/instructions.sh counts the hub's instructions a report
+	strace                                    # test_power_cut sees the administrator's files synced
 	tzdata                                    # Europe/Stockholm
 	libhiredis-dev redis-server               # the peer in the benchmark (bench/)
 	chromium                                  # headless test of est-feed's HTML pages

@@ -27,6 +27,7 @@
 #include "retention.h"
 #include "space.h"
 #include "wire/diag.h"
+#include "wire/durable.h"
 
 /* The directory part of path into out ("." for a bare name). */
 static void
@@ -192,7 +193,7 @@ backup_to(const char *dir, const char *file)
 		diag_say("backup: cannot name the copy %s: %s", file, strerror(why));
 		return EXIT_ENV;
 	}
-	if (log_dir_sync(file) != 0) {
+	if (durable_dir_of(file) != 0) {
 		diag_say("backup: %s: cannot sync its directory: %s", file, strerror(errno));
 		return EXIT_ENV;
 	}
@@ -461,7 +462,7 @@ ctl_restore(const char *dir, int argc, char **argv)
 		close(lock);
 		return EXIT_ENV;
 	}
-	if (rename(incoming, store) != 0 || log_dir_sync(store) != 0) {
+	if (rename(incoming, store) != 0 || durable_dir_of(store) != 0) {
 		diag_say("restore: %s: %s%s%s", store, strerror(errno),
 		         kept[0] ? "; the store it replaces is " : "", kept);
 		close(lock);
@@ -477,7 +478,8 @@ ctl_restore(const char *dir, int argc, char **argv)
 	                   kept[0] ? "; the store it replaced is kept as " : "", kept);
 	FILE *nf =
 	    ctl_path(note, sizeof note, dir, INSTANCE_RESTORED) == 0 ? fopen(note, "a") : NULL;
-	if (nf == NULL || fwrite(note_text, 1, (size_t)len, nf) != (size_t)len)
+	if (nf == NULL || fwrite(note_text, 1, (size_t)len, nf) != (size_t)len || fflush(nf) != 0 ||
+	    fsync(fileno(nf)) != 0 || durable_dir_of(note) != 0)
 		diag_say("%s: cannot write it (the hub will not audit this restore): %s", note,
 		         strerror(errno));
 	if (nf != NULL)

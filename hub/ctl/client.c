@@ -21,6 +21,7 @@
 #include "instance.h"
 #include "wire/cert.h"
 #include "wire/diag.h"
+#include "wire/durable.h"
 #include "wire/ids.h"
 
 /* More files than this in certs/ or revoked/ are left out of a listing, with a note. */
@@ -631,7 +632,7 @@ ctl_client_rotate(const char *dir, int argc, char **argv)
 		diag_say("%s", err);
 		return EXIT_ENV;
 	}
-	if (rename(fresh, secret) != 0) {
+	if (durable_rename(fresh, secret) != 0) {
 		diag_say("%s: cannot replace: %s (the new secret is in %s)", secret,
 		         strerror(errno), fresh);
 		return EXIT_ENV;

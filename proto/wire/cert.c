@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "wire/crypto.h"
+#include "wire/durable.h"
 
 /* The 1-based line of path where metadata key is set, or 0 when none is. */
 static int
@@ -228,7 +229,7 @@ cert_read_client(const char *path, struct cert_info *out, char *err, size_t errl
 	return rc;
 }
 
-/* Saves cert's public part to path through a temporary file and a rename. */
+/* Saves cert's public part to path through a temporary file and a rename, durably. */
 static int
 save_public_atomic(zcert_t *cert, const char *path, char *err, size_t errlen)
 {
@@ -237,7 +238,8 @@ save_public_atomic(zcert_t *cert, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", path);
 		return -1;
 	}
-	if (zcert_save_public(cert, tmp) != 0 || chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
+	if (zcert_save_public(cert, tmp) != 0 || chmod(tmp, 0644) != 0 ||
+	    durable_rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -298,7 +300,8 @@ cert_generate(const char *pub_path, const char *secret_path, const struct cert_i
 	}
 	set_meta(cert, info);
 	int rc = -1;
-	if (zcert_save_secret(cert, secret_path) != 0 || chmod(secret_path, 0600) != 0) {
+	if (zcert_save_secret(cert, secret_path) != 0 || chmod(secret_path, 0600) != 0 ||
+	    durable_file(secret_path) != 0 || durable_dir_of(secret_path) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", secret_path, strerror(errno));
 		unlink(secret_path);
 		goto out;

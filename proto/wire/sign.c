@@ -13,6 +13,7 @@
  * the opened descriptor (fstat), so the file checked is the file read.
  */
 #include "wire/sign.h"
+#include "wire/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -250,7 +251,7 @@ pem_store(const struct sign_key *k, bool private_part, const char *path, mode_t 
 		goto out;
 	}
 	/* open() applies the umask; the mode must be exactly this one. */
-	if (fchmod(fd, mode) != 0 || write_all(fd, pem, (size_t)pem_len) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, pem, (size_t)pem_len) != 0 || fsync(fd) != 0) {
 		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -265,6 +266,10 @@ pem_store(const struct sign_key *k, bool private_part, const char *path, mode_t 
 	}
 	if (keep_existing)
 		unlink(tmp);
+	if (durable_dir_of(path) != 0) {
+		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	if (pem != NULL && pem_len > 0)

@@ -13,6 +13,8 @@ synchronous=OFF lost every queued record here."""
 
 import os
 import random
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -203,6 +205,113 @@ class AdapterPowerCut(h.HubTestCase):
             self.assertEqual(stored[key][0].report, r, "%r: content" % (key,))
         r = self.inst.estctl("verify", timeout_s=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+STRACE_RE = re.compile(r"^\d+ +(\w+)\((.*)\) += (-?\d+)")
+
+
+class Syscalls:
+    """What `strace -f -e trace=openat,close,fsync,fdatasync,rename,renameat2` wrote, in order: a
+    rename is durable when the file was synced before it and the directory of its new name
+    after it (durable.h)."""
+
+    TRACE = ["strace", "-f", "-qq", "-e", "trace=openat,close,fsync,fdatasync,rename,renameat,renameat2"]
+
+    def __init__(self, path):
+        self.events = []  # ("sync", path) or ("rename", from, to), in order
+        fds = {}
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = STRACE_RE.match(line)
+                if m is None:
+                    continue
+                call, args, res = m.group(1), m.group(2), int(m.group(3))
+                names = re.findall(r'"([^"]*)"', args)
+                if call == "openat" and res >= 0 and names:
+                    fds[res] = names[0]
+                elif call == "close":
+                    fds.pop(int(args), None)
+                elif call in ("fsync", "fdatasync") and res == 0 and int(args) in fds:
+                    self.events.append(("sync", fds[int(args)]))
+                elif call.startswith("rename") and res == 0 and len(names) == 2:
+                    self.events.append(("rename", names[0], names[1]))
+
+    def synced(self, path, after=0):
+        """The index of the first sync of path at or after index after, or None."""
+        for i in range(after, len(self.events)):
+            if self.events[i] == ("sync", path):
+                return i
+        return None
+
+    def renamed_to(self, path):
+        """(index, from) of the rename onto path, or (None, None)."""
+        for i, e in enumerate(self.events):
+            if e[0] == "rename" and e[2] == path:
+                return i, e[1]
+        return None, None
+
+
+def traced(pid):
+    """Whether every thread of pid has a tracer (TracerPid in /proc/PID/task/*/status)."""
+    tasks = os.listdir("/proc/%d/task" % pid)
+    for t in tasks:
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
+                return False
+    return bool(tasks)
+
+
+class AdministratorFiles(h.HubTestCase):
+    """What an administrator does to certificates stays done across a power cut: each file is
+    synced before it takes its name, and its directory after, seen in the system calls."""
+
+    fixed_ports = True
+
+    def traced_estctl(self, *args):
+        out = os.path.join(self.inst.tmp, "estctl.strace")
+        r = subprocess.run(Syscalls.TRACE + ["-o", out, h.ESTCTL, "-d", self.inst.dir] + list(args),
+                           capture_output=True, text=True, timeout=60 * h.SLOW)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return Syscalls(out)
+
+    def assertRenamedDurably(self, calls, path):
+        i, src = calls.renamed_to(path)
+        self.assertIsNotNone(i, "%s renamed into place (%s)" % (path, calls.events))
+        self.assertIsNotNone(calls.synced(src), "%s synced before it became %s" % (src, path))
+        self.assertLess(calls.synced(src), i)
+        self.assertIsNotNone(calls.synced(os.path.dirname(path), i), "%s synced after the rename" %
+                             os.path.dirname(path))
+
+    def test_certify_and_rotate_sync_certificates_and_directories(self):
+        pub = os.path.join(self.inst.dir, "certs", "nyckelpartner")
+        secret = os.path.join(self.inst.dir, "clients", "nyckelpartner_secret")
+        calls = self.traced_estctl("client", "add", "nyckelpartner", "--role", "adapter", "--org", "housing")
+        self.assertRenamedDurably(calls, pub)
+        self.assertIsNotNone(calls.synced(secret), "the secret certificate synced")
+        self.assertIsNotNone(calls.synced(os.path.dirname(secret)), "clients/ synced")
+
+        calls = self.traced_estctl("client", "rotate", "nyckelpartner")
+        self.assertRenamedDurably(calls, pub)
+        self.assertRenamedDurably(calls, secret)
+
+    def test_revocation_syncs_both_directories(self):
+        out = os.path.join(self.inst.tmp, "hub.strace")
+        st = subprocess.Popen(Syscalls.TRACE + ["-o", out, "-p", str(self.inst.hub.proc.p.pid)],
+                              stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            h.wait_until(lambda: traced(self.inst.hub.proc.p.pid), 10 * h.SLOW,
+                         what="strace attached to every thread of the hub")
+            r = self.inst.estctl("client", "revoke", "hyresbostader")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            st.send_signal(signal.SIGINT)  # detaches; the hub runs on
+            st.wait(10 * h.SLOW)
+        calls = Syscalls(out)
+        revoked = os.path.join(self.inst.dir, "revoked", "hyresbostader")
+        self.assertRenamedDurably(calls, revoked)
+        i, _ = calls.renamed_to(revoked)
+        self.assertIsNotNone(calls.synced(os.path.join(self.inst.dir, "certs"), i),
+                             "certs/ synced after the certificate left it")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* durable: files that survive a power cut (see durable.h). */
+#include "durable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The directory part of path into dir ("." without a '/'); -1 when it does not fit. */
+static int
+dir_part(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+	if (slash == NULL)
+		n = snprintf(dir, cap, ".");
+	else if (slash == path)
+		n = snprintf(dir, cap, "/");
+	else
+		n = snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sync_opened(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int
+durable_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	if (dir_part(path, dir, sizeof dir) != 0)
+		return -1;
+	return sync_opened(dir, O_RDONLY | O_DIRECTORY);
+}
+
+int
+durable_file(const char *path)
+{
+	return sync_opened(path, O_RDONLY);
+}
+
+int
+durable_rename(const char *from, const char *to)
+{
+	char from_dir[PATH_MAX], to_dir[PATH_MAX];
+	if (dir_part(from, from_dir, sizeof from_dir) != 0 ||
+	    dir_part(to, to_dir, sizeof to_dir) != 0 || durable_file(from) != 0 ||
+	    rename(from, to) != 0 || durable_dir_of(to) != 0)
+		return -1;
+	return strcmp(from_dir, to_dir) == 0 ? 0 : durable_dir_of(from);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * durable: files that survive a power cut, not only a crash. A rename is
+ * on disk once the directory holding the new name is synced, and the data
+ * it names once the file was synced before it: without both, a cut can
+ * bring back the old name (a revoked certificate back in certs/) or leave
+ * the new one empty. The store itself is SQLite's to sync (log.c).
+ */
+#ifndef ESTHUB_WIRE_DURABLE_H
+#define ESTHUB_WIRE_DURABLE_H
+
+/* Syncs the directory that holds path (its last '/' part left off). 0, or -1 with errno. */
+int durable_dir_of(const char *path);
+
+/* Syncs the file at path, data and size. 0, or -1 with errno. */
+int durable_file(const char *path);
+
+/*
+ * rename(from, to) made durable: from's data synced first, then the
+ * rename, then to's directory (and from's, when it is another). 0, or -1
+ * with errno (from is left where it was unless the rename itself was done).
+ */
+int durable_rename(const char *from, const char *to);
+
+#endif
