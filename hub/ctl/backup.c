@@ -138,9 +138,91 @@ partial_watch(bool on)
 		(void)sigaction(sigs[i], &sa, NULL);
 }
 
+/* --into's names: esthub-YYYYMMDDTHHMMSS.db, local time; in name order from the oldest. */
+#define BACKUP_PREFIX   "esthub-"
+#define BACKUP_SUFFIX   ".db"
+#define BACKUP_NAME_LEN (sizeof BACKUP_PREFIX - 1 + 15 + sizeof BACKUP_SUFFIX - 1)
+
+static bool
+is_backup_name(const char *name)
+{
+	const char *t = name + sizeof BACKUP_PREFIX - 1;
+	if (strlen(name) != BACKUP_NAME_LEN ||
+	    strncmp(name, BACKUP_PREFIX, sizeof BACKUP_PREFIX - 1) != 0 ||
+	    strcmp(t + 15, BACKUP_SUFFIX) != 0 || t[8] != 'T')
+		return false;
+	for (int i = 0; i < 15; i++)
+		if (i != 8 && (t[i] < '0' || t[i] > '9'))
+			return false;
+	return true;
+}
+
+/*
+ * The pid of a half-made copy's name, BASE.partial-PID (0 when name is not one), with BASE
+ * copied into base.
+ */
+static long
+partial_pid(const char *name, char *base, size_t baselen)
+{
+	const char *tag = NULL;
+	for (const char *p = strstr(name, ".partial-"); p != NULL; p = strstr(p + 1, ".partial-"))
+		tag = p; /* the last one: FILE's own name may hold the word */
+	if (tag == NULL || tag == name || (size_t)(tag - name) >= baselen || tag[9] < '0' ||
+	    tag[9] > '9')
+		return 0;
+	char *end;
+	errno = 0;
+	long pid = strtol(tag + 9, &end, 10);
+	if (errno != 0 || *end != '\0' || pid <= 0)
+		return 0;
+	snprintf(base, baselen, "%.*s", (int)(tag - name), name);
+	return pid;
+}
+
+/*
+ * Removes the half-made copies in the directory of file that a backup left when it was
+ * stopped where no handler runs (SIGKILL, a power cut): FILE.partial-PID, or with into_dir
+ * any --into backup's, whose PID is not running. One that is running is another backup at
+ * work, and stays. Said on stdout; a failure is said and does not stop the backup.
+ */
+static void
+remove_stale_partials(const char *file, bool into_dir)
+{
+	char dirpath[PATH_MAX];
+	const char *slash = strrchr(file, '/');
+	const char *own = slash ? slash + 1 : file;
+	if (slash == NULL)
+		snprintf(dirpath, sizeof dirpath, ".");
+	else if (snprintf(dirpath, sizeof dirpath, "%.*s", slash == file ? 1 : (int)(slash - file),
+	                  file) >= (int)sizeof dirpath)
+		return;
+	DIR *d = opendir(dirpath);
+	if (d == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char base[NAME_MAX + 1];
+		long pid = partial_pid(e->d_name, base, sizeof base);
+		if (pid == 0 || (into_dir ? !is_backup_name(base) : strcmp(base, own) != 0))
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* running (or not ours to ask): perhaps another backup at work */
+		char path[PATH_MAX + NAME_MAX + 2];
+		snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
+		if (unlink(path) == 0)
+			printf("backup: removed %s, a copy left half-made by a backup that was "
+			       "stopped "
+			       "(process %ld)\n",
+			       path, pid);
+		else
+			diag_say("backup: cannot remove %s, left half-made by a stopped backup: %s",
+			         path, strerror(errno));
+	}
+	closedir(d);
+}
+
 /* Copies DIR's store to file, checked before it takes the name. The exit code (said). */
 static int
-backup_to(const char *dir, const char *file)
+backup_to(const char *dir, const char *file, bool into_dir)
 {
 	char store[4096], err[1024];
 	char *partial = partial_path;
@@ -160,6 +242,7 @@ backup_to(const char *dir, const char *file)
 		diag_say("%s: path too long", file);
 		return EXIT_INPUT;
 	}
+	remove_stale_partials(file, into_dir);
 	struct log *lg = NULL;
 	if (log_open(&lg, store, LOG_READONLY, err, sizeof err) != 0) {
 		diag_say("cannot open the store: %s", err);
@@ -202,25 +285,6 @@ backup_to(const char *dir, const char *file)
 	printf("backup: %s (%s), the store through seq %llu; estctl restore %s puts it back\n",
 	       file, size, (unsigned long long)head, file);
 	return EXIT_OK;
-}
-
-/* --into's names: esthub-YYYYMMDDTHHMMSS.db, local time; in name order from the oldest. */
-#define BACKUP_PREFIX   "esthub-"
-#define BACKUP_SUFFIX   ".db"
-#define BACKUP_NAME_LEN (sizeof BACKUP_PREFIX - 1 + 15 + sizeof BACKUP_SUFFIX - 1)
-
-static bool
-is_backup_name(const char *name)
-{
-	const char *t = name + sizeof BACKUP_PREFIX - 1;
-	if (strlen(name) != BACKUP_NAME_LEN ||
-	    strncmp(name, BACKUP_PREFIX, sizeof BACKUP_PREFIX - 1) != 0 ||
-	    strcmp(t + 15, BACKUP_SUFFIX) != 0 || t[8] != 'T')
-		return false;
-	for (int i = 0; i < 15; i++)
-		if (i != 8 && (t[i] < '0' || t[i] > '9'))
-			return false;
-	return true;
 }
 
 /* A new name in into for now (waiting out the second when one of this second exists). */
@@ -347,7 +411,7 @@ ctl_backup(const char *dir, int argc, char **argv)
 		}
 		if (ctl_no_more_args(argc, argv, optind + 1))
 			return EXIT_INPUT;
-		return backup_to(dir, argv[optind]);
+		return backup_to(dir, argv[optind], false);
 	}
 	if (ctl_no_more_args(argc, argv, optind))
 		return EXIT_INPUT;
@@ -358,7 +422,7 @@ ctl_backup(const char *dir, int argc, char **argv)
 	char file[PATH_MAX];
 	if (backup_name(into, file, sizeof file) != 0)
 		return EXIT_ENV;
-	int rc = backup_to(dir, file);
+	int rc = backup_to(dir, file, true);
 	if (rc == EXIT_OK && keep > 0)
 		rc = prune(into, file, keep);
 	return rc;

@@ -13,6 +13,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import threading
@@ -268,13 +269,15 @@ class Backup(h.HubTestCase):
 class StoppedBackup(h.HubTestCase):
     start_hub = False
 
-    def test_a_backup_stopped_midway_leaves_nothing(self):
-        """SIGTERM while the copy is being made: no partial file, no FILE, the store untouched."""
+    def setUp(self):
+        super().setUp()
         store = os.path.join(self.inst.dir, "data", "log.db")
         os.unlink(store)  # bench-mklog makes a store of its own, large enough to take a while
         subprocess.run([os.path.join(h.BUILD_DIR, "bench", "bench-mklog"), "--store", store, "--count",
                         "200000", "--days", "30"], check=True, capture_output=True, timeout=300)
-        target = os.path.join(self.inst.tmp, "stopped.db")
+
+    def stop_midway(self, target, sig):
+        """Starts `estctl backup target`, sends sig once its partial copy exists; the exit status."""
         partial = lambda: glob.glob(target + ".partial-*")  # noqa: E731
         p = subprocess.Popen([h.ESTCTL, "-d", self.inst.dir, "backup", target], cwd=self.inst.tmp,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -282,16 +285,49 @@ class StoppedBackup(h.HubTestCase):
             h.wait_until(lambda: partial() or p.poll() is not None, 60 * h.SLOW, interval_s=0.002,
                          what="the copy to start")
             self.assertIsNone(p.poll(), "the backup ended before it could be stopped")
-            p.terminate()
-            self.assertEqual(p.wait(60), -15)
+            p.send_signal(sig)
+            return p.wait(60)
         finally:
             if p.poll() is None:
                 p.kill()
             p.communicate()
-        self.assertEqual(partial(), [], "the stopped copy was left")
+
+    def test_a_backup_stopped_midway_leaves_nothing(self):
+        """SIGTERM while the copy is being made: no partial file, no FILE, the store untouched."""
+        target = os.path.join(self.inst.tmp, "stopped.db")
+        self.assertEqual(self.stop_midway(target, signal.SIGTERM), -signal.SIGTERM)
+        self.assertEqual(glob.glob(target + ".partial-*"), [], "the stopped copy was left")
         self.assertFalse(os.path.exists(target))
         r = self.inst.estctl("verify", timeout_s=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_the_next_backup_removes_what_a_killed_one_left(self):
+        """SIGKILL (or a power cut) leaves the half-made copy; the next backup to that name or
+        into that directory removes it and says so, but not one a running process is making."""
+        target = os.path.join(self.inst.tmp, "killed.db")
+        self.assertEqual(self.stop_midway(target, signal.SIGKILL), -signal.SIGKILL)
+        left = glob.glob(target + ".partial-*")
+        self.assertEqual(len(left), 1, "no handler runs on SIGKILL: the copy stays")
+        busy = "%s.partial-%d" % (target, os.getpid())  # a running process's, as another backup's
+        open(busy, "wb").close()
+        r = self.inst.estctl("backup", target, timeout_s=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("removed %s, a copy left half-made by a backup that was stopped" % left[0], r.stdout)
+        self.assertEqual(glob.glob(target + ".partial-*"), [busy])
+        self.assertTrue(os.path.exists(target))
+
+        into = os.path.join(self.inst.tmp, "nightly")
+        os.mkdir(into)
+        dead = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True).stdout.strip()
+        stale = os.path.join(into, "esthub-20260101T031500.db.partial-%s" % dead)
+        other = os.path.join(into, "notes.partial-%s" % dead)  # not a backup's: not ours to remove
+        for f in (stale, other):
+            open(f, "wb").close()
+        r = self.inst.estctl("backup", "--into", into, "--keep", "2", timeout_s=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("removed %s" % stale, r.stdout)
+        self.assertFalse(os.path.exists(stale))
+        self.assertTrue(os.path.exists(other))
 
 
 if __name__ == "__main__":
