@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "wire/cert.h"
+#include "wire/durable.h"
 
 int
 instance_path(char *out, size_t outlen, const char *dir, const char *rel)
@@ -143,6 +144,16 @@ instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char 
 	    log_open(&lg, path, LOG_CREATE, err, errlen))
 		return -1;
 	log_close(&lg);
+	/* A power cut after this leaves the whole instance: the files, then the names of all. */
+	int rc = instance_path(path, sizeof path, dir, INSTANCE_CONF) || durable_file(path);
+	for (size_t i = 0; rc == 0 && i < sizeof dirs / sizeof dirs[0]; i++)
+		rc = instance_path(path, sizeof path, dir, dirs[i].rel) || durable_dir(path);
+	if (rc == 0)
+		rc = durable_dir(dir) || durable_dir_of(dir);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot sync it to disk: %s", dir, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -42,12 +42,18 @@ sync_opened(const char *path, int flags)
 }
 
 int
+durable_dir(const char *dir)
+{
+	return sync_opened(dir, O_RDONLY | O_DIRECTORY);
+}
+
+int
 durable_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
 	if (dir_part(path, dir, sizeof dir) != 0)
 		return -1;
-	return sync_opened(dir, O_RDONLY | O_DIRECTORY);
+	return durable_dir(dir);
 }
 
 int

@@ -9,6 +9,9 @@
 #ifndef ESTHUB_WIRE_DURABLE_H
 #define ESTHUB_WIRE_DURABLE_H
 
+/* Syncs the directory dir itself: the names in it. 0, or -1 with errno. */
+int durable_dir(const char *dir);
+
 /* Syncs the directory that holds path (its last '/' part left off). 0, or -1 with errno. */
 int durable_dir_of(const char *path);
 

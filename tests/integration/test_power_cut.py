@@ -11,6 +11,7 @@ named, with its content, and `estctl verify` holds. scripts/faults.sh runs 50 cu
 synced passed test_kill9 and failed here at its first cut; one whose outbox ran with
 synchronous=OFF lost every queued record here."""
 
+import json
 import os
 import random
 import re
@@ -98,7 +99,30 @@ class PowerCut(k9.Kill9):
         inst.hub_wrap = h.powercut_wrap(stats_dir(inst), seed_of(self))
 
     def test_acknowledged_reports_survive_repeated_kill9(self):
+        # A working group's est-feed follows everything through the cuts: what it was sent must
+        # have been on disk, or the hub would log other entries under seqs it already printed.
+        follower = self.inst.spawn(self.inst.feed_argv(self.inst.admin, topics=("*/*",), from_seq=1,
+                                                       until_head=False), "follower")
         super().test_acknowledged_reports_survive_repeated_kill9()
+        log = {e.seq: e for e in self.inst.read_log()}
+        head = max(log)
+
+        def last_seq():
+            lines = list(follower.lines)
+            return int(json.loads(lines[-1])["seq"]) if lines else 0
+
+        h.wait_until(lambda: last_seq() >= head or not follower.alive(), 60 * h.SLOW,
+                     what=lambda: "the follower to reach seq %d (at %d)" % (head, last_seq()))
+        self.assertTrue(follower.alive(), "est-feed stopped: %s" % follower.stderr_text()[-2000:])
+        follower.signal(signal.SIGTERM)
+        self.assertEqual(follower.wait(20 * h.SLOW), 0, follower.stderr_text()[-2000:])
+        seen = [e for e in h.parse_log_entries("\n".join(follower.lines)) if e.seq <= head]
+        self.assertEqual([e.seq for e in seen], list(range(1, head + 1)),
+                         "the follower saw every entry once, in order, across the cuts")
+        for e in seen:
+            self.assertEqual(e, log[e.seq], "seq %d: the follower saw another entry than the log holds" % e.seq)
+        print("power cut: a follower saw all %d entries as the log holds them" % head)
+
         gone = killed_stats(self.inst, self.inst.hub.proc.p.pid)
         lossy = [s for s in gone if s["dirty"] > 0]
         print("power cut: %d hubs cut, %d of them holding unsynced pages (%d pages lost in all), "
@@ -211,11 +235,11 @@ STRACE_RE = re.compile(r"^\d+ +(\w+)\((.*)\) += (-?\d+)")
 
 
 class Syscalls:
-    """What `strace -f -e trace=openat,close,fsync,fdatasync,rename,renameat2` wrote, in order: a
+    """What `strace -f -e trace=openat,close,fsync,...,rename,...,link` wrote, in order: a
     rename is durable when the file was synced before it and the directory of its new name
     after it (durable.h)."""
 
-    TRACE = ["strace", "-f", "-qq", "-e", "trace=openat,close,fsync,fdatasync,rename,renameat,renameat2"]
+    TRACE = ["strace", "-f", "-qq", "-e", "trace=openat,close,fsync,fdatasync,rename,renameat,renameat2,link,linkat"]
 
     def __init__(self, path):
         self.events = []  # ("sync", path) or ("rename", from, to), in order
@@ -233,8 +257,8 @@ class Syscalls:
                     fds.pop(int(args), None)
                 elif call in ("fsync", "fdatasync") and res == 0 and int(args) in fds:
                     self.events.append(("sync", fds[int(args)]))
-                elif call.startswith("rename") and res == 0 and len(names) == 2:
-                    self.events.append(("rename", names[0], names[1]))
+                elif call.startswith(("rename", "link")) and res == 0 and len(names) == 2:
+                    self.events.append(("rename", names[0], names[1]))  # a new name: both alike
 
     def synced(self, path, after=0):
         """The index of the first sync of path at or after index after, or None."""
@@ -242,6 +266,13 @@ class Syscalls:
             if self.events[i] == ("sync", path):
                 return i
         return None
+
+    def data_synced(self, path):
+        """Whether path's data was synced: under its name, or under the name renamed onto it."""
+        if self.synced(path) is not None:
+            return True
+        i, src = self.renamed_to(path)
+        return i is not None and self.synced(src) is not None and self.synced(src) < i
 
     def renamed_to(self, path):
         """(index, from) of the rename onto path, or (None, None)."""
@@ -295,6 +326,23 @@ class AdministratorFiles(h.HubTestCase):
         calls = self.traced_estctl("client", "rotate", "nyckelpartner")
         self.assertRenamedDurably(calls, pub)
         self.assertRenamedDurably(calls, secret)
+
+    def test_init_syncs_every_file_and_directory(self):
+        d = os.path.join(self.inst.tmp, "new-instance")
+        out = os.path.join(self.inst.tmp, "init.strace")
+        env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+        r = subprocess.run(Syscalls.TRACE + ["-o", out, h.ESTHUB, "init", d], capture_output=True, text=True,
+                           timeout=60 * h.SLOW, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        calls = Syscalls(out)
+        for root, dirs, files in os.walk(d):
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                if name.endswith("-shm"):  # SQLite's index of the WAL: made again at every open
+                    continue
+                self.assertTrue(calls.data_synced(path), "%s synced" % path)
+        for path in (d, os.path.dirname(d)):
+            self.assertIsNotNone(calls.synced(path), "%s synced" % path)
 
     def test_revocation_syncs_both_directories(self):
         out = os.path.join(self.inst.tmp, "hub.strace")

@@ -114,6 +114,10 @@ test_failures_say_why_and_leave_things_alone(void **state)
 	errno = 0;
 	assert_int_equal(durable_dir_of(no_dir), -1);
 	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(durable_dir(to), -1); /* a file, not a directory */
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(durable_dir(d->a), 0);
 
 	static char longer[PATH_MAX + 16];
 	memset(longer, 'x', sizeof longer - 1);
