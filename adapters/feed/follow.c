@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -102,13 +104,32 @@ subscribe(struct follow *f, bool quiet)
 	f->subscribed_ms = f->sent_ms;
 }
 
+/*
+ * What was printed is on disk before a state passes it: with stdout a file (est-feed ... >>
+ * FILE), a power cut must not lose lines the saved state says were printed. A pipe or a
+ * terminal has nothing to sync. 0, or -1 with the reason in err.
+ */
+static int
+sync_stdout(char *err, size_t errlen)
+{
+	struct stat st;
+	if (fflush(stdout) != 0 || (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	                            fdatasync(STDOUT_FILENO) != 0)) {
+		snprintf(err, errlen, "cannot write stdout to disk: %s (the state stays before it)",
+		         strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 save_state(struct follow *f)
 {
 	if (f->o->state_path == NULL || !f->pos_known || (f->saved_known && f->saved == f->pos))
 		return;
 	char err[512];
-	if (state_write(f->o->state_path, f->pos, err, sizeof err) != 0) {
+	if (sync_stdout(err, sizeof err) != 0 ||
+	    state_write(f->o->state_path, f->pos, err, sizeof err) != 0) {
 		if (!f->state_failed)
 			diag_say("%s", err);
 		f->state_failed = true;

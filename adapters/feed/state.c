@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "wire/diag.h"
+#include "wire/durable.h"
 
 #define STATE_MAX_BYTES 64
 
@@ -100,6 +101,11 @@ state_write(const char *path, uint64_t seq, char *err, size_t errlen)
 	if (rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
 		goto out;
+	}
+	/* Else a power cut can bring back an older state: entries printed again. */
+	if (durable_dir_of(path) != 0) {
+		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
+		goto out; /* (tmp is gone: renamed) */
 	}
 	rc = 0;
 out:

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wire/durable.h"
+
 void
 textbuf_init(struct textbuf *b)
 {
@@ -212,6 +214,11 @@ textbuf_write_file(const struct textbuf *b, const char *path, char *err, size_t 
 	if (rename(tmp, path) != 0) {
 		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
 		unlink(tmp);
+		return -1;
+	}
+	/* The new name on disk too, before a saved state passes this picture. */
+	if (durable_dir_of(path) != 0) {
+		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -243,7 +243,7 @@ class Syscalls:
 
     def __init__(self, path):
         self.events = []  # ("sync", path) or ("rename", from, to), in order
-        fds = {}
+        fds = {1: "<stdout>"}
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 m = STRACE_RE.match(line)
@@ -292,9 +292,11 @@ def traced(pid):
     return bool(tasks)
 
 
-class AdministratorFiles(h.HubTestCase):
-    """What an administrator does to certificates stays done across a power cut: each file is
-    synced before it takes its name, and its directory after, seen in the system calls."""
+class SyncedFiles(h.HubTestCase):
+    """The files outside the store survive a power cut too: what an administrator does to the
+    instance and its certificates stays done, and est-feed's output is on disk before its state
+    says it was printed. Each file is synced before it takes its name and its directory after,
+    seen in the system calls."""
 
     fixed_ports = True
 
@@ -343,6 +345,24 @@ class AdministratorFiles(h.HubTestCase):
                 self.assertTrue(calls.data_synced(path), "%s synced" % path)
         for path in (d, os.path.dirname(d)):
             self.assertIsNotNone(calls.synced(path), "%s synced" % path)
+
+    def test_feed_output_is_on_disk_before_its_state(self):
+        self.assertAccepted(self.raw().request([h.report() for _ in range(5)]), 5)
+        state = os.path.join(self.inst.tmp, "feed.state")
+        out = os.path.join(self.inst.tmp, "feed.strace")
+        env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+        with open(os.path.join(self.inst.tmp, "entries.jsonl"), "ab") as lines:
+            r = subprocess.run(Syscalls.TRACE + ["-o", out] + self.inst.feed_argv(
+                self.inst.admin, topics=("*/reports",), state=state), stdout=lines, stderr=subprocess.PIPE,
+                text=True, timeout=60 * h.SLOW, env=env, cwd=self.inst.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = Syscalls(out)
+        i, src = calls.renamed_to(state)
+        self.assertIsNotNone(i, "the state saved (%s)" % calls.events)
+        synced = calls.synced("<stdout>")
+        self.assertIsNotNone(synced, "the lines printed to a file were synced")
+        self.assertLess(synced, i, "the lines synced before the state passed them")
+        self.assertIsNotNone(calls.synced(os.path.dirname(state), i), "the state's directory synced")
 
     def test_revocation_syncs_both_directories(self):
         out = os.path.join(self.inst.tmp, "hub.strace")

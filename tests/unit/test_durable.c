@@ -2,7 +2,7 @@
 /*
  * durable: renames and syncs that survive a power cut. What reaches the
  * disk is seen in the system calls by tests/integration/test_power_cut.py
- * (AdministratorFiles); here, that each call does what it names and fails
+ * (SyncedFiles); here, that each call does what it names and fails
  * as it says.
  */
 #include <errno.h>
