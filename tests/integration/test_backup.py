@@ -128,14 +128,17 @@ class Backup(h.HubTestCase):
         log = self.inst.read_log()
         self.assertLogWellFormed(log)
         # After the backup's head only what the hub logged since it started: the restore in the
-        # audit, its signed checkpoint, and the audit of the feeds that subscribed.
+        # audit, its signed checkpoint, the audit of the feeds that subscribed, and the pictures
+        # of a week whose compile the restored store had not seen (caught up at start; whether
+        # that comes depends on the day and on the compile's thread).
         after = [e for e in log if e.seq > head]
         self.assertEqual([e.topic for e in after[:2]], ["all/audit", "all/checkpoints"])
         self.assertEqual(after[0].audit.action, "store_restored")
         self.assertEqual(after[0].audit.client, "estctl")
         self.assertIn("from %s through seq %d; the store it replaced is kept as %s" % (first, head, kept_store),
                       after[0].audit.detail)
-        self.assertEqual({e.topic for e in after[2:]} - {"all/audit"}, set())
+        self.assertEqual({e.topic for e in after[2:] if not e.topic.endswith("/pictures")} - {"all/audit"},
+                         set())
         self.assertFalse(os.path.exists(os.path.join(self.inst.dir, "data", "restored")), "the note stayed")
         stored = {e.seq: e.report.source_id for e in log if e.WhichOneof("body") == "report"}
         for seq, sid in acked:
