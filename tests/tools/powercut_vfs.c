@@ -45,6 +45,8 @@
 
 #include <sqlite3.h>
 
+#include "vfspass.h"
+
 #define PAGE 4096
 
 /* ESTHUB_POWERCUT_STATS: eight little-endian 64-bit counters (Python: struct "<8Q"). */
@@ -80,13 +82,11 @@ struct node {
 };
 
 struct pc_file {
-	sqlite3_file base;
+	struct vfspass_file pass;
 	struct node *node; /* NULL: a temporary file, straight through */
-	sqlite3_file *real;
 };
 
 static sqlite3_vfs pc_vfs;
-static sqlite3_vfs *real_vfs;
 static struct node *nodes;
 static pthread_mutex_t nodes_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct powercut_stats no_stats, *stats = &no_stats;
@@ -94,8 +94,7 @@ static double writeback = 0.02;
 static useconds_t sync_delay_us;
 static uint64_t seed;
 
-#define REAL_OFFSET     ((sizeof(struct pc_file) + 15) & ~(size_t)15)
-#define REAL(f)         (((struct pc_file *)(f))->real)
+#define REAL(f)         VFSPASS_REAL(f)
 #define COUNT(field, d) __atomic_fetch_add(&stats->field, (uint64_t)(d), __ATOMIC_RELAXED)
 
 static void
@@ -255,13 +254,6 @@ page_write_out(struct page *pg, sqlite3_file *real)
 /* --- the file's methods --------------------------------------------------------- */
 
 static int
-pc_close(sqlite3_file *f)
-{
-	/* The node stays, with its pages: the data is still "in the page cache". */
-	return REAL(f)->pMethods->xClose(REAL(f));
-}
-
-static int
 pc_read(sqlite3_file *f, void *out, int amt, sqlite3_int64 off)
 {
 	struct node *nd = ((struct pc_file *)f)->node;
@@ -395,66 +387,6 @@ pc_file_size(sqlite3_file *f, sqlite3_int64 *out)
 	return rc;
 }
 
-static int
-pc_lock(sqlite3_file *f, int lock)
-{
-	return REAL(f)->pMethods->xLock(REAL(f), lock);
-}
-
-static int
-pc_unlock(sqlite3_file *f, int lock)
-{
-	return REAL(f)->pMethods->xUnlock(REAL(f), lock);
-}
-
-static int
-pc_check_reserved(sqlite3_file *f, int *out)
-{
-	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
-}
-
-static int
-pc_file_control(sqlite3_file *f, int op, void *arg)
-{
-	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
-}
-
-static int
-pc_sector_size(sqlite3_file *f)
-{
-	return REAL(f)->pMethods->xSectorSize(REAL(f));
-}
-
-static int
-pc_device_characteristics(sqlite3_file *f)
-{
-	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
-}
-
-static int
-pc_shm_map(sqlite3_file *f, int page, int size, int extend, void volatile **pp)
-{
-	return REAL(f)->pMethods->xShmMap(REAL(f), page, size, extend, pp);
-}
-
-static int
-pc_shm_lock(sqlite3_file *f, int offset, int n, int flags)
-{
-	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
-}
-
-static void
-pc_shm_barrier(sqlite3_file *f)
-{
-	REAL(f)->pMethods->xShmBarrier(REAL(f));
-}
-
-static int
-pc_shm_unmap(sqlite3_file *f, int delete_flag)
-{
-	return REAL(f)->pMethods->xShmUnmap(REAL(f), delete_flag);
-}
-
 /* No memory mapping: a mapped page would show the file, not the pages held here. */
 static int
 pc_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
@@ -475,27 +407,9 @@ pc_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 	return SQLITE_OK;
 }
 
-static const sqlite3_io_methods pc_methods = {
-    .iVersion = 3,
-    .xClose = pc_close,
-    .xRead = pc_read,
-    .xWrite = pc_write,
-    .xTruncate = pc_truncate,
-    .xSync = pc_sync,
-    .xFileSize = pc_file_size,
-    .xLock = pc_lock,
-    .xUnlock = pc_unlock,
-    .xCheckReservedLock = pc_check_reserved,
-    .xFileControl = pc_file_control,
-    .xSectorSize = pc_sector_size,
-    .xDeviceCharacteristics = pc_device_characteristics,
-    .xShmMap = pc_shm_map,
-    .xShmLock = pc_shm_lock,
-    .xShmBarrier = pc_shm_barrier,
-    .xShmUnmap = pc_shm_unmap,
-    .xFetch = pc_fetch,
-    .xUnfetch = pc_unfetch,
-};
+/* The files' calls: vfspass_methods with those above (powercut_init fills it); xClose passes
+ * through, and the node stays with its pages: still "in the page cache". */
+static sqlite3_io_methods pc_methods;
 
 /* --- the VFS -------------------------------------------------------------------- */
 
@@ -528,137 +442,33 @@ node_of(const char *name)
 static int
 vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags, int *out_flags)
 {
-	(void)vfs;
 	struct pc_file *f = (struct pc_file *)file;
 	memset(f, 0, sizeof *f);
-	f->real = (sqlite3_file *)((char *)file + REAL_OFFSET);
 	if (name != NULL && !(flags & SQLITE_OPEN_DELETEONCLOSE)) {
 		f->node = node_of(name);
 		if (f->node == NULL)
 			return SQLITE_NOMEM;
 	}
-	int rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
-	if (rc != SQLITE_OK) {
-		if (f->real->pMethods != NULL)
-			f->real->pMethods->xClose(f->real);
-		f->base.pMethods = NULL;
-		return rc;
-	}
-	f->base.pMethods = &pc_methods;
-	return SQLITE_OK;
+	int rc = vfspass_open_real(vfs, name, file, sizeof *f, flags, out_flags);
+	if (rc == SQLITE_OK)
+		f->pass.base.pMethods = &pc_methods;
+	return rc;
 }
 
 static int
 vfs_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
 {
-	(void)vfs;
+	sqlite3_vfs *below = vfs->pAppData;
 	struct node *nd = node_of(name);
 	if (nd != NULL)
 		pthread_mutex_lock(&nd->mu);
-	int rc = real_vfs->xDelete(real_vfs, name, sync_dir);
+	int rc = below->xDelete(below, name, sync_dir);
 	if (nd != NULL) {
 		if (nd->n > 0)
 			pages_drop_from(nd, 0);
 		pthread_mutex_unlock(&nd->mu);
 	}
 	return rc;
-}
-
-static int
-vfs_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-	(void)vfs;
-	return real_vfs->xAccess(real_vfs, name, flags, out);
-}
-
-static int
-vfs_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-	(void)vfs;
-	return real_vfs->xFullPathname(real_vfs, name, n, out);
-}
-
-static void *
-vfs_dl_open(sqlite3_vfs *vfs, const char *name)
-{
-	(void)vfs;
-	return real_vfs->xDlOpen(real_vfs, name);
-}
-
-static void
-vfs_dl_error(sqlite3_vfs *vfs, int n, char *out)
-{
-	(void)vfs;
-	real_vfs->xDlError(real_vfs, n, out);
-}
-
-static void (*vfs_dl_sym(sqlite3_vfs *vfs, void *h, const char *sym))(void)
-{
-	(void)vfs;
-	return real_vfs->xDlSym(real_vfs, h, sym);
-}
-
-static void
-vfs_dl_close(sqlite3_vfs *vfs, void *h)
-{
-	(void)vfs;
-	real_vfs->xDlClose(real_vfs, h);
-}
-
-static int
-vfs_randomness(sqlite3_vfs *vfs, int n, char *out)
-{
-	(void)vfs;
-	return real_vfs->xRandomness(real_vfs, n, out);
-}
-
-static int
-vfs_sleep(sqlite3_vfs *vfs, int us)
-{
-	(void)vfs;
-	return real_vfs->xSleep(real_vfs, us);
-}
-
-static int
-vfs_current_time(sqlite3_vfs *vfs, double *out)
-{
-	(void)vfs;
-	return real_vfs->xCurrentTime(real_vfs, out);
-}
-
-static int
-vfs_last_error(sqlite3_vfs *vfs, int n, char *out)
-{
-	(void)vfs;
-	return real_vfs->xGetLastError(real_vfs, n, out);
-}
-
-static int
-vfs_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-	(void)vfs;
-	return real_vfs->xCurrentTimeInt64(real_vfs, out);
-}
-
-static int
-vfs_set_syscall(sqlite3_vfs *vfs, const char *name, sqlite3_syscall_ptr p)
-{
-	(void)vfs;
-	return real_vfs->xSetSystemCall(real_vfs, name, p);
-}
-
-static sqlite3_syscall_ptr
-vfs_get_syscall(sqlite3_vfs *vfs, const char *name)
-{
-	(void)vfs;
-	return real_vfs->xGetSystemCall(real_vfs, name);
-}
-
-static const char *
-vfs_next_syscall(sqlite3_vfs *vfs, const char *name)
-{
-	(void)vfs;
-	return real_vfs->xNextSystemCall(real_vfs, name);
 }
 
 static void
@@ -692,32 +502,21 @@ powercut_init(void)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if ((s = getenv("ESTHUB_POWERCUT_STATS")) != NULL && *s != '\0')
 		stats_map(s);
-	if (sqlite3_initialize() != SQLITE_OK || (real_vfs = sqlite3_vfs_find(NULL)) == NULL ||
-	    real_vfs->iVersion < 3)
-		abort(); /* not the unix VFS this was written against: a test must not run without
-		            it */
-	pc_vfs = (sqlite3_vfs){
-	    .iVersion = 3,
-	    .szOsFile = (int)(REAL_OFFSET + (size_t)real_vfs->szOsFile),
-	    .mxPathname = real_vfs->mxPathname,
-	    .zName = "esthub-powercut",
-	    .xOpen = vfs_open,
-	    .xDelete = vfs_delete,
-	    .xAccess = vfs_access,
-	    .xFullPathname = vfs_full_pathname,
-	    .xDlOpen = vfs_dl_open,
-	    .xDlError = vfs_dl_error,
-	    .xDlSym = vfs_dl_sym,
-	    .xDlClose = vfs_dl_close,
-	    .xRandomness = vfs_randomness,
-	    .xSleep = vfs_sleep,
-	    .xCurrentTime = vfs_current_time,
-	    .xGetLastError = vfs_last_error,
-	    .xCurrentTimeInt64 = vfs_current_time64,
-	    .xSetSystemCall = vfs_set_syscall,
-	    .xGetSystemCall = vfs_get_syscall,
-	    .xNextSystemCall = vfs_next_syscall,
-	};
+	/* Over the unix VFS this was written against; a test must not run without it. */
+	if (sqlite3_initialize() != SQLITE_OK ||
+	    vfspass_vfs(&pc_vfs, sqlite3_vfs_find(NULL), "esthub-powercut",
+	                sizeof(struct pc_file)) != 0)
+		abort();
+	pc_vfs.xOpen = vfs_open;
+	pc_vfs.xDelete = vfs_delete;
+	pc_methods = vfspass_methods;
+	pc_methods.xRead = pc_read;
+	pc_methods.xWrite = pc_write;
+	pc_methods.xTruncate = pc_truncate;
+	pc_methods.xSync = pc_sync;
+	pc_methods.xFileSize = pc_file_size;
+	pc_methods.xFetch = pc_fetch;
+	pc_methods.xUnfetch = pc_unfetch;
 	if (sqlite3_vfs_register(&pc_vfs, 1) != SQLITE_OK)
 		abort();
 }
