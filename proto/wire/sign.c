@@ -13,7 +13,6 @@
  * the opened descriptor (fstat), so the file checked is the file read.
  */
 #include "wire/sign.h"
-#include "wire/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +26,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include "wire/durable.h"
 
 /* A PEM Ed25519 key is about 120 bytes; anything this large is not one. */
 #define SIGN_FILE_MAX (16 * 1024)
