@@ -25,9 +25,10 @@ for t in "${targets[@]}"; do
     seeds=tests/fuzz/corpus/$name
     args=(-max_total_time="$seconds" -print_final_stats=0 -artifact_prefix=build-fuzz/"$t"-)
     [ -f tests/fuzz/"$name".dict ] && args+=(-dict=tests/fuzz/"$name".dict)
+    corpora=("$work")
+    [ -d "$seeds" ] && corpora+=("$seeds")
     echo "fuzz: $t for ${seconds}s"
-    if ! ./build-fuzz/tests/fuzz/"$t" "${args[@]}" "$work" $( [ -d "$seeds" ] && echo "$seeds" ) \
-        >build-fuzz/"$t".log 2>&1; then
+    if ! ./build-fuzz/tests/fuzz/"$t" "${args[@]}" "${corpora[@]}" >build-fuzz/"$t".log 2>&1; then
         echo "fuzz: $t FAILED, see build-fuzz/$t.log:"
         tail -30 build-fuzz/"$t".log
         status=1
