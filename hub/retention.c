@@ -858,24 +858,14 @@ retention_last_run(const char *dir)
 int
 retention_mark_run(const char *dir, int64_t when, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	if (instance_path(path, sizeof path, dir, RETENTION_MARK) != 0) {
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	/* Written aside and renamed, so a crash or a power cut leaves the old record or the new
 	 * one. */
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%lld\n", (long long)when);
-	if (fclose(f) != 0 || durable_rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	char text[32];
+	int len = snprintf(text, sizeof text, "%lld\n", (long long)when);
+	return durable_replace(path, text, (size_t)len, err, errlen);
 }

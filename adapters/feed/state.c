@@ -6,11 +6,9 @@
 #include "state.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "wire/diag.h"
 #include "wire/durable.h"
@@ -76,42 +74,8 @@ out:
 int
 state_write(const char *path, uint64_t seq, char *err, size_t errlen)
 {
-	char tmp[4096], text[32];
-	int fd = -1, rc = -1;
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
+	/* Durably: else a power cut can bring back an older state, and entries printed again. */
+	char text[32];
 	int len = snprintf(text, sizeof text, "%llu\n", (unsigned long long)seq);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
-		goto out;
-	}
-	/* Else a power cut can bring back an older state: entries printed again. */
-	if (durable_dir_of(path) != 0) {
-		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
-		goto out; /* (tmp is gone: renamed) */
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
+	return durable_replace(path, text, (size_t)len, err, errlen);
 }

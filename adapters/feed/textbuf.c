@@ -5,13 +5,10 @@
  */
 #include "textbuf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "wire/durable.h"
 
@@ -179,47 +176,6 @@ textbuf_write_file(const struct textbuf *b, const char *path, char *err, size_t 
 		         TEXTBUF_MAX_BYTES);
 		return -1;
 	}
-	char tmp[4096];
-	int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-		return -1;
-	}
-	size_t off = 0;
-	while (off < b->len) {
-		ssize_t w = write(fd, b->data + off, b->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	/* Synced before the rename, so a crash leaves the old file or the new one, never a hole. */
-	int sync_rc = fsync(fd);
-	int close_rc = close(fd);
-	if (sync_rc != 0 || close_rc != 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	/* The new name on disk too, before a saved state passes this picture. */
-	if (durable_dir_of(path) != 0) {
-		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* Durably, the new name too, before a saved state passes this picture. */
+	return durable_replace(path, b->data, b->len, err, errlen);
 }

@@ -72,3 +72,50 @@ durable_rename(const char *from, const char *to)
 		return -1;
 	return strcmp(from_dir, to_dir) == 0 ? 0 : durable_dir_of(from);
 }
+
+int
+durable_replace(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+		return -1;
+	}
+	const char *p = data;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "%s: cannot write: %s", tmp,
+			         w == 0 ? "nothing written" : strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	int sync_rc = fsync(fd);
+	int close_rc = close(fd);
+	if (sync_rc != 0 || close_rc != 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	if (durable_dir_of(path) != 0) {
+		snprintf(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -9,6 +9,8 @@
 #ifndef ESTHUB_WIRE_DURABLE_H
 #define ESTHUB_WIRE_DURABLE_H
 
+#include <stddef.h>
+
 /* Syncs the directory dir itself: the names in it. 0, or -1 with errno. */
 int durable_dir(const char *dir);
 
@@ -24,5 +26,14 @@ int durable_file(const char *path);
  * with errno (from is left where it was unless the rename itself was done).
  */
 int durable_rename(const char *from, const char *to);
+
+/*
+ * Replaces (or makes) the file at path with the len bytes at data, mode
+ * 0644 before the umask: written to PATH.tmp.PID, synced, renamed over
+ * path, path's directory synced. A crash or a power cut leaves the old
+ * file or the new one, never a part. 0, or -1 with the file, the step and
+ * the reason in err (the temporary file removed).
+ */
+int durable_replace(const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * durable: renames and syncs that survive a power cut. What reaches the
+ * durable: renames, replacements and syncs that survive a power cut. What reaches the
  * disk is seen in the system calls by tests/integration/test_power_cut.py
  * (SyncedFiles); here, that each call does what it names and fails
  * as it says.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -129,6 +130,32 @@ test_failures_say_why_and_leave_things_alone(void **state)
 }
 
 static void
+test_replace_leaves_the_new_file_and_nothing_beside_it(void **state)
+{
+	struct dirs *d = *state;
+	char path[128], err[256];
+	snprintf(path, sizeof path, "%s/state", d->a);
+	write_text(path, "old\n");
+	assert_int_equal(durable_replace(path, "7\n", 2, err, sizeof err), 0);
+	assert_text(path, "7\n");
+	assert_int_equal(durable_replace(path, "1234\n", 5, err, sizeof err), 0);
+	assert_text(path, "1234\n");
+	int entries = 0;
+	DIR *dir = opendir(d->a);
+	assert_non_null(dir);
+	for (struct dirent *e; (e = readdir(dir)) != NULL;)
+		entries += e->d_name[0] != '.';
+	closedir(dir);
+	assert_int_equal(entries, 1); /* no temporary file left */
+
+	char missing[128];
+	snprintf(missing, sizeof missing, "%s/no-such-dir/state", d->root);
+	assert_int_equal(durable_replace(missing, "7\n", 2, err, sizeof err), -1);
+	assert_non_null(strstr(err, "/no-such-dir/state.tmp."));
+	assert_non_null(strstr(err, "cannot create: No such file or directory"));
+}
+
+static void
 test_directory_of_a_bare_name_and_of_the_root(void **state)
 {
 	(void)state;
@@ -145,6 +172,8 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_failures_say_why_and_leave_things_alone, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_leaves_the_new_file_and_nothing_beside_it,
+	                                    setup, teardown),
 	    cmocka_unit_test(test_directory_of_a_bare_name_and_of_the_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
