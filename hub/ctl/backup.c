@@ -191,11 +191,7 @@ remove_stale_partials(const char *file, bool into_dir)
 	char dirpath[PATH_MAX];
 	const char *slash = strrchr(file, '/');
 	const char *own = slash ? slash + 1 : file;
-	if (slash == NULL)
-		snprintf(dirpath, sizeof dirpath, ".");
-	else if (snprintf(dirpath, sizeof dirpath, "%.*s", slash == file ? 1 : (int)(slash - file),
-	                  file) >= (int)sizeof dirpath)
-		return;
+	dir_of(file, dirpath, sizeof dirpath);
 	DIR *d = opendir(dirpath);
 	if (d == NULL)
 		return;
