@@ -971,7 +971,7 @@ def fill_filesystem(directory, left_bytes=64 * 1024):
     return path
 
 
-POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty", "dirty_max", "synced_pages")
+POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty")
 
 
 def powercut_wrap(stats_dir, seed, sync_delay_us=300):
@@ -992,7 +992,7 @@ def powercut_stats(stats_dir):
     for name in os.listdir(stats_dir):
         if name.startswith("powercut."):
             with open(os.path.join(stats_dir, name), "rb") as f:
-                vals = struct.unpack("<8Q", f.read(64))
+                vals = struct.unpack("<6Q", f.read(48))
             if vals[0] == 0x7475637265776f70:
                 out[vals[1]] = dict(zip(POWERCUT_STATS, vals))
     return out

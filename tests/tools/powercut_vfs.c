@@ -49,16 +49,14 @@
 
 #define PAGE 4096
 
-/* ESTHUB_POWERCUT_STATS: eight little-endian 64-bit counters (Python: struct "<8Q"). */
+/* ESTHUB_POWERCUT_STATS: six little-endian 64-bit counters (Python: struct "<6Q"). */
 struct powercut_stats {
 	uint64_t magic; /* STATS_MAGIC once the process has the file mapped */
 	uint64_t pid;
-	uint64_t writes;       /* xWrite calls on files with a name */
-	uint64_t syncs;        /* xSync calls that wrote their pages and synced */
-	uint64_t written_out;  /* pages written out early, before a sync */
-	uint64_t dirty;        /* pages held here and not on disk: what a cut now loses */
-	uint64_t dirty_max;    /* the most ever held at once */
-	uint64_t synced_pages; /* pages written by syncs */
+	uint64_t writes;      /* xWrite calls on files with a name */
+	uint64_t syncs;       /* xSync calls that wrote their pages and synced */
+	uint64_t written_out; /* pages written out early, before a sync */
+	uint64_t dirty;       /* pages held here and not on disk: what a cut now loses */
 };
 #define STATS_MAGIC 0x7475637265776f70ull /* "powercut" */
 
@@ -96,17 +94,6 @@ static uint64_t seed;
 
 #define REAL(f)         VFSPASS_REAL(f)
 #define COUNT(field, d) __atomic_fetch_add(&stats->field, (uint64_t)(d), __ATOMIC_RELAXED)
-
-static void
-dirty_add(int64_t d)
-{
-	uint64_t now = __atomic_add_fetch(&stats->dirty, (uint64_t)d, __ATOMIC_RELAXED);
-	uint64_t max = __atomic_load_n(&stats->dirty_max, __ATOMIC_RELAXED);
-	while (d > 0 && now > max &&
-	       !__atomic_compare_exchange_n(&stats->dirty_max, &max, now, false, __ATOMIC_RELAXED,
-	                                    __ATOMIC_RELAXED))
-		;
-}
 
 static uint64_t
 rng_next(struct node *nd)
@@ -180,7 +167,7 @@ pages_drop_from(struct node *nd, int64_t from)
 		int64_t at = pg->no * PAGE;
 		if (at >= from) {
 			if (pg->dirty)
-				dirty_add(-1);
+				COUNT(dirty, -1);
 			free(pg);
 			nd->slots[i] = NULL;
 			continue;
@@ -246,7 +233,7 @@ page_write_out(struct page *pg, sqlite3_file *real)
 	int rc = real->pMethods->xWrite(real, pg->data, (int)pg->valid, pg->no * PAGE);
 	if (rc == SQLITE_OK && pg->dirty) {
 		pg->dirty = false;
-		dirty_add(-1);
+		COUNT(dirty, -1);
 	}
 	return rc;
 }
@@ -261,12 +248,12 @@ pc_read(sqlite3_file *f, void *out, int amt, sqlite3_int64 off)
 		return REAL(f)->pMethods->xRead(REAL(f), out, amt, off);
 	pthread_mutex_lock(&nd->mu);
 	int rc = REAL(f)->pMethods->xRead(REAL(f), out, amt, off);
-	if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
-		pthread_mutex_unlock(&nd->mu);
+	if ((rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) || nd->n == 0) {
+		pthread_mutex_unlock(&nd->mu); /* nothing held: the file's answer is the answer */
 		return rc;
 	}
 	int64_t end = off + amt, size = 0;
-	for (int64_t no = off / PAGE; nd->n > 0 && no * PAGE < end; no++) {
+	for (int64_t no = off / PAGE; no * PAGE < end; no++) {
 		struct page *pg = page_find(nd, no);
 		if (pg == NULL)
 			continue;
@@ -315,7 +302,7 @@ pc_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
 			nd->end = at + pg->valid;
 		if (!pg->dirty) {
 			pg->dirty = true;
-			dirty_add(1);
+			COUNT(dirty, 1);
 		}
 		/* The kernel writes a dirty page out when it likes: sometimes before the sync. */
 		if (writeback > 0 && (double)(rng_next(nd) >> 11) * 0x1p-53 < writeback) {
@@ -351,13 +338,10 @@ pc_sync(sqlite3_file *f, int flags)
 		usleep(sync_delay_us); /* a slow disk: the data is still only in memory */
 	pthread_mutex_lock(&nd->mu);
 	int rc = SQLITE_OK;
-	uint64_t written = 0;
 	for (size_t i = 0; rc == SQLITE_OK && i < nd->cap; i++) {
 		struct page *pg = nd->slots[i];
-		if (pg != NULL && pg->dirty) {
+		if (pg != NULL && pg->dirty)
 			rc = page_write_out(pg, REAL(f));
-			written++;
-		}
 	}
 	if (rc == SQLITE_OK)
 		rc = REAL(f)->pMethods->xSync(REAL(f), flags);
@@ -365,7 +349,6 @@ pc_sync(sqlite3_file *f, int flags)
 		/* All on disk: nothing needs holding any more. */
 		pages_drop_from(nd, 0);
 		COUNT(syncs, 1);
-		COUNT(synced_pages, written);
 	}
 	pthread_mutex_unlock(&nd->mu);
 	return rc;
@@ -413,15 +396,15 @@ static sqlite3_io_methods pc_methods;
 
 /* --- the VFS -------------------------------------------------------------------- */
 
-/* The node of `name`, made on first use; NULL when out of memory. */
+/* The node of `name`, made on first use when create; NULL when none (or out of memory). */
 static struct node *
-node_of(const char *name)
+node_of(const char *name, bool create)
 {
 	pthread_mutex_lock(&nodes_mu);
 	struct node *nd = nodes;
 	while (nd != NULL && strcmp(nd->name, name) != 0)
 		nd = nd->next;
-	if (nd == NULL && (nd = calloc(1, sizeof *nd)) != NULL) {
+	if (nd == NULL && create && (nd = calloc(1, sizeof *nd)) != NULL) {
 		nd->name = strdup(name);
 		if (nd->name == NULL) {
 			free(nd);
@@ -445,7 +428,7 @@ vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
 	struct pc_file *f = (struct pc_file *)file;
 	memset(f, 0, sizeof *f);
 	if (name != NULL && !(flags & SQLITE_OPEN_DELETEONCLOSE)) {
-		f->node = node_of(name);
+		f->node = node_of(name, true);
 		if (f->node == NULL)
 			return SQLITE_NOMEM;
 	}
@@ -459,7 +442,7 @@ static int
 vfs_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
 {
 	sqlite3_vfs *below = vfs->pAppData;
-	struct node *nd = node_of(name);
+	struct node *nd = node_of(name, false); /* a file never opened holds nothing */
 	if (nd != NULL)
 		pthread_mutex_lock(&nd->mu);
 	int rc = below->xDelete(below, name, sync_dir);
