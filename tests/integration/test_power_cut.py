@@ -300,14 +300,18 @@ class SyncedFiles(h.HubTestCase):
 
     fixed_ports = True
 
-    def traced_estctl(self, *args):
-        out = os.path.join(self.inst.tmp, "estctl.strace")
+    def traced(self, argv, stdout=subprocess.PIPE):
+        """Runs argv to the end under strace; its Syscalls (it must exit 0)."""
+        out = os.path.join(self.inst.tmp, "traced.strace")
         # LeakSanitizer (the sanitized build) cannot run under ptrace.
         env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
-        r = subprocess.run(Syscalls.TRACE + ["-o", out, h.ESTCTL, "-d", self.inst.dir] + list(args),
-                           capture_output=True, text=True, timeout=60 * h.SLOW, env=env)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = subprocess.run(Syscalls.TRACE + ["-o", out] + argv, stdout=stdout, stderr=subprocess.PIPE,
+                           text=True, timeout=60 * h.SLOW, env=env, cwd=self.inst.tmp)
+        self.assertEqual(r.returncode, 0, "%s: %s" % (argv[0], r.stderr))
         return Syscalls(out)
+
+    def traced_estctl(self, *args):
+        return self.traced([h.ESTCTL, "-d", self.inst.dir] + list(args))
 
     def assertRenamedDurably(self, calls, path):
         i, src = calls.renamed_to(path)
@@ -331,12 +335,7 @@ class SyncedFiles(h.HubTestCase):
 
     def test_init_syncs_every_file_and_directory(self):
         d = os.path.join(self.inst.tmp, "new-instance")
-        out = os.path.join(self.inst.tmp, "init.strace")
-        env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
-        r = subprocess.run(Syscalls.TRACE + ["-o", out, h.ESTHUB, "init", d], capture_output=True, text=True,
-                           timeout=60 * h.SLOW, env=env)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        calls = Syscalls(out)
+        calls = self.traced([h.ESTHUB, "init", d])
         for root, dirs, files in os.walk(d):
             for name in dirs + files:
                 path = os.path.join(root, name)
@@ -349,14 +348,11 @@ class SyncedFiles(h.HubTestCase):
     def test_feed_output_is_on_disk_before_its_state(self):
         self.assertAccepted(self.raw().request([h.report() for _ in range(5)]), 5)
         state = os.path.join(self.inst.tmp, "feed.state")
-        out = os.path.join(self.inst.tmp, "feed.strace")
-        env = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
         with open(os.path.join(self.inst.tmp, "entries.jsonl"), "ab") as lines:
-            r = subprocess.run(Syscalls.TRACE + ["-o", out] + self.inst.feed_argv(
-                self.inst.admin, topics=("*/reports",), state=state), stdout=lines, stderr=subprocess.PIPE,
-                text=True, timeout=60 * h.SLOW, env=env, cwd=self.inst.tmp)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        calls = Syscalls(out)
+            calls = self.traced(self.inst.feed_argv(self.inst.admin, topics=("*/reports",), state=state),
+                                stdout=lines)
+        with open(os.path.join(self.inst.tmp, "entries.jsonl"), encoding="utf-8") as f:
+            self.assertEqual(len(h.parse_log_entries(f.read())), 5, "the five reports printed to the file")
         i, src = calls.renamed_to(state)
         self.assertIsNotNone(i, "the state saved (%s)" % calls.events)
         synced = calls.synced("<stdout>")
