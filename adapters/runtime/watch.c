@@ -25,6 +25,7 @@
 #include "runtime/sender.h"
 #include "runtime/stop.h"
 #include "wire/diag.h"
+#include "wire/durable.h"
 #include "wire/timefmt.h"
 
 /* After an outbox failure or an unreadable directory, look again after this. */
@@ -187,9 +188,30 @@ path_join(char *buf, size_t len, const char *dir, const char *sub, const char *n
 }
 
 /*
+ * Syncs dir/sub (the file's new name) or the drop directory itself (sub
+ * NULL: the name it left). A failure is said, not returned: the move is
+ * done, and what a power cut could bring back is a file already read,
+ * whose records the outbox or the hub then answer as sent before.
+ */
+static void
+sync_dir(const struct watch *w, const char *sub)
+{
+	char path[PATH_MAX];
+	int rc = sub ? snprintf(path, sizeof path, "%s/%s", w->dir, sub)
+	             : snprintf(path, sizeof path, "%s", w->dir);
+	if (rc < 0 || (size_t)rc >= sizeof path)
+		return; /* dir/sub was joined before; cannot happen */
+	if (durable_dir(path) != 0)
+		diag_say("%s: cannot sync the directory: %s; after a power cut a file may be read "
+		         "again (its records are answered as sent before)",
+		         path, strerror(errno));
+}
+
+/*
  * Moves dir/name into dir/sub/ under name, or name.N when that is taken
- * (never replacing anything); the name it got goes into to. 0, or -1 with
- * errno set.
+ * (never replacing anything); the name it got goes into to. The move
+ * survives a power cut: dir/sub is synced with the new name before the
+ * old one goes, then dir. 0, or -1 with errno set.
  */
 static int
 move_into(const struct watch *w, const char *name, const char *sub, char *to, size_t tolen)
@@ -208,8 +230,13 @@ move_into(const struct watch *w, const char *name, const char *sub, char *to, si
 			return -1;
 		}
 		/* link() fails on an existing name where rename() would replace it. */
-		if (link(from, target) == 0)
-			return unlink(from);
+		if (link(from, target) == 0) {
+			sync_dir(w, sub);
+			if (unlink(from) != 0)
+				return -1;
+			sync_dir(w, NULL);
+			return 0;
+		}
 		if (errno == EEXIST)
 			continue;
 		if (errno != EPERM && errno != ENOTSUP && errno != EMLINK)
@@ -217,13 +244,17 @@ move_into(const struct watch *w, const char *name, const char *sub, char *to, si
 		/* A file system without hard links: look first, then rename. */
 		if (access(target, F_OK) == 0)
 			continue;
-		return rename(from, target);
+		if (rename(from, target) != 0)
+			return -1;
+		sync_dir(w, sub);
+		sync_dir(w, NULL);
+		return 0;
 	}
 	errno = EEXIST;
 	return -1;
 }
 
-/* Writes text to dir/failed/to.error. 0, or -1 with errno set. */
+/* Writes text to dir/failed/to.error, synced, and syncs failed/. 0, or -1 with errno set. */
 static int
 error_file_write(const struct watch *w, const char *to, const char *text, size_t len)
 {
@@ -238,8 +269,16 @@ error_file_write(const struct watch *w, const char *to, const char *text, size_t
 	if (f == NULL)
 		return -1;
 	size_t put = fwrite(text, 1, len, f);
-	int rc = fclose(f);
-	return put == len && rc == 0 ? 0 : -1;
+	bool synced = put == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	int saved = errno;
+	if (fclose(f) != 0 && synced)
+		return -1; /* with fclose's errno */
+	if (!synced) {
+		errno = saved;
+		return -1;
+	}
+	sync_dir(w, "failed");
+	return 0;
 }
 
 /* Moves name to failed/ with its NAME.error holding text. */

@@ -239,10 +239,11 @@ class Syscalls:
     rename is durable when the file was synced before it and the directory of its new name
     after it (durable.h)."""
 
-    TRACE = ["strace", "-f", "-qq", "-e", "trace=openat,close,fsync,fdatasync,rename,renameat,renameat2,link,linkat"]
+    TRACE = ["strace", "-f", "-qq", "-e",
+             "trace=openat,close,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat"]
 
     def __init__(self, path):
-        self.events = []  # ("sync", path) or ("rename", from, to), in order
+        self.events = []  # ("sync", path), ("rename", from, to) or ("unlink", path), in order
         fds = {1: "<stdout>"}
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -259,6 +260,8 @@ class Syscalls:
                     self.events.append(("sync", fds[int(args)]))
                 elif call.startswith(("rename", "link")) and res == 0 and len(names) == 2:
                     self.events.append(("rename", names[0], names[1]))  # a new name: both alike
+                elif call.startswith("unlink") and res == 0 and len(names) == 1:
+                    self.events.append(("unlink", names[0]))
 
     def synced(self, path, after=0):
         """The index of the first sync of path at or after index after, or None."""
@@ -273,6 +276,13 @@ class Syscalls:
             return True
         i, src = self.renamed_to(path)
         return i is not None and self.synced(src) is not None and self.synced(src) < i
+
+    def unlinked(self, path, after=0):
+        """The index of the first unlink of path at or after index after, or None."""
+        for i in range(after, len(self.events)):
+            if self.events[i] == ("unlink", path):
+                return i
+        return None
 
     def renamed_to(self, path):
         """(index, from) of the rename onto path, or (None, None)."""
@@ -359,6 +369,42 @@ class SyncedFiles(h.HubTestCase):
         self.assertIsNotNone(synced, "the lines printed to a file were synced")
         self.assertLess(synced, i, "the lines synced before the state passed them")
         self.assertIsNotNone(calls.synced(os.path.dirname(state), i), "the state's directory synced")
+
+    def test_watch_moves_each_file_durably(self):
+        """est-adapter --watch: a file whose records are all answered is in done/ (or failed/
+        with its NAME.error) on disk before its name leaves the drop directory, and that is on
+        disk too: a cut cannot bring the file back to be read again, nor lose the reasons."""
+        drop = os.path.join(self.inst.tmp, "drop")
+        os.mkdir(drop)
+        h.drop_file(drop, "good.jsonl", h.report_lines([h.report() for _ in range(3)]))
+        h.drop_file(drop, "bad.jsonl", h.report_lines([h.report()]) + "garbage, not JSON\n")
+        out = os.path.join(self.inst.tmp, "adapter.strace")
+        # strace started with a program blocks fatal signals: the adapter itself is stopped.
+        wrap = ["env", "ASAN_OPTIONS=%s:detect_leaks=0" % os.environ.get("ASAN_OPTIONS", "")]
+        a = h.ServingAdapter(self.inst, self.inst.police, "watch-traced", watch=drop,
+                             wrap=wrap + Syscalls.TRACE + ["-o", out])
+        done = [os.path.join(drop, p) for p in ("done/good.jsonl", "failed/bad.jsonl",
+                                                "failed/bad.jsonl.error")]
+        h.wait_until(lambda: all(os.path.exists(p) for p in done), 30 * h.SLOW,
+                     what="both files moved: %s" % os.listdir(drop))
+        strace = a.proc.p.pid
+        with open("/proc/%d/task/%d/children" % (strace, strace)) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGTERM)
+        self.assertEqual(a.proc.wait(20 * h.SLOW), 0, a.proc.stderr_text()[-2000:])
+        calls = Syscalls(out)
+        for name, sub in (("good.jsonl", "done"), ("bad.jsonl", "failed")):
+            i, src = calls.renamed_to(os.path.join(drop, sub, name))
+            self.assertEqual(src, os.path.join(drop, name), "%s linked into %s/ (%s)" % (name, sub, calls.events))
+            synced = calls.synced(os.path.join(drop, sub), i)
+            self.assertIsNotNone(synced, "%s/ synced after %s came in" % (sub, name))
+            gone = calls.unlinked(src, i)
+            self.assertIsNotNone(gone, "%s left the drop directory" % name)
+            self.assertLess(synced, gone, "%s/ synced before %s left the drop directory" % (sub, name))
+            self.assertIsNotNone(calls.synced(drop, gone), "the drop directory synced after %s left" % name)
+        error = os.path.join(drop, "failed", "bad.jsonl.error")
+        self.assertIsNotNone(calls.synced(error), "bad.jsonl.error synced")
+        self.assertIsNotNone(calls.synced(os.path.join(drop, "failed"), calls.synced(error)),
+                             "failed/ synced after bad.jsonl.error was written")
 
     def test_revocation_syncs_both_directories(self):
         out = os.path.join(self.inst.tmp, "hub.strace")
