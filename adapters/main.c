@@ -29,6 +29,7 @@
 #include "runtime/stop.h"
 #include "runtime/watch.h"
 #include "wire/diag.h"
+#include "wire/endpoint.h"
 #include "wire/timefmt.h"
 
 #define MAX_PENDING_LIMIT 100000000UL
@@ -249,9 +250,14 @@ static int
 option_set(struct options *o, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_HUB:
+	case OPT_HUB: {
+		char why[160];
 		o->send.hub = arg;
-		return 0;
+		if (endpoint_check(arg, ENDPOINT_CONNECT, why, sizeof why) == 0)
+			return 0;
+		diag_say("--hub \"%s\": %s", arg, why);
+		return -1;
+	}
 	case OPT_HUB_CERT:
 		o->send.hub_cert = arg;
 		return 0;

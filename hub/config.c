@@ -14,14 +14,16 @@
 
 #include "retention.h"
 #include "schedule.h"
+#include "wire/endpoint.h"
 
 /* OPT_DOUBLE keeps its bounds and default in thousandths in min, max and
  * def, so every row of the table has the same shape. OPT_SCHEDULE is a
  * string that schedule_parse must accept. */
-enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_SCHEDULE, OPT_CHOICE, OPT_CLOCK };
+enum opt_type { OPT_LONG, OPT_DOUBLE, OPT_SCHEDULE, OPT_CHOICE, OPT_CLOCK, OPT_ENDPOINT };
 
 /* OPT_CHOICE: one word of def_str ("reject|mask"), stored as its index in a long.
- * OPT_CLOCK: a daily time "HH:MM" (retention_clock_parse), kept as the string. */
+ * OPT_CLOCK: a daily time "HH:MM" (retention_clock_parse), kept as the string.
+ * OPT_ENDPOINT: where the hub binds (endpoint_check), kept as the string. */
 
 struct opt {
 	const char *section;
@@ -63,10 +65,13 @@ struct opt {
 	         "days a report of category " cat " is kept; -1: as reports_days")
 
 static const struct opt opts[] = {
-    {"hub", "ingest", OPT_STR, offsetof(struct config, ingest), 0, 0, 0, "tcp://127.0.0.1:7601",
-     "ZeroMQ endpoint where adapters send reports (CURVE; port * lets the system choose)"},
-    {"hub", "feed", OPT_STR, offsetof(struct config, feed), 0, 0, 0, "tcp://127.0.0.1:7602",
-     "ZeroMQ endpoint where subscribers follow feeds (CURVE)"},
+    {"hub", "ingest", OPT_ENDPOINT, offsetof(struct config, ingest), 0, 0, 0,
+     "tcp://127.0.0.1:7601",
+     "ZeroMQ endpoint where adapters send reports (CURVE): tcp://HOST:PORT, HOST * for every "
+     "interface, PORT * to let the system choose; or ipc://PATH"},
+    {"hub", "feed", OPT_ENDPOINT, offsetof(struct config, feed), 0, 0, 0, "tcp://127.0.0.1:7602",
+     "ZeroMQ endpoint where subscribers follow feeds (CURVE), written as ingest; not the "
+     "same as ingest"},
     LONG_OPT("limits", max_frame_bytes, 1024, 64L * 1024 * 1024, 1024 * 1024,
              "largest envelope accepted, in bytes; larger ones are refused with this limit"),
     LONG_OPT("limits", max_reports_per_envelope, 1, 100000, 1000, "most reports in one envelope"),
@@ -170,7 +175,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char *field = (char *)c + opts[i].offset;
-		if (opts[i].type == OPT_STR || opts[i].type == OPT_SCHEDULE ||
+		if (opts[i].type == OPT_ENDPOINT || opts[i].type == OPT_SCHEDULE ||
 		    opts[i].type == OPT_CLOCK)
 			snprintf(field, CONFIG_STR_MAX, "%s", opts[i].def_str);
 		else if (opts[i].type == OPT_DOUBLE)
@@ -187,6 +192,7 @@ struct load_state {
 	FILE *diag;
 	int line;
 	int problems;
+	int feed_line; /* where [hub] feed was set, for a problem found after the last line */
 };
 
 static void
@@ -286,6 +292,40 @@ set_clock(struct load_state *st, const struct opt *o, const char *value)
 		snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
 }
 
+static void
+set_endpoint(struct load_state *st, const struct opt *o, const char *value)
+{
+	char why[160];
+	if (strlen(value) >= CONFIG_STR_MAX) {
+		problem(st, o->section, o->name, "must be 1..255 characters");
+	} else if (endpoint_check(value, ENDPOINT_BIND, why, sizeof why) != 0) {
+		char text[CONFIG_STR_MAX + sizeof why + 8];
+		snprintf(text, sizeof text, "\"%s\": %s", value, why);
+		problem(st, o->section, o->name, text);
+	} else {
+		snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
+		if (o->offset == offsetof(struct config, feed))
+			st->feed_line = st->line;
+	}
+}
+
+bool
+config_endpoints_clash(const char *ingest, const char *feed)
+{
+	return strcmp(ingest, feed) == 0 && !endpoint_port_chosen(ingest);
+}
+
+/* What no single key can tell: two endpoints the hub cannot both bind. */
+static void
+check_together(struct load_state *st)
+{
+	if (!config_endpoints_clash(st->c->ingest, st->c->feed))
+		return;
+	st->line = st->feed_line;
+	problem(st, "hub", "feed",
+	        "the same endpoint as [hub] ingest; the hub binds each on its own port");
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -304,10 +344,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			set_choice(st, o, value);
 		} else if (o->type == OPT_CLOCK) {
 			set_clock(st, o, value);
-		} else if (strlen(value) == 0 || strlen(value) >= CONFIG_STR_MAX) {
-			problem(st, section, name, "must be 1..255 characters");
 		} else {
-			snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
+			set_endpoint(st, o, value);
 		}
 		return 1;
 	}
@@ -338,6 +376,8 @@ config_load(struct config *c, const char *path, FILE *diag)
 		if (diag)
 			fprintf(diag, "%s:0: cannot parse (%d)\n", path, rc);
 	}
+	if (st.problems == 0)
+		check_together(&st);
 	return st.problems;
 }
 

@@ -7,6 +7,7 @@
 #ifndef ESTHUB_HUB_CONFIG_H
 #define ESTHUB_HUB_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -63,6 +64,13 @@ struct config {
 
 /* Fills c with the defaults of the table. */
 void config_defaults(struct config *c);
+
+/*
+ * Whether the hub could not bind both: ingest and feed the same endpoint
+ * (a port * is chosen anew for each). Each endpoint alone is checked
+ * where it is read (endpoint_check).
+ */
+bool config_endpoints_clash(const char *ingest, const char *feed);
 
 /*
  * Reads path into c (starting from the defaults). Every problem is printed

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "hub.h"
 #include "instance.h"
 #include "wire/diag.h"
+#include "wire/endpoint.h"
 #include "wire/timefmt.h"
 
 static void
@@ -31,6 +33,35 @@ usage(FILE *out)
 	             "       hand, acknowledge it, exit 0.\n"
 	             "\n"
 	             "exit: 0 ok, 1 usage or input error, 2 environment error\n");
+}
+
+/*
+ * init's --ingest and --feed (NULL: the default) told before anything is
+ * made: an endpoint the hub cannot bind would make an instance that only
+ * fails at `esthub run`. 0, or -1 after saying why.
+ */
+static int
+init_endpoints_check(const char *ingest, const char *feed)
+{
+	static const char *const names[] = {"--ingest", "--feed"};
+	const char *given[] = {ingest, feed};
+	char why[160];
+	for (size_t i = 0; i < 2; i++)
+		if (given[i] && endpoint_check(given[i], ENDPOINT_BIND, why, sizeof why) != 0) {
+			diag_say("init: %s \"%s\": %s", names[i], given[i], why);
+			return -1;
+		}
+	struct config defaults;
+	config_defaults(&defaults);
+	const char *in = ingest ? ingest : defaults.ingest, *out = feed ? feed : defaults.feed;
+	if (config_endpoints_clash(in, out)) {
+		diag_say(
+		    "init: ingest and feed would both be %s; give each its own port (--ingest, "
+		    "--feed)",
+		    in);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -59,6 +90,8 @@ cmd_init(int argc, char **argv)
 		diag_say("init: give one instance directory (esthub --help)");
 		return EXIT_INPUT;
 	}
+	if (init_endpoints_check(ingest, feed) != 0)
+		return EXIT_INPUT;
 	char err[1024];
 	if (instance_init(argv[optind], ingest, feed, err, sizeof err) != 0) {
 		diag_say("init: %s", err);

@@ -15,6 +15,7 @@
 #include "i18n.h"
 #include "state.h"
 #include "wire/diag.h"
+#include "wire/endpoint.h"
 #include "wire/ids.h"
 
 #define OPT_DEFAULT_HUB         "tcp://127.0.0.1:7602"
@@ -167,6 +168,17 @@ bad_option(int c, char **argv)
 		diag_say("unknown option %s; try --help", argv[optind - 1]);
 }
 
+/* --hub EP: 0 when EP is an endpoint to connect to, else -1 after saying why not. */
+static int
+hub_option(const char *ep)
+{
+	char why[160];
+	if (endpoint_check(ep, ENDPOINT_CONNECT, why, sizeof why) == 0)
+		return 0;
+	diag_say("--hub \"%s\": %s", ep, why);
+	return -1;
+}
+
 /* Handles one option; 0, 1 for --help, -1 (reported) or -2 for getopt's complaint. */
 static int
 take_option(int c, const char *arg, struct follow_opts *o, struct parsed *p)
@@ -174,7 +186,7 @@ take_option(int c, const char *arg, struct follow_opts *o, struct parsed *p)
 	switch (c) {
 	case OPT_HUB:
 		o->hub = arg;
-		return 0;
+		return hub_option(arg);
 	case OPT_HUB_CERT:
 		o->hub_cert = arg;
 		return 0;

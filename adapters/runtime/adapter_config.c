@@ -23,6 +23,7 @@
 #include "runtime/outbox.h"
 #include "runtime/sender.h"
 #include "wire/cert.h"
+#include "wire/endpoint.h"
 #include "wire/ids.h"
 
 #define FORMAT_NAME_MAX 63
@@ -219,19 +220,6 @@ path_resolve(const char *config_path, const char *value, char *out, size_t outle
 		n = snprintf(out, outlen, "%.*s/%s", (int)(slash - config_path), config_path,
 		             value);
 	return n >= 0 && (size_t)n < outlen ? 0 : -1;
-}
-
-static bool
-endpoint_valid(const char *v)
-{
-	if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0)
-		return false;
-	if (v[6] == '\0')
-		return false;
-	for (; *v; v++)
-		if (*v <= ' ')
-			return false;
-	return true;
 }
 
 static bool
@@ -450,13 +438,13 @@ static void
 key_set_string(struct load *st, const struct key *k, const char *value)
 {
 	char v[ADAPTER_CONFIG_STR_MAX];
-	char why[ADAPTER_CONFIG_STR_MAX + 128];
+	char why[ADAPTER_CONFIG_STR_MAX + 128], not_endpoint[128];
 	const char *bad = NULL;
 	snprintf(v, sizeof v, "%s", value);
 	switch (k->type) {
 	case KEY_ENDPOINT:
-		if (!endpoint_valid(value))
-			bad = "expected tcp://HOST:PORT (or ipc://PATH)";
+		if (endpoint_check(value, ENDPOINT_CONNECT, not_endpoint, sizeof not_endpoint) != 0)
+			bad = not_endpoint;
 		break;
 	case KEY_FORMAT:
 		if (!format_name_valid(value))

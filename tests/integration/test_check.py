@@ -65,8 +65,8 @@ class InitAndCheck(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("configuration OK", r.stdout)
 
-    def _break(self, key, value):
-        self.inst.conf_set("limits", key, value)
+    def _break(self, key, value, section="limits"):
+        self.inst.conf_set(section, key, value)
         with open(self.inst.conf, encoding="utf-8") as f:
             for n, line in enumerate(f.read().split("\n"), 1):
                 if re.match(r"^\s*%s\s*=" % key, line):
@@ -92,6 +92,36 @@ class InitAndCheck(unittest.TestCase):
     def test_check_names_an_unknown_key(self):
         line = self._break("max_frames_bytes", "1000")
         self._assert_points_at(run([h.ESTHUB, "check", self.inst.dir]), line, "max_frames_bytes")
+
+    def test_check_names_an_endpoint_the_hub_cannot_bind(self):
+        line = self._break("ingest", "tcp://127.0.0.1", section="hub")
+        r = run([h.ESTHUB, "check", self.inst.dir])
+        self._assert_points_at(r, line, "ingest")
+        self.assertIn('"tcp://127.0.0.1": no port: expected tcp://HOST:PORT', r.stdout + r.stderr)
+
+    def test_check_names_a_feed_on_the_ingest_endpoint(self):
+        self._break("ingest", "tcp://127.0.0.1:7000", section="hub")
+        line = self._break("feed", "tcp://127.0.0.1:7000", section="hub")
+        r = run([h.ESTHUB, "check", self.inst.dir])
+        self._assert_points_at(r, line, "feed")
+        self.assertIn("the same endpoint as [hub] ingest", r.stdout + r.stderr)
+        self._break("feed", "tcp://127.0.0.1:7001", section="hub")
+        self.assertEqual(run([h.ESTHUB, "check", self.inst.dir]).returncode, 0)
+
+    def test_init_refuses_an_endpoint_it_cannot_bind_and_makes_nothing(self):
+        d = os.path.join(self.inst.tmp, "new-instance")
+        for args, said in ((["--ingest", "nonsense"], 'init: --ingest "nonsense": expected tcp://HOST:PORT or ipc://PATH'),
+                           (["--feed", "tcp://127.0.0.1:99999"], "port 99999 is not 1..65535"),
+                           (["--ingest", "tcp://[::1]:7601"], "an IPv6 address; esthub serves IPv4"),
+                           (["--ingest", "tcp://127.0.0.1:7602"],  # the default feed
+                            "ingest and feed would both be tcp://127.0.0.1:7602")):
+            r = run([h.ESTHUB, "init", d] + args)
+            self.assertEqual(r.returncode, 1, "a bad endpoint is a usage error: %s" % r.stderr)
+            self.assertIn(said, r.stderr)
+            self.assertFalse(os.path.exists(d), "esthub init %s made %s" % (args, d))
+        r = run([h.ESTHUB, "init", d, "--ingest", "tcp://*:*", "--feed", "tcp://*:*"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(run([h.ESTHUB, "check", d]).returncode, 0)
 
     def test_run_refuses_a_broken_configuration(self):
         self._break("max_frame_bytes", "lots")
@@ -124,6 +154,16 @@ class Programs(unittest.TestCase):
         r = inst.estctl("client", "revoke", "kommunen", timeout_s=30)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("hub not running", r.stderr)
+
+    def test_clients_refuse_an_endpoint_before_connecting(self):
+        for prog, ep, said in ((h.EST_ADAPTER, "tcp://hub.example", "no port: expected tcp://HOST:PORT"),
+                               (h.EST_ADAPTER, "tcp://*:7601", "host * is for the hub's own endpoints"),
+                               (h.EST_FEED, "tcp://127.0.0.1:*", "port * is for the hub's own endpoints"),
+                               (h.EST_FEED, "http://127.0.0.1:7602", "expected tcp://HOST:PORT or ipc://PATH")):
+            r = run([prog, "--hub", ep, "--hub-cert", "hub", "--cert", "secret", "--format", "json"]
+                    if prog == h.EST_ADAPTER else [prog, "--hub", ep, "--hub-cert", "hub", "--cert", "secret"])
+            self.assertEqual(r.returncode, 1, "%s --hub %s: %s" % (prog, ep, r.stderr))
+            self.assertIn('--hub "%s": %s' % (ep, said), r.stderr)
 
     def test_adapter_missing_input_file_is_environment_error(self):
         inst = h.Instance()
