@@ -13,7 +13,7 @@
 /* A Unix socket's path, its terminating NUL left out. */
 #define IPC_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
 
-static int
+__attribute__((format(printf, 3, 4))) static int
 fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
