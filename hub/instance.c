@@ -2,11 +2,14 @@
 /*
  * instance: creating and checking an instance directory (see instance.h).
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "instance.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -109,20 +112,22 @@ make_hub_keys(const char *dir, char *err, size_t errlen)
 	return cert_generate(pub, sec, NULL, NULL, err, errlen);
 }
 
-int
-instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err, size_t errlen)
+/* nftw: removes what it is given, but for the directory it started from. */
+static int
+remove_made(const char *path, const struct stat *st, int flag, struct FTW *at)
+{
+	(void)st;
+	(void)flag;
+	if (at->level > 0)
+		(void)remove(path);
+	return 0;
+}
+
+/* Fills the new or empty directory dir with an instance (instance_init). */
+static int
+instance_make(const char *dir, const char *ingest_ep, const char *feed_ep, char *err, size_t errlen)
 {
 	char path[4096];
-	err[0] = '\0';
-	if (dir_usable(dir, err, errlen) != 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
-		return -1;
-	}
 	static const struct {
 		const char *rel;
 		mode_t mode;
@@ -155,6 +160,29 @@ instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char 
 		return -1;
 	}
 	return 0;
+}
+
+int
+instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (dir_usable(dir, err, errlen) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	bool made = mkdir(dir, 0755) == 0;
+	if (!made && errno != EEXIST) {
+		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (instance_make(dir, ingest_ep, feed_ep, err, errlen) == 0)
+		return 0;
+	/* Nothing half made is left behind: the directory is as it was, and init can run again. */
+	(void)nftw(dir, remove_made, 16, FTW_DEPTH | FTW_PHYS);
+	if (made)
+		(void)rmdir(dir);
+	return -1;
 }
 
 /* --- check ------------------------------------------------------------- */

@@ -47,7 +47,8 @@ int instance_lock(const char *dir, char *err, size_t errlen);
  * Creates a runnable instance in dir (which may exist but must be empty or
  * absent): configuration with the given endpoints (NULL: the defaults),
  * the Norrköping areas, the hub's CURVE keys, empty certs/ and data/.
- * 0, or -1 with the reason in err.
+ * 0, or -1 with the reason in err and nothing of it left: dir removed
+ * when it was made here, emptied again when it was given empty.
  */
 int instance_init(const char *dir, const char *ingest_ep, const char *feed_ep, char *err,
                   size_t errlen);

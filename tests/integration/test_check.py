@@ -123,6 +123,16 @@ class InitAndCheck(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(run([h.ESTHUB, "check", d]).returncode, 0)
 
+    def test_init_that_fails_midway_leaves_nothing(self):
+        small = os.path.join(self.inst.tmp, "small")
+        os.mkdir(small)
+        h.mount_tmpfs(self, self.inst, small, "32k")  # room for some of an instance, not all
+        for d in (os.path.join(small, "new"), small):  # a directory init makes, one given empty
+            r = run([h.ESTHUB, "init", d])
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertRegex(r.stderr, r"init: .*(No space left on device|disk is full)")
+            self.assertEqual(os.listdir(small), [], "esthub init left part of an instance behind")
+
     def test_run_refuses_a_broken_configuration(self):
         self._break("max_frame_bytes", "lots")
         try:
