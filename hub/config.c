@@ -192,7 +192,7 @@ struct load_state {
 	FILE *diag;
 	int line;
 	int problems;
-	int feed_line; /* where [hub] feed was set, for a problem found after the last line */
+	int ingest_line, feed_line; /* where [hub] set them (0: not), for check_together */
 };
 
 static void
@@ -306,6 +306,8 @@ set_endpoint(struct load_state *st, const struct opt *o, const char *value)
 		snprintf((char *)st->c + o->offset, CONFIG_STR_MAX, "%s", value);
 		if (o->offset == offsetof(struct config, feed))
 			st->feed_line = st->line;
+		else
+			st->ingest_line = st->line;
 	}
 }
 
@@ -321,9 +323,14 @@ check_together(struct load_state *st)
 {
 	if (!config_endpoints_clash(st->c->ingest, st->c->feed))
 		return;
-	st->line = st->feed_line;
-	problem(st, "hub", "feed",
-	        "the same endpoint as [hub] ingest; the hub binds each on its own port");
+	/* Named where the file set it: feed, or ingest set onto feed's default. */
+	bool at_feed = st->feed_line > 0;
+	st->line = at_feed ? st->feed_line : st->ingest_line;
+	problem(st, "hub", at_feed ? "feed" : "ingest",
+	        at_feed
+	            ? "the same endpoint as [hub] ingest; the hub binds each on its own port"
+	            : "the same endpoint as [hub] feed (its default); the hub binds each on its "
+	              "own port");
 }
 
 static int

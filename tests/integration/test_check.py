@@ -107,6 +107,15 @@ class InitAndCheck(unittest.TestCase):
         self.assertIn("the same endpoint as [hub] ingest", r.stdout + r.stderr)
         self._break("feed", "tcp://127.0.0.1:7001", section="hub")
         self.assertEqual(run([h.ESTHUB, "check", self.inst.dir]).returncode, 0)
+        # No feed line: ingest on the default feed endpoint is named at ingest's line.
+        with open(self.inst.conf, encoding="utf-8") as f:
+            text = re.sub(r"(?m)^feed = .*\n", "", f.read())
+        with open(self.inst.conf, "w", encoding="utf-8") as f:
+            f.write(text)
+        line = self._break("ingest", "tcp://127.0.0.1:7602", section="hub")
+        r = run([h.ESTHUB, "check", self.inst.dir])
+        self._assert_points_at(r, line, "ingest")
+        self.assertIn("the same endpoint as [hub] feed (its default)", r.stdout + r.stderr)
 
     def test_init_refuses_an_endpoint_it_cannot_bind_and_makes_nothing(self):
         d = os.path.join(self.inst.tmp, "new-instance")
