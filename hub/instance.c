@@ -207,6 +207,42 @@ check_secret_mode(const char *dir, const char *rel, FILE *out)
 	return 0;
 }
 
+/*
+ * The hub's CURVE keys: keys/hub_secret private and readable as what esthub
+ * run loads, and keys/hub, the file partners are given, its public half
+ * (another key there and every partner's handshake fails without a word).
+ */
+static int
+check_hub_keys(const char *dir, FILE *out)
+{
+	char pub[4096], secret[4096], err[600];
+	instance_path(pub, sizeof pub, dir, INSTANCE_HUB_CERT);
+	instance_path(secret, sizeof secret, dir, INSTANCE_HUB_SECRET);
+	uint8_t key[32];
+	bool have_pub = cert_read_public_key(pub, key, err, sizeof err) == 0;
+	int problems = 0;
+	if (!have_pub) {
+		fprintf(out, "%s\n", err);
+		problems++;
+	}
+	if (check_secret_mode(dir, INSTANCE_HUB_SECRET, out) != 0)
+		return problems + 1;
+	zcert_t *cert = cert_load_secret(secret, err, sizeof err);
+	if (cert == NULL) {
+		fprintf(out, "%s\n", err);
+		return problems + 1;
+	}
+	if (have_pub && memcmp(key, zcert_public_key(cert), sizeof key) != 0) {
+		fprintf(out,
+		        "%s:0: public-key: not the public half of %s; partners given this file "
+		        "cannot connect\n",
+		        pub, secret);
+		problems++;
+	}
+	cert_destroy(&cert);
+	return problems;
+}
+
 static int
 check_certs(const char *dir, FILE *out)
 {
@@ -253,7 +289,7 @@ check_store(const char *dir, FILE *out)
 int
 instance_check(const char *dir, FILE *out)
 {
-	char path[4096], err[512];
+	char path[4096];
 	int problems = 0;
 	struct config cfg;
 	instance_path(path, sizeof path, dir, INSTANCE_CONF);
@@ -262,13 +298,7 @@ instance_check(const char *dir, FILE *out)
 	instance_path(path, sizeof path, dir, INSTANCE_AREAS);
 	struct areas *as = areas_load(path, out, &problems);
 	areas_destroy(&as);
-	instance_path(path, sizeof path, dir, INSTANCE_HUB_CERT);
-	uint8_t key[32];
-	if (cert_read_public_key(path, key, err, sizeof err) != 0) {
-		fprintf(out, "%s\n", err);
-		problems++;
-	}
-	problems += check_secret_mode(dir, INSTANCE_HUB_SECRET, out);
+	problems += check_hub_keys(dir, out);
 	problems += checkpoint_keys_check(dir, out);
 	problems += check_certs(dir, out);
 	problems += check_store(dir, out);

@@ -3,6 +3,7 @@
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import unittest
@@ -116,6 +117,21 @@ class InitAndCheck(unittest.TestCase):
         r = run([h.ESTHUB, "check", self.inst.dir])
         self._assert_points_at(r, line, "ingest")
         self.assertIn("the same endpoint as [hub] feed (its default)", r.stdout + r.stderr)
+
+    def test_check_reads_the_hubs_keys_as_run_does(self):
+        keys = os.path.join(self.inst.dir, "keys")
+        other = os.path.join(self.inst.tmp, "other")
+        self.assertEqual(run([h.ESTHUB, "init", other]).returncode, 0)
+        shutil.copy(os.path.join(other, "keys", "hub"), os.path.join(keys, "hub"))
+        r = run([h.ESTHUB, "check", self.inst.dir])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("keys/hub:0: public-key: not the public half of %s/hub_secret; partners given this "
+                      "file cannot connect" % keys, r.stdout)
+        with open(os.path.join(keys, "hub_secret"), "w") as f:  # esthub run refuses it
+            f.write("garbage\n")
+        r = run([h.ESTHUB, "check", self.inst.dir])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("keys/hub_secret:0: public-key: missing", r.stdout)
 
     def test_init_refuses_an_endpoint_it_cannot_bind_and_makes_nothing(self):
         d = os.path.join(self.inst.tmp, "new-instance")
