@@ -679,12 +679,18 @@ listen_new(const struct listen_options *opt, struct intake *in, struct outbox *o
 	 * The logger first, so that every message of the start goes through it.
 	 * No LISTENING_ADDRESS_REUSE: SO_REUSEPORT would let a second adapter
 	 * share the port; libmicrohttpd's default SO_REUSEADDR allows a restart.
+	 * The port is the address's: libmicrohttpd binds the address and names
+	 * this one in its messages ("Failed to bind to port 0" otherwise).
 	 */
-	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER,
-	                        on_log, l, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)LISTEN_MAX_CONNECTIONS,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_IDLE_TIMEOUT_S,
-	                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+	uint16_t bind_port =
+	    ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&ss)->sin6_port
+	                                   : ((struct sockaddr_in *)(void *)&ss)->sin_port);
+	l->d = MHD_start_daemon(flags, bind_port, NULL, NULL, on_request, l,
+	                        MHD_OPTION_EXTERNAL_LOGGER, on_log, l, MHD_OPTION_SOCK_ADDR,
+	                        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+	                        (unsigned)LISTEN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	                        (unsigned)LISTEN_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+	                        on_completed, l, MHD_OPTION_END);
 	const union MHD_DaemonInfo *fd =
 	    l->d ? MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	const union MHD_DaemonInfo *port =

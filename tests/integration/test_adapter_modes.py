@@ -145,7 +145,8 @@ class HttpEndpoint(h.HubTestCase):
                                                   extra=["--listen", "127.0.0.1:%d" % port]),
                            capture_output=True, text=True, timeout=30 * h.SLOW)
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("cannot serve HTTP", r.stderr)
+        self.assertIn("--listen 127.0.0.1:%d: cannot serve HTTP there: Failed to bind to port %d: "
+                      "Address already in use" % (port, port), r.stderr)
         reps = [h.report() for _ in range(3)]
         status, headers, res = self.post_json(port, h.report_lines(reps))
         self.assertEqual(status, 200, res)
