@@ -3,10 +3,13 @@
  * esthub: the hub daemon. `init` creates an instance directory, `check`
  * validates one, `run` serves one in the foreground.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "hub.h"
@@ -62,6 +65,23 @@ init_endpoints_check(const char *ingest, const char *feed)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether dir holds an instance (its hub.conf); says so when not, rather
+ * than one "cannot read" line for each file the instance would have.
+ */
+static bool
+is_instance(const char *dir)
+{
+	char conf[4096];
+	struct stat st;
+	if (instance_path(conf, sizeof conf, dir, INSTANCE_CONF) != 0)
+		return true; /* too long a path: the files' own messages say it */
+	if (stat(conf, &st) == 0 || errno != ENOENT)
+		return true;
+	diag_say("%s: no esthub instance here (no %s); esthub init %s makes one", dir, conf, dir);
+	return false;
 }
 
 static int
@@ -128,6 +148,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
 	if ((strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0) && argc == 3) {
+		if (!is_instance(argv[2]))
+			return EXIT_ENV;
 		if (strcmp(cmd, "run") == 0)
 			return hub_run(argv[2]);
 		int problems = instance_check(argv[2], stdout);

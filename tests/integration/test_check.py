@@ -158,6 +158,14 @@ class InitAndCheck(unittest.TestCase):
             self.assertRegex(r.stderr, r"init: .*(No space left on device|disk is full)")
             self.assertEqual(os.listdir(small), [], "esthub init left part of an instance behind")
 
+    def test_run_and_check_name_a_directory_without_an_instance(self):
+        d = os.path.join(self.inst.tmp, "no-such-instance")
+        for cmd in ("run", "check"):
+            r = run([h.ESTHUB, cmd, d])
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, "esthub: %s: no esthub instance here (no %s/hub.conf); esthub init %s "
+                             "makes one\n" % (d, d, d))
+
     def test_run_refuses_a_broken_configuration(self):
         self._break("max_frame_bytes", "lots")
         try:
