@@ -52,6 +52,8 @@ check_port(const char *port, enum endpoint_use use, char *why, size_t whylen)
 	}
 	if (n == 0)
 		return fail(why, whylen, "no port after the ':': expected tcp://HOST:PORT");
+	if (v == 0 && use == ENDPOINT_BIND)
+		return fail(why, whylen, "port 0: write * to let the system choose a port");
 	if (v < 1 || v > 65535)
 		return fail(why, whylen, "port %ld is not 1..65535", v);
 	return 0;

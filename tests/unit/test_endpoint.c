@@ -66,6 +66,7 @@ test_refused_with_reason(void **state)
 	    {"tcp://:7601", ENDPOINT_BIND, "no host before the port: expected tcp://HOST:PORT"},
 	    {"tcp://hub:", ENDPOINT_CONNECT, "no port after the ':': expected tcp://HOST:PORT"},
 	    {"tcp://hub:0", ENDPOINT_CONNECT, "port 0 is not 1..65535"},
+	    {"tcp://127.0.0.1:0", ENDPOINT_BIND, "port 0: write * to let the system choose a port"},
 	    {"tcp://hub:65536", ENDPOINT_BIND, "port 65536 is not 1..65535"},
 	    {"tcp://hub:7601x", ENDPOINT_BIND, "port \"7601x\" is not a number 1..65535 or *"},
 	    {"tcp://hub:123456", ENDPOINT_CONNECT, "port \"123456\" is not a number 1..65535"},
