@@ -208,13 +208,36 @@ sync_dir(const struct watch *w, const char *sub)
 }
 
 /*
+ * Writes text to dir/failed/to.error: synced under its name, failed/
+ * synced after (durable_replace), so that it is there before the file it
+ * names. An .error found there without its file is written over: names in
+ * failed/ are never replaced, so it is one whose move a crash cut short.
+ */
+static void
+error_file_write(const struct watch *w, const char *to, const char *text, size_t len)
+{
+	char name[NAME_MAX + 16], path[PATH_MAX], err[PATH_MAX + 128];
+	int n = snprintf(name, sizeof name, "%s.error", to);
+	if (n < 0 || (size_t)n >= sizeof name ||
+	    path_join(path, sizeof path, w->dir, "failed", name) != 0) {
+		diag_say("%s/failed/%s.error: cannot write it: name too long", w->dir, to);
+		return;
+	}
+	if (durable_replace(path, text, len, err, sizeof err) != 0)
+		diag_say("%s (the reasons are the lines above)", err);
+}
+
+/*
  * Moves dir/name into dir/sub/ under name, or name.N when that is taken
- * (never replacing anything); the name it got goes into to. The move
- * survives a power cut: dir/sub is synced with the new name before the
- * old one goes, then dir. 0, or -1 with errno set.
+ * (never replacing anything); the name it got goes into to. With error
+ * text (failed/), sub/TO.error is written first. The move survives a
+ * power cut: sub/ is synced with the new name before the old one goes,
+ * then dir; a cut leaves the file in dir, to be read again, or in sub/
+ * with its reasons. 0, or -1 with errno set.
  */
 static int
-move_into(const struct watch *w, const char *name, const char *sub, char *to, size_t tolen)
+move_into(const struct watch *w, const char *name, const char *sub, const char *error,
+          size_t error_len, char *to, size_t tolen)
 {
 	char from[PATH_MAX], target[PATH_MAX];
 	if (path_join(from, sizeof from, w->dir, NULL, name) != 0) {
@@ -229,6 +252,11 @@ move_into(const struct watch *w, const char *name, const char *sub, char *to, si
 			errno = ENAMETOOLONG;
 			return -1;
 		}
+		struct stat st;
+		if (lstat(target, &st) == 0)
+			continue;
+		if (error != NULL)
+			error_file_write(w, to, error, error_len);
 		/* link() fails on an existing name where rename() would replace it. */
 		if (link(from, target) == 0) {
 			sync_dir(w, sub);
@@ -241,9 +269,7 @@ move_into(const struct watch *w, const char *name, const char *sub, char *to, si
 			continue;
 		if (errno != EPERM && errno != ENOTSUP && errno != EMLINK)
 			return -1;
-		/* A file system without hard links: look first, then rename. */
-		if (access(target, F_OK) == 0)
-			continue;
+		/* A file system without hard links: looked at above, then renamed. */
 		if (rename(from, target) != 0)
 			return -1;
 		sync_dir(w, sub);
@@ -254,44 +280,13 @@ move_into(const struct watch *w, const char *name, const char *sub, char *to, si
 	return -1;
 }
 
-/* Writes text to dir/failed/to.error, synced, and syncs failed/. 0, or -1 with errno set. */
-static int
-error_file_write(const struct watch *w, const char *to, const char *text, size_t len)
-{
-	char name[NAME_MAX + 16], path[PATH_MAX];
-	int n = snprintf(name, sizeof name, "%s.error", to);
-	if (n < 0 || (size_t)n >= sizeof name ||
-	    path_join(path, sizeof path, w->dir, "failed", name) != 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		return -1;
-	size_t put = fwrite(text, 1, len, f);
-	bool synced = put == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	int saved = errno;
-	if (fclose(f) != 0 && synced)
-		return -1; /* with fclose's errno */
-	if (!synced) {
-		errno = saved;
-		return -1;
-	}
-	sync_dir(w, "failed");
-	return 0;
-}
-
 /* Moves name to failed/ with its NAME.error holding text. */
 static void
 move_failed(struct watch *w, const char *name, const char *text, size_t len)
 {
 	char to[NAME_MAX + 1];
-	if (move_into(w, name, "failed", to, sizeof to) != 0) {
+	if (move_into(w, name, "failed", text, len, to, sizeof to) != 0)
 		diag_say("%s/%s: cannot move it to failed/: %s", w->dir, name, strerror(errno));
-		return;
-	}
-	if (error_file_write(w, to, text, len) != 0)
-		diag_say("%s/failed/%s.error: cannot write it: %s", w->dir, to, strerror(errno));
 }
 
 /* The file was refused whole: to failed/ with the reason. */
@@ -334,7 +329,7 @@ held_finish(struct watch *w, struct held *h)
 	}
 	if (h->bad == 0) {
 		char to[NAME_MAX + 1];
-		if (move_into(w, h->name, "done", to, sizeof to) != 0)
+		if (move_into(w, h->name, "done", NULL, 0, to, sizeof to) != 0)
 			diag_say("%s/%s: cannot move it to done/: %s", w->dir, h->name,
 			         strerror(errno));
 		else

@@ -371,9 +371,10 @@ class SyncedFiles(h.HubTestCase):
         self.assertIsNotNone(calls.synced(os.path.dirname(state), i), "the state's directory synced")
 
     def test_watch_moves_each_file_durably(self):
-        """est-adapter --watch: a file whose records are all answered is in done/ (or failed/
-        with its NAME.error) on disk before its name leaves the drop directory, and that is on
-        disk too: a cut cannot bring the file back to be read again, nor lose the reasons."""
+        """est-adapter --watch: a file whose records are all answered is in done/ (or failed/,
+        after its NAME.error) on disk before its name leaves the drop directory, and that is on
+        disk too: a cut cannot bring the file back to be read again, nor leave it in failed/
+        without its reasons."""
         drop = os.path.join(self.inst.tmp, "drop")
         os.mkdir(drop)
         h.drop_file(drop, "good.jsonl", h.report_lines([h.report() for _ in range(3)]))
@@ -402,9 +403,10 @@ class SyncedFiles(h.HubTestCase):
             self.assertLess(synced, gone, "%s/ synced before %s left the drop directory" % (sub, name))
             self.assertIsNotNone(calls.synced(drop, gone), "the drop directory synced after %s left" % name)
         error = os.path.join(drop, "failed", "bad.jsonl.error")
-        self.assertIsNotNone(calls.synced(error), "bad.jsonl.error synced")
-        self.assertIsNotNone(calls.synced(os.path.join(drop, "failed"), calls.synced(error)),
-                             "failed/ synced after bad.jsonl.error was written")
+        self.assertRenamedDurably(calls, error)
+        self.assertLess(calls.synced(os.path.join(drop, "failed"), calls.renamed_to(error)[0]),
+                        calls.renamed_to(os.path.join(drop, "failed", "bad.jsonl"))[0],
+                        "bad.jsonl.error on disk before bad.jsonl came into failed/")
 
     def test_revocation_syncs_both_directories(self):
         out = os.path.join(self.inst.tmp, "hub.strace")

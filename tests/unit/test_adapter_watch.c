@@ -260,6 +260,45 @@ test_restart_and_names_taken(void **state)
 	assert_int_equal(outbox_pending(f->ob), 0);
 }
 
+/* Writes text to dir/rel as it is (no rename). */
+static void
+plant(struct fixture *f, const char *rel, const char *text)
+{
+	char path[200];
+	snprintf(path, sizeof path, "%s/%s", f->dir, rel);
+	FILE *out = fopen(path, "wb");
+	assert_non_null(out);
+	fputs(text, out);
+	assert_int_equal(fclose(out), 0);
+}
+
+/*
+ * failed/: NAME.error is there before NAME. One found without its file (a
+ * crash between the two) is written over; a file there is never replaced.
+ */
+static void
+test_failed_error_before_file(void **state)
+{
+	struct fixture *f = *state;
+	plant(f, "failed/b.jsonl.error", "stale\n");
+	plant(f, "failed/c.jsonl", "earlier\n");
+	plant(f, "failed/c.jsonl.error", "earlier reasons\n");
+	drop(f, "b.jsonl", "not json\n");
+	drop(f, "c.jsonl", "not json either\n");
+	run(f);
+	assert_true(exists(f, "failed/b.jsonl"));
+	assert_false(exists(f, "failed/b.jsonl.1"));
+	char *err = slurp(f, "failed/b.jsonl.error");
+	assert_non_null(strstr(err, "b.jsonl: 1 of 1 records not delivered\n"));
+	assert_null(strstr(err, "stale"));
+	assert_string_equal(slurp(f, "failed/c.jsonl"), "earlier\n");
+	assert_string_equal(slurp(f, "failed/c.jsonl.error"), "earlier reasons\n");
+	assert_string_equal(slurp(f, "failed/c.jsonl.1"), "not json either\n");
+	assert_non_null(strstr(slurp(f, "failed/c.jsonl.1.error"), "c.jsonl:1 - - rejected"));
+	assert_false(exists(f, "b.jsonl"));
+	assert_false(exists(f, "c.jsonl"));
+}
+
 /* A file replaced while its records were out is read again, not moved. */
 static void
 test_replaced_while_waiting(void **state)
@@ -386,6 +425,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rejected_in_file_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_and_names_taken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replaced_while_waiting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_error_before_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inotify, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_more_files_than_one_look, setup, teardown),
