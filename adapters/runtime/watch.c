@@ -224,7 +224,9 @@ error_file_write(const struct watch *w, const char *to, const char *text, size_t
 		return;
 	}
 	if (durable_replace(path, text, len, err, sizeof err) != 0)
-		diag_say("%s (the reasons are the lines above)", err);
+		diag_say("%s; the file goes to failed/ without it (each record's outcome was "
+		         "printed on standard output)",
+		         err);
 }
 
 /*
