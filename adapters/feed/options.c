@@ -8,9 +8,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "i18n.h"
 #include "state.h"
@@ -254,12 +257,39 @@ take_option(int c, const char *arg, struct follow_opts *o, struct parsed *p)
 }
 
 /*
+ * --state FILE's directory must take new files (the state is written
+ * aside and renamed over FILE), told before anything is followed: else
+ * every save fails, and the next start resumes from the last good one.
+ * 0, or -exit code (reported).
+ */
+static int
+state_dir_check(const char *path)
+{
+	char copy[PATH_MAX];
+	if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy) {
+		diag_say("--state %s: path too long", path);
+		return -EXIT_INPUT;
+	}
+	const char *dir = dirname(copy);
+	if (access(dir, W_OK | X_OK) != 0) {
+		diag_say("--state %s: cannot write in %s: %s", path, dir, strerror(errno));
+		return -EXIT_ENV;
+	}
+	return 0;
+}
+
+/*
  * --from wins; else --state resumes after the seq it holds (a new file
  * holds none: from seq 1); else from 0. Returns 0 or -exit code (reported).
  */
 static int
 resolve_from(struct follow_opts *o, const struct parsed *p)
 {
+	if (o->state_path != NULL) {
+		int rc = state_dir_check(o->state_path);
+		if (rc != 0)
+			return rc;
+	}
 	if (p->from_set || o->state_path == NULL)
 		return 0;
 	uint64_t last = 0;

@@ -208,6 +208,18 @@ class Programs(unittest.TestCase):
             self.assertEqual(r.returncode, 1, "%s --hub %s: %s" % (prog, ep, r.stderr))
             self.assertIn('--hub "%s": %s' % (ep, said), r.stderr)
 
+    def test_feed_refuses_a_state_it_cannot_save_before_following(self):
+        inst = h.Instance()
+        self.addCleanup(inst.cleanup)
+        c = inst.add_client("grupp", "subscriber", groups=["hageby/social"])
+        state = os.path.join(inst.tmp, "no-such-dir", "hageby.state")
+        # No hub answers there and no --timeout: only the check ends it.
+        r = run([h.EST_FEED, "--hub", "tcp://127.0.0.1:1", "--hub-cert", inst.hub_cert, "--cert", c.secret,
+                 "--state", state])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "est-feed: --state %s: cannot write in %s: No such file or directory\n"
+                         % (state, os.path.dirname(state)))
+
     def test_adapter_missing_input_file_is_environment_error(self):
         inst = h.Instance()
         self.addCleanup(inst.cleanup)
