@@ -6,109 +6,109 @@
 
 /* --- a file's calls ----------------------------------------------------------------- */
 
-int
+static int
 vfspass_close(sqlite3_file *file)
 {
 	return VFSPASS_REAL(file)->pMethods->xClose(VFSPASS_REAL(file));
 }
 
-int
+static int
 vfspass_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
 {
 	return VFSPASS_REAL(file)->pMethods->xRead(VFSPASS_REAL(file), out, amt, off);
 }
 
-int
+static int
 vfspass_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
 {
 	return VFSPASS_REAL(file)->pMethods->xWrite(VFSPASS_REAL(file), data, amt, off);
 }
 
-int
+static int
 vfspass_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
 	return VFSPASS_REAL(file)->pMethods->xTruncate(VFSPASS_REAL(file), size);
 }
 
-int
+static int
 vfspass_sync(sqlite3_file *file, int flags)
 {
 	return VFSPASS_REAL(file)->pMethods->xSync(VFSPASS_REAL(file), flags);
 }
 
-int
+static int
 vfspass_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	return VFSPASS_REAL(file)->pMethods->xFileSize(VFSPASS_REAL(file), size);
 }
 
-int
+static int
 vfspass_lock(sqlite3_file *file, int lock)
 {
 	return VFSPASS_REAL(file)->pMethods->xLock(VFSPASS_REAL(file), lock);
 }
 
-int
+static int
 vfspass_unlock(sqlite3_file *file, int lock)
 {
 	return VFSPASS_REAL(file)->pMethods->xUnlock(VFSPASS_REAL(file), lock);
 }
 
-int
+static int
 vfspass_check_reserved(sqlite3_file *file, int *out)
 {
 	return VFSPASS_REAL(file)->pMethods->xCheckReservedLock(VFSPASS_REAL(file), out);
 }
 
-int
+static int
 vfspass_file_control(sqlite3_file *file, int op, void *arg)
 {
 	return VFSPASS_REAL(file)->pMethods->xFileControl(VFSPASS_REAL(file), op, arg);
 }
 
-int
+static int
 vfspass_sector_size(sqlite3_file *file)
 {
 	return VFSPASS_REAL(file)->pMethods->xSectorSize(VFSPASS_REAL(file));
 }
 
-int
+static int
 vfspass_device_characteristics(sqlite3_file *file)
 {
 	return VFSPASS_REAL(file)->pMethods->xDeviceCharacteristics(VFSPASS_REAL(file));
 }
 
-int
+static int
 vfspass_shm_map(sqlite3_file *file, int page, int size, int extend, void volatile **pp)
 {
 	return VFSPASS_REAL(file)->pMethods->xShmMap(VFSPASS_REAL(file), page, size, extend, pp);
 }
 
-int
+static int
 vfspass_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
 	return VFSPASS_REAL(file)->pMethods->xShmLock(VFSPASS_REAL(file), offset, n, flags);
 }
 
-void
+static void
 vfspass_shm_barrier(sqlite3_file *file)
 {
 	VFSPASS_REAL(file)->pMethods->xShmBarrier(VFSPASS_REAL(file));
 }
 
-int
+static int
 vfspass_shm_unmap(sqlite3_file *file, int delete_flag)
 {
 	return VFSPASS_REAL(file)->pMethods->xShmUnmap(VFSPASS_REAL(file), delete_flag);
 }
 
-int
+static int
 vfspass_fetch(sqlite3_file *file, sqlite3_int64 off, int amt, void **pp)
 {
 	return VFSPASS_REAL(file)->pMethods->xFetch(VFSPASS_REAL(file), off, amt, pp);
 }
 
-int
+static int
 vfspass_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 {
 	return VFSPASS_REAL(file)->pMethods->xUnfetch(VFSPASS_REAL(file), off, p);

@@ -285,11 +285,6 @@ state_dir_check(const char *path)
 static int
 resolve_from(struct follow_opts *o, const struct parsed *p)
 {
-	if (o->state_path != NULL) {
-		int rc = state_dir_check(o->state_path);
-		if (rc != 0)
-			return rc;
-	}
 	if (p->from_set || o->state_path == NULL)
 		return 0;
 	uint64_t last = 0;
@@ -342,5 +337,10 @@ options_parse(int argc, char **argv, struct follow_opts *o)
 	o->out.buffered = o->out.summary && o->until_head;
 	if (!p.timeout_set && o->until_head)
 		o->timeout_ms = OPT_UNTIL_HEAD_TIMEOUT * 1000;
+	if (o->state_path != NULL) {
+		int rc = state_dir_check(o->state_path);
+		if (rc != 0)
+			return rc;
+	}
 	return resolve_from(o, &p);
 }

@@ -196,11 +196,13 @@ path_join(char *buf, size_t len, const char *dir, const char *sub, const char *n
 static void
 sync_dir(const struct watch *w, const char *sub)
 {
-	char path[PATH_MAX];
-	int rc = sub ? snprintf(path, sizeof path, "%s/%s", w->dir, sub)
-	             : snprintf(path, sizeof path, "%s", w->dir);
-	if (rc < 0 || (size_t)rc >= sizeof path)
-		return; /* dir/sub was joined before; cannot happen */
+	char joined[PATH_MAX];
+	const char *path = w->dir;
+	if (sub != NULL) {
+		if (path_join(joined, sizeof joined, w->dir, NULL, sub) != 0)
+			return; /* dir/sub/NAME was joined before: cannot happen */
+		path = joined;
+	}
 	if (durable_dir(path) != 0)
 		diag_say("%s: cannot sync the directory: %s; after a power cut a file may be read "
 		         "again (its records are answered as sent before)",
