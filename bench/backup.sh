@@ -100,8 +100,8 @@ run() {
 	wait "$load" || true
 	line=$(grep '^bench-load:.* acked=' "$WORK/load.out" | tail -1)
 	printf '%-9s %s  backup %s, store %s\n' "$1" \
-		"$(grep -o 'acked=[0-9]* .*p50_us=[0-9]* p99_us=[0-9]* max_us=[0-9]*' <<<"$line" |
-			sed 's/ in_window.*p50_us/ p50_us/')" "$took" \
+		"$(grep -o 'sent=[0-9]* .*p50_us=[0-9]* p99_us=[0-9]* max_us=[0-9]*' <<<"$line" |
+			sed 's/ in_window=[0-9]*//; s/ strays.*p50_us/ p50_us/')" "$took" \
 		"$(du -h "$DIR/data/log.db" | cut -f1)"
 }
 
