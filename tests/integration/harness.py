@@ -971,17 +971,19 @@ def fill_filesystem(directory, left_bytes=64 * 1024):
     return path
 
 
-POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty")
+POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty", "failed_syncs", "lost")
 
 
-def powercut_wrap(stats_dir, seed, sync_delay_us=300):
+def powercut_wrap(stats_dir, seed, sync_delay_us=300, fail_while=""):
     """argv to put before a program so that its SQLite files see a power cut when it is killed
     (tests/tools/powercut_vfs.c): what it wrote and did not sync is lost with it. Each process
-    writes its counters to STATS_DIR/powercut.PID (powercut_stats reads them)."""
+    writes its counters to STATS_DIR/powercut.PID (powercut_stats reads them). fail_while: a
+    path; while it exists the disk fails (write-outs do not land, the next sync fails)."""
     asan = os.environ.get("ASAN_OPTIONS", "")
     return ["sh", "-c", 'ESTHUB_POWERCUT_STATS="$0/powercut.$$" exec "$@"', stats_dir, "env",
             "LD_PRELOAD=" + POWERCUT, "ESTHUB_POWERCUT_SEED=%d" % seed,
             "ESTHUB_POWERCUT_SYNC_DELAY_US=%d" % sync_delay_us,
+            "ESTHUB_POWERCUT_FAIL_WHILE=" + fail_while,
             # The sanitized build's runtime is not first in the library list with a preload.
             "ASAN_OPTIONS=" + ":".join(x for x in (asan, "verify_asan_link_order=0") if x)]
 
@@ -992,7 +994,7 @@ def powercut_stats(stats_dir):
     for name in os.listdir(stats_dir):
         if name.startswith("powercut."):
             with open(os.path.join(stats_dir, name), "rb") as f:
-                vals = struct.unpack("<6Q", f.read(48))
+                vals = struct.unpack("<8Q", f.read(64))
             if vals[0] == 0x7475637265776f70:
                 out[vals[1]] = dict(zip(POWERCUT_STATS, vals))
     return out

@@ -91,6 +91,58 @@ class Model(unittest.TestCase):
             self.assertEqual(self.rows_after_cut("FULL", writeback), 200, "writeback %s" % writeback)
 
 
+class FailingDiskModel(unittest.TestCase):
+    """The failing disk (ESTHUB_POWERCUT_FAIL_WHILE) on SQLite alone: a commit whose sync fails
+    is reported as failed, the next commit once the disk works is synced whole, and a cut
+    afterwards keeps every commit whose sync succeeded, the failed one not."""
+
+    SCRIPT = textwrap.dedent("""
+        import os, signal, sqlite3, sys
+        flag = sys.argv[2]
+        db = sqlite3.connect(sys.argv[1], isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("CREATE TABLE t(x)")
+        db.execute("INSERT INTO t VALUES (1)")
+        open(flag, "w").close()
+        try:
+            db.execute("INSERT INTO t VALUES (2)")
+            print("commit 2 taken", flush=True)
+        except sqlite3.OperationalError as e:
+            print("commit 2 failed: %s" % e, flush=True)
+        os.unlink(flag)
+        print(sorted(r[0] for r in db.execute("SELECT x FROM t")), flush=True)
+        db.execute("INSERT INTO t VALUES (3)")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """)
+
+    def test_a_failed_sync_is_reported_and_what_follows_is_kept(self):
+        d = self.enterContext(tempfile.TemporaryDirectory(prefix="esthub-failing-"))
+        path, flag = os.path.join(d, "t.db"), os.path.join(d, "failing")
+        stats = os.path.join(d, "stats")
+        os.makedirs(stats)
+        for writeback in (0, 0.5):
+            for f in os.listdir(d):
+                if f.startswith("t.db"):
+                    os.unlink(os.path.join(d, f))
+            env = dict(os.environ, ESTHUB_POWERCUT_WRITEBACK=str(writeback))
+            r = subprocess.run(h.powercut_wrap(stats, 1, fail_while=flag) +
+                               [sys.executable, "-c", self.SCRIPT, path, flag],
+                               env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, -9, r.stderr)
+            self.assertEqual(r.stdout.splitlines(), ["commit 2 failed: disk I/O error", "[1]"],
+                             "writeback %s" % writeback)
+            db = sqlite3.connect(path)
+            try:
+                self.assertEqual(sorted(x for (x,) in db.execute("SELECT x FROM t")), [1, 3],
+                                 "writeback %s" % writeback)
+            finally:
+                db.close()
+        st = list(h.powercut_stats(stats).values())
+        self.assertEqual([s["failed_syncs"] for s in st], [1, 1])
+
+
 class PowerCut(k9.Kill9):
     """test_kill9's tests with the hub's store under the power cut."""
 

@@ -23,6 +23,18 @@
  * Pages are whole, so a write never damages the bytes around it (SQLite's
  * "powersafe overwrite", which the unix VFS claims).
  *
+ * ESTHUB_POWERCUT_FAIL_WHILE=PATH: a failing disk, while PATH exists (only
+ * under the files whose names end with PATH's content when it has one: bad
+ * blocks under the database file and not under its WAL, say). A page
+ * written out then does not reach the file, and the next sync of each handle
+ * open on the file fails (SQLITE_IOERR_FSYNC), as Linux (errseq) reports a
+ * failed write-back once to each open file, at its next fsync (even when the
+ * disk works again by then). What Linux does with
+ * such a page is modelled too: it stays in the page cache, clean, with what
+ * was written (reads see it) but not on disk, and no later sync writes it
+ * unless it is written again; a cut loses it. So a program that takes a
+ * later successful sync to mean its earlier writes are on disk loses them.
+ *
  * ESTHUB_POWERCUT_SYNC_DELAY_US: each sync first waits this long with the
  * data still only here, as a slow disk would (default 0): a kill lands in
  * that window more often, and an answer given before the sync returned is
@@ -49,7 +61,7 @@
 
 #define PAGE 4096
 
-/* ESTHUB_POWERCUT_STATS: six little-endian 64-bit counters (Python: struct "<6Q"). */
+/* ESTHUB_POWERCUT_STATS: eight little-endian 64-bit counters (Python: struct "<8Q"). */
 struct powercut_stats {
 	uint64_t magic; /* STATS_MAGIC once the process has the file mapped */
 	uint64_t pid;
@@ -57,6 +69,8 @@ struct powercut_stats {
 	uint64_t syncs;       /* xSync calls that wrote their pages and synced */
 	uint64_t written_out; /* pages written out early, before a sync */
 	uint64_t dirty;       /* pages held here and not on disk: what a cut now loses */
+	uint64_t failed_syncs; /* syncs failed by ESTHUB_POWERCUT_FAIL_WHILE */
+	uint64_t lost;         /* pages whose write-out failed: not on disk, not dirty either */
 };
 #define STATS_MAGIC 0x7475637265776f70ull /* "powercut" */
 
@@ -65,6 +79,7 @@ struct page {
 	uint32_t
 	    valid; /* bytes [0, valid) of the page are the file's; the rest lies past its end */
 	bool dirty;
+	bool lost; /* its write-out failed: held, clean, not on disk until written again */
 	unsigned char data[PAGE];
 };
 
@@ -77,11 +92,13 @@ struct node {
 	size_t cap, n;
 	int64_t end; /* the end of the bytes held here (0 with none) */
 	uint64_t rng;
+	uint64_t write_errors; /* write-outs failed: a handle that has seen fewer is told at its sync */
 };
 
 struct pc_file {
 	struct vfspass_file pass;
-	struct node *node; /* NULL: a temporary file, straight through */
+	struct node *node;     /* NULL: a temporary file, straight through */
+	uint64_t errors_seen; /* node->write_errors when this handle last synced (or opened) */
 };
 
 static sqlite3_vfs pc_vfs;
@@ -90,6 +107,7 @@ static pthread_mutex_t nodes_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct powercut_stats no_stats, *stats = &no_stats;
 static double writeback = 0.02;
 static useconds_t sync_delay_us;
+static const char *fail_while;
 static uint64_t seed;
 
 #define REAL(f)         VFSPASS_REAL(f)
@@ -168,6 +186,8 @@ pages_drop_from(struct node *nd, int64_t from)
 		if (at >= from) {
 			if (pg->dirty)
 				COUNT(dirty, -1);
+			if (pg->lost)
+				COUNT(lost, -1);
 			free(pg);
 			nd->slots[i] = NULL;
 			continue;
@@ -182,6 +202,32 @@ pages_drop_from(struct node *nd, int64_t from)
 		nd->n = 0; /* every slot is empty again */
 	else
 		(void)table_resize(nd, nd->cap); /* the probe chains again without the holes */
+}
+
+/* After a sync: drops every page but the lost ones. */
+static void
+pages_drop_kept(struct node *nd)
+{
+	int64_t end = 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < nd->cap; i++) {
+		struct page *pg = nd->slots[i];
+		if (pg == NULL)
+			continue;
+		if (pg->lost) {
+			kept++;
+			if (pg->no * PAGE + pg->valid > end)
+				end = pg->no * PAGE + pg->valid;
+			continue;
+		}
+		free(pg);
+		nd->slots[i] = NULL;
+	}
+	nd->end = end;
+	if (kept == 0)
+		nd->n = 0;
+	else
+		(void)table_resize(nd, nd->cap);
 }
 
 static int
@@ -227,9 +273,43 @@ page_get(struct node *nd, sqlite3_file *real, int64_t no, struct page **out)
 	return SQLITE_OK;
 }
 
-static int
-page_write_out(struct page *pg, sqlite3_file *real)
+/* The disk under nd fails now (ESTHUB_POWERCUT_FAIL_WHILE). */
+static bool
+disk_failing(const struct node *nd)
 {
+	if (fail_while == NULL || access(fail_while, F_OK) != 0)
+		return false;
+	char only[64];
+	ssize_t n = 0;
+	int fd = open(fail_while, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, only, sizeof only - 1);
+		close(fd);
+	}
+	while (n > 0 && (only[n - 1] == '\n' || only[n - 1] == ' '))
+		n--;
+	if (n <= 0)
+		return true; /* empty (or gone meanwhile): every file */
+	size_t len = strlen(nd->name);
+	return (size_t)n <= len && memcmp(nd->name + len - (size_t)n, only, (size_t)n) == 0;
+}
+
+static int
+page_write_out(struct node *nd, struct page *pg, sqlite3_file *real)
+{
+	if (disk_failing(nd)) {
+		/* Linux: the page is clean now, keeps what was written, and the disk has not got it. */
+		if (pg->dirty) {
+			pg->dirty = false;
+			COUNT(dirty, -1);
+		}
+		if (!pg->lost) {
+			pg->lost = true;
+			COUNT(lost, 1);
+		}
+		nd->write_errors++;
+		return SQLITE_OK;
+	}
 	int rc = real->pMethods->xWrite(real, pg->data, (int)pg->valid, pg->no * PAGE);
 	if (rc == SQLITE_OK && pg->dirty) {
 		pg->dirty = false;
@@ -304,9 +384,13 @@ pc_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
 			pg->dirty = true;
 			COUNT(dirty, 1);
 		}
+		if (pg->lost) { /* the whole page goes out again, what was lost with it */
+			pg->lost = false;
+			COUNT(lost, -1);
+		}
 		/* The kernel writes a dirty page out when it likes: sometimes before the sync. */
 		if (writeback > 0 && (double)(rng_next(nd) >> 11) * 0x1p-53 < writeback) {
-			rc = page_write_out(pg, REAL(f));
+			rc = page_write_out(nd, pg, REAL(f));
 			COUNT(written_out, 1);
 		}
 	}
@@ -341,13 +425,19 @@ pc_sync(sqlite3_file *f, int flags)
 	for (size_t i = 0; rc == SQLITE_OK && i < nd->cap; i++) {
 		struct page *pg = nd->slots[i];
 		if (pg != NULL && pg->dirty)
-			rc = page_write_out(pg, REAL(f));
+			rc = page_write_out(nd, pg, REAL(f));
 	}
-	if (rc == SQLITE_OK)
+	struct pc_file *pf = (struct pc_file *)f;
+	if (rc == SQLITE_OK && pf->errors_seen != nd->write_errors) {
+		pf->errors_seen = nd->write_errors; /* reported once to each handle, as Linux does */
+		COUNT(failed_syncs, 1);
+		rc = SQLITE_IOERR_FSYNC;
+	} else if (rc == SQLITE_OK) {
 		rc = REAL(f)->pMethods->xSync(REAL(f), flags);
+	}
 	if (rc == SQLITE_OK) {
-		/* All on disk: nothing needs holding any more. */
-		pages_drop_from(nd, 0);
+		/* All on disk but the lost pages: only they need holding any more. */
+		pages_drop_kept(nd);
 		COUNT(syncs, 1);
 	}
 	pthread_mutex_unlock(&nd->mu);
@@ -431,6 +521,9 @@ vfs_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
 		f->node = node_of(name, true);
 		if (f->node == NULL)
 			return SQLITE_NOMEM;
+		pthread_mutex_lock(&f->node->mu);
+		f->errors_seen = f->node->write_errors; /* errors before the open are not its own */
+		pthread_mutex_unlock(&f->node->mu);
 	}
 	int rc = vfspass_open_real(vfs, name, file, sizeof *f, flags, out_flags);
 	if (rc == SQLITE_OK)
@@ -479,6 +572,8 @@ powercut_init(void)
 		writeback = strtod(s, NULL);
 	if ((s = getenv("ESTHUB_POWERCUT_SYNC_DELAY_US")) != NULL)
 		sync_delay_us = (useconds_t)strtoul(s, NULL, 10);
+	if ((s = getenv("ESTHUB_POWERCUT_FAIL_WHILE")) != NULL && *s != '\0')
+		fail_while = s;
 	if ((s = getenv("ESTHUB_POWERCUT_SEED")) != NULL)
 		seed = strtoull(s, NULL, 10);
 	else
