@@ -1041,7 +1041,7 @@ serve(struct hub *h)
 {
 	int64_t last_tick = timefmt_mono_ms();
 	bool more = false, seldom = true;
-	while (!stop_requested) {
+	while (!stop_requested && log_disk_failed(h->lg) == NULL) {
 		/* A control request waiting for its compile is answered before the next is read. */
 		zmq_pollitem_t items[] = {
 		    {h->ingest_sock, 0, ZMQ_POLLIN, 0},
@@ -1134,6 +1134,21 @@ hub_run(const char *dir)
 		       (unsigned long long)log_head_seq(h.lg));
 		fflush(stdout);
 		serve(&h);
+		const char *why = log_disk_failed(h.lg);
+		if (why != NULL) {
+			/*
+			 * Without finish(): log_close's last checkpoint, and SQLite's
+			 * at the last close, would let the WAL go (log.h). As after a
+			 * crash, the senders resend what was not acknowledged.
+			 */
+			diag_say(
+			    "stopping: the disk under the store failed (%s); no checkpoint runs "
+			    "any more, the WAL keeps every entry up to seq %llu, and the next "
+			    "start copies it into the database again. Check the disk before "
+			    "trusting it again.",
+			    why, (unsigned long long)log_head_seq(h.lg));
+			_exit(EXIT_ENV);
+		}
 		diag_say("stopping: head_seq=%llu", (unsigned long long)log_head_seq(h.lg));
 	}
 	finish(&h);

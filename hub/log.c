@@ -238,6 +238,13 @@ struct checkpointer {
 	bool wake;
 	bool failing; /* the last checkpoint failed */
 	int synced;   /* the frames copied back, as of the last round that synced the database */
+	/*
+	 * Set once, when a sync of the database file failed (or a checkpoint
+	 * met an I/O error): from then on no checkpoint runs in this process
+	 * (log_disk_failed). broken_why is written under mu before broken.
+	 */
+	atomic_bool broken;
+	char broken_why[200];
 	int wake_pages;
 	/*
 	 * The writer's side (only whichever thread commits touches these): the
@@ -1666,6 +1673,46 @@ log_purge(struct log *lg, const uint64_t *seqs, size_t n, uint64_t *purged, char
 /* --- the checkpointer ----------------------------------------------------- */
 
 /*
+ * A failed sync of the database file ends checkpoints for good. Linux
+ * reports a failed write-back once to each open file, at its next fsync,
+ * and keeps the pages in its cache as clean: a later fsync succeeds
+ * without writing them. A PASSIVE checkpoint that leaves frames behind
+ * (most rounds under steady writes) counts the frames it copied as done
+ * without a sync of its own (wal.c, walCheckpoint: nBackfill), so after a
+ * failed write-back the next rounds would copy only the frames after those,
+ * their sync would succeed, the WAL would start over, and the pages lost
+ * with the write-back would be gone with it: at the next power cut or
+ * eviction the database is missing them (tests/integration/test_power_cut.py,
+ * FailingDisk: "database disk image is malformed"). The frames are still in
+ * the WAL as long as it does not start over: the hub stops (hub.c), and the
+ * next start's recovery counts nothing as copied and copies the whole WAL
+ * again. Commits need none of this: a commit whose sync failed is rolled
+ * back and the next one writes over its frames.
+ */
+static void
+ckpt_broken(struct checkpointer *c, const char *why)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!atomic_load(&c->broken)) {
+		snprintf(c->broken_why, sizeof c->broken_why, "%s", why);
+		atomic_store(&c->broken, true);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static bool
+io_error(int rc)
+{
+	return (rc & 0xff) == SQLITE_IOERR;
+}
+
+const char *
+log_disk_failed(const struct log *lg)
+{
+	return atomic_load(&lg->ckpt.broken) ? lg->ckpt.broken_why : NULL;
+}
+
+/*
  * One PASSIVE checkpoint (never waits for the writer), the database synced
  * after it (see below): the frames copied back, 0 when there was nothing to
  * copy, -1 when another checkpoint was running or it failed (a failure is
@@ -1701,10 +1748,13 @@ ckpt_round(struct checkpointer *c)
 		} else {
 			c->synced = 0;
 			why = "cannot sync the database file";
+			ckpt_broken(c, "a checkpoint could not sync the database file");
 		}
 	}
 	if (rc != SQLITE_OK)
 		why = sqlite3_errmsg(c->db);
+	if (io_error(rc))
+		ckpt_broken(c, "a checkpoint met an I/O error");
 	else if (wal_frames < 0)
 		why = "the connection does not see WAL mode";
 	if (why != NULL && !c->failing)
@@ -1728,7 +1778,7 @@ ckpt_run(struct checkpointer *c)
 {
 	unsigned gen = atomic_load(&c->generation);
 	int copied = 0;
-	for (int i = 0; i <= CKPT_FOLLOW_UPS; i++) {
+	for (int i = 0; i <= CKPT_FOLLOW_UPS && !atomic_load(&c->broken); i++) {
 		int n = ckpt_round(c);
 		if (n <= copied) /* nothing new, busy or failed */
 			break;
@@ -1802,9 +1852,12 @@ ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	uint_fast64_t news = atomic_load(&c->news);
 	int done = (int)(news & UINT32_MAX);
 	if ((unsigned)(news >> 32) == atomic_load(&c->generation) && done > 0 && done <= pages &&
-	    pages >= CATCHUP_MIN_FRAMES && pages - done <= CATCHUP_MAX_FRAMES) {
+	    pages >= CATCHUP_MIN_FRAMES && pages - done <= CATCHUP_MAX_FRAMES &&
+	    !atomic_load(&c->broken)) {
 		atomic_store(&c->news, 0);
-		(void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (io_error(rc))
+			ckpt_broken(c, "a checkpoint after a commit met an I/O error");
 	}
 	return SQLITE_OK;
 }
@@ -1838,6 +1891,7 @@ ckpt_start(struct log *lg, const char *path, int64_t page_size, char *err, size_
 	atomic_init(&c->news, 0);
 	atomic_init(&c->generation, 0);
 	atomic_init(&c->db_syncs, 0);
+	atomic_init(&c->broken, false);
 	if (ckpt_sync_init(c, err, errlen) != 0)
 		return -1;
 	int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);

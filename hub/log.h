@@ -45,6 +45,15 @@ int log_open(struct log **out, const char *path, int flags, char *err, size_t er
  */
 void log_close(struct log **lg);
 
+/*
+ * NULL, or why the database file can no longer be trusted to hold what the
+ * checkpoints copied into it (a sync of it failed: see log.c, ckpt_broken).
+ * From then on no checkpoint runs; the caller must end the process without
+ * log_close (whose last checkpoint, and SQLite's at the last close, would
+ * let the WAL go), so that the next start copies the whole WAL again.
+ */
+const char *log_disk_failed(const struct log *lg);
+
 /* The seq of the last entry (0 for an empty log), and its chain hash. */
 uint64_t log_head_seq(const struct log *lg);
 const uint8_t *log_head_hash(const struct log *lg);

@@ -10,7 +10,11 @@
 #   powercut  the same 50 cycles as a power cut (tests/tools/powercut_vfs.c
 #             preloaded: what the hub wrote and did not sync is lost with
 #             it), and est-adapter's outbox cut 50 times while a partner
-#             posts with the hub away: everything answered 2xx delivered once
+#             posts with the hub away: everything answered 2xx delivered once;
+#             and the store's disk failing 30 times under load (syncs fail,
+#             pages written do not land): refusals to retry, the hub stopping
+#             (exit 2) after a failed sync of its database file, a cut after
+#             each round, every acknowledged report in the log once
 #   away      the hub stopped for 3 minutes while three adapters (drop
 #             directory, HTTP, files) keep reading: everything delivered once
 #   disk      the store's filesystem full (a small tmpfs): clear refusal with
@@ -22,7 +26,8 @@
 # usage: bash scripts/faults.sh [kill9|powercut|away|disk|damaged|stalled ...]
 #        (none: all). Builds build/ first. Writes build/faults.log.
 # Figures can be changed: ESTHUB_FAULT_KILLS (50), ESTHUB_FAULT_ADAPTER_CUTS
-# (50), ESTHUB_FAULT_AWAY_S (180), ESTHUB_FAULT_ENTRIES (1000000);
+# (50), ESTHUB_FAULT_DISK_FAILS (30), ESTHUB_FAULT_AWAY_S (180),
+# ESTHUB_FAULT_ENTRIES (1000000);
 # ESTHUB_IT_SEED repeats a kill9 or powercut run.
 set -euo pipefail
 
@@ -31,6 +36,7 @@ BUILD="$ROOT/build"
 
 export ESTHUB_FAULT_KILLS="${ESTHUB_FAULT_KILLS:-50}"
 export ESTHUB_FAULT_ADAPTER_CUTS="${ESTHUB_FAULT_ADAPTER_CUTS:-50}"
+export ESTHUB_FAULT_DISK_FAILS="${ESTHUB_FAULT_DISK_FAILS:-30}"
 export ESTHUB_FAULT_AWAY_S="${ESTHUB_FAULT_AWAY_S:-180}"
 export ESTHUB_FAULT_ENTRIES="${ESTHUB_FAULT_ENTRIES:-1000000}"
 
