@@ -1751,10 +1751,10 @@ ckpt_round(struct checkpointer *c)
 			ckpt_broken(c, "a checkpoint could not sync the database file");
 		}
 	}
-	if (rc != SQLITE_OK)
-		why = sqlite3_errmsg(c->db);
 	if (io_error(rc))
 		ckpt_broken(c, "a checkpoint met an I/O error");
+	if (rc != SQLITE_OK)
+		why = sqlite3_errmsg(c->db);
 	else if (wal_frames < 0)
 		why = "the connection does not see WAL mode";
 	if (why != NULL && !c->failing)

@@ -26,12 +26,12 @@
  * ESTHUB_POWERCUT_FAIL_WHILE=PATH: a failing disk, while PATH exists (only
  * under the files whose names end with PATH's content when it has one: bad
  * blocks under the database file and not under its WAL, say). A page
- * written out then does not reach the file, and the next sync of each handle
- * open on the file fails (SQLITE_IOERR_FSYNC), as Linux (errseq) reports a
- * failed write-back once to each open file, at its next fsync (even when the
- * disk works again by then). What Linux does with
- * such a page is modelled too: it stays in the page cache, clean, with what
- * was written (reads see it) but not on disk, and no later sync writes it
+ * written out then does not reach the file, and the next sync of each
+ * handle open on the file fails (SQLITE_IOERR_FSYNC), as Linux (errseq)
+ * reports a failed write-back once to each open file, at its next fsync
+ * (even when the disk works again by then). What Linux does with such a
+ * page is modelled too: it stays in the page cache, clean, with what was
+ * written (reads see it) but not on disk, and no later sync writes it
  * unless it is written again; a cut loses it. So a program that takes a
  * later successful sync to mean its earlier writes are on disk loses them.
  *
@@ -65,10 +65,10 @@
 struct powercut_stats {
 	uint64_t magic; /* STATS_MAGIC once the process has the file mapped */
 	uint64_t pid;
-	uint64_t writes;      /* xWrite calls on files with a name */
-	uint64_t syncs;       /* xSync calls that wrote their pages and synced */
-	uint64_t written_out; /* pages written out early, before a sync */
-	uint64_t dirty;       /* pages held here and not on disk: what a cut now loses */
+	uint64_t writes;       /* xWrite calls on files with a name */
+	uint64_t syncs;        /* xSync calls that wrote their pages and synced */
+	uint64_t written_out;  /* pages written out early, before a sync */
+	uint64_t dirty;        /* pages held here and not on disk: what a cut now loses */
 	uint64_t failed_syncs; /* syncs failed by ESTHUB_POWERCUT_FAIL_WHILE */
 	uint64_t lost;         /* pages whose write-out failed: not on disk, not dirty either */
 };
@@ -92,12 +92,13 @@ struct node {
 	size_t cap, n;
 	int64_t end; /* the end of the bytes held here (0 with none) */
 	uint64_t rng;
-	uint64_t write_errors; /* write-outs failed: a handle that has seen fewer is told at its sync */
+	uint64_t
+	    write_errors; /* write-outs failed: a handle that has seen fewer is told at its sync */
 };
 
 struct pc_file {
 	struct vfspass_file pass;
-	struct node *node;     /* NULL: a temporary file, straight through */
+	struct node *node;    /* NULL: a temporary file, straight through */
 	uint64_t errors_seen; /* node->write_errors when this handle last synced (or opened) */
 };
 
@@ -298,7 +299,8 @@ static int
 page_write_out(struct node *nd, struct page *pg, sqlite3_file *real)
 {
 	if (disk_failing(nd)) {
-		/* Linux: the page is clean now, keeps what was written, and the disk has not got it. */
+		/* Linux: the page is clean now, keeps what was written, and the disk has not got
+		 * it. */
 		if (pg->dirty) {
 			pg->dirty = false;
 			COUNT(dirty, -1);
@@ -429,7 +431,8 @@ pc_sync(sqlite3_file *f, int flags)
 	}
 	struct pc_file *pf = (struct pc_file *)f;
 	if (rc == SQLITE_OK && pf->errors_seen != nd->write_errors) {
-		pf->errors_seen = nd->write_errors; /* reported once to each handle, as Linux does */
+		pf->errors_seen =
+		    nd->write_errors; /* reported once to each handle, as Linux does */
 		COUNT(failed_syncs, 1);
 		rc = SQLITE_IOERR_FSYNC;
 	} else if (rc == SQLITE_OK) {
