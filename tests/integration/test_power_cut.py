@@ -245,8 +245,10 @@ class FailingDisk(h.HubTestCase):
             with open(self.flag, "w") as f:
                 f.write("log.db" if rnd % 3 == 2 else "")  # the database file only, or all
             time.sleep(rng.uniform(0.3, 0.8) if rnd % 3 != 2 else rng.uniform(1.0, 2.0))
-            if rnd % 3 == 0:  # the power goes while the disk fails
-                self.inst.kill9()
+            if rnd % 3 == 0:  # the power goes while the disk fails (unless the hub stopped)
+                rc = self.inst.kill9()
+                self.assertIn(rc, (-signal.SIGKILL, 2), "exit status of a hub whose disk failed")
+                stopped += rc == 2
                 os.unlink(self.flag)
             else:  # the disk works again; a while later the power goes
                 os.unlink(self.flag)
@@ -295,14 +297,20 @@ class AdapterPowerCut(h.HubTestCase):
     ROUNDS = int(os.environ.get("ESTHUB_FAULT_ADAPTER_CUTS", "6"))
 
     def test_queued_records_survive_power_cuts_of_the_adapter(self):
+        self.cut_rounds()
+
+    def cut_rounds(self, flag=None):
+        """ROUNDS adapters cut while three clients post; with flag, the outbox's disk fails for a
+        while in each round (the cut then comes while it fails, or in every other round a while
+        after it works again). Returns the 503s that said nothing of the body was kept."""
         rng = random.Random(seed_of(self))
-        wrap = h.powercut_wrap(stats_dir(self.inst), rng.randrange(1 << 30))
+        wrap = h.powercut_wrap(stats_dir(self.inst), rng.randrange(1 << 30), fail_while=flag or "")
         outbox = self.inst.new_outbox()
         port = h.free_port()
         self.inst.stop()  # everything the adapter answers stays queued in its outbox
         queued = {}       # (source_id, revision) -> report, answered 2xx
         unanswered = []   # reports of POSTs cut off: sent again in the next round
-        made = [0, 0]     # reports made, POSTs answered
+        made = [0, 0, 0]  # reports made, POSTs answered, 503s for an outbox that failed
         lock = threading.Lock()
 
         def poster(stop, problems):
@@ -319,9 +327,10 @@ class AdapterPowerCut(h.HubTestCase):
                     with lock:
                         unanswered.extend(batch)
                     continue
-                if status == 503:  # the outbox at its cap (--max-pending): later, as a partner would
+                if status == 503:  # the outbox at its cap (--max-pending) or failing: later
                     with lock:
                         unanswered.extend(batch)
+                        made[2] += "nothing of the body was kept" in text
                     time.sleep(0.2)
                     continue
                 if status not in (200, 202):
@@ -340,8 +349,18 @@ class AdapterPowerCut(h.HubTestCase):
             posters = [threading.Thread(target=poster, args=(stop, problems), daemon=True) for _ in range(3)]
             for t in posters:
                 t.start()
-            time.sleep(rng.uniform(0.3, 1.0))
+            if flag is None:
+                time.sleep(rng.uniform(0.3, 1.0))
+            else:
+                time.sleep(rng.uniform(0.2, 0.5))
+                open(flag, "w").close()
+                time.sleep(rng.uniform(0.2, 0.6))
+                if rnd % 2:
+                    os.unlink(flag)
+                    time.sleep(rng.uniform(0.2, 0.6))
             a.kill9()
+            if flag is not None and os.path.exists(flag):
+                os.unlink(flag)
             stop.set()
             for t in posters:
                 t.join(30 * h.SLOW)
@@ -371,6 +390,22 @@ class AdapterPowerCut(h.HubTestCase):
             self.assertEqual(stored[key][0].report, r, "%r: content" % (key,))
         r = self.inst.estctl("verify", timeout_s=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return made[2]
+
+
+class AdapterFailingDisk(AdapterPowerCut):
+    """The same cuts of est-adapter with the disk under its outbox failing for a while in each
+    round (powercut_vfs.c's ESTHUB_POWERCUT_FAIL_WHILE, as in FailingDisk): a body the outbox
+    could not make durable is answered 503 ("nothing of the body was kept"), and everything
+    answered 2xx is delivered once when the hub is back."""
+
+    def test_queued_records_survive_power_cuts_of_the_adapter(self):
+        refused = self.cut_rounds(flag=os.path.join(self.inst.tmp, "outbox-disk-fails"))
+        failed = sum(st["failed_syncs"] for st in h.powercut_stats(stats_dir(self.inst)).values())
+        print("adapter failing disk: %d syncs failed, %d POSTs answered 503 with nothing kept"
+              % (failed, refused))
+        self.assertGreater(failed, 0, "no sync failed: the failing disk was not exercised")
+        self.assertGreater(refused, 0, "no POST was refused while the outbox's disk failed")
 
 
 STRACE_RE = re.compile(r"^\d+ +(\w+)\((.*)\) += (-?\d+)")
