@@ -408,6 +408,74 @@ class AdapterFailingDisk(AdapterPowerCut):
         self.assertGreater(refused, 0, "no POST was refused while the outbox's disk failed")
 
 
+FAILSYNC = os.environ.get("ESTHUB_FAILSYNC") or os.path.join(h.BUILD_DIR, "tests", "tools",
+                                                             "libesthub-failsync.so")
+
+
+class FeedFailingDisk(h.HubTestCase):
+    """est-feed --state printing to a file whose disk fails (tests/tools/failsync.c preloaded:
+    fsync and fdatasync of a file fail with EIO while a flag exists, and work again after, as
+    Linux reports a failed write-back once). It stops (exit 2) with its state before the lines
+    that may be lost, rather than going on and saving a state past them at the next sync that
+    succeeds; the next start prints them again, so the file holds every entry."""
+
+    def test_feed_stops_when_its_output_cannot_be_synced(self):
+        tmp = self.inst.tmp
+        state, out, flag = (os.path.join(tmp, n) for n in ("feed.state", "entries.jsonl", "feed-disk-fails"))
+        first = self.raw().request([h.report() for _ in range(5)])
+        self.assertAccepted(first, 5)
+
+        def saved():
+            try:
+                with open(state, encoding="ascii") as f:
+                    return int(f.read())
+            except (OSError, ValueError):
+                return 0
+
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = dict(os.environ, LD_PRELOAD=FAILSYNC, ESTHUB_FAILSYNC_WHILE=flag,
+                   ASAN_OPTIONS=":".join(x for x in (asan, "verify_asan_link_order=0") if x))
+        argv = self.inst.feed_argv(self.inst.admin, topics=("*/reports",), state=state, until_head=False)
+        with open(out, "ab") as o, open(os.path.join(tmp, "feed.stderr"), "wb") as e:
+            p = subprocess.Popen(argv, cwd=tmp, stdin=subprocess.DEVNULL, stdout=o, stderr=e, env=env)
+        try:
+            last = max(r.seq for r in first.results)
+            h.wait_until(lambda: saved() >= last, 20 * h.SLOW, what="est-feed's first state")
+            before = saved()
+            open(flag, "w").close()
+            second = self.raw().request([h.report() for _ in range(5)])
+            self.assertAccepted(second, 5)
+            try:
+                rc = p.wait(20 * h.SLOW)
+            except subprocess.TimeoutExpired:
+                os.unlink(flag)  # the disk works again: the old est-feed's next sync succeeds
+                time.sleep(3)
+                self.fail("est-feed went on after its output could not be synced; its state is now at "
+                          "seq %d, past lines the disk may never have got (it was at %d)" % (saved(), before))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        with open(os.path.join(tmp, "feed.stderr"), encoding="utf-8") as f:
+            said = f.read()
+        self.assertEqual(rc, 2, said)
+        self.assertIn("cannot write stdout to disk: Input/output error; stopping with the state at seq %d: "
+                      "the next start prints again what came after it" % before, said)
+        self.assertEqual(saved(), before, "the state stays before the lines not synced")
+
+        os.unlink(flag)
+        with open(out, "ab") as o:
+            r = subprocess.run(self.inst.feed_argv(self.inst.admin, topics=("*/reports",), state=state),
+                               cwd=tmp, stdin=subprocess.DEVNULL, stdout=o, stderr=subprocess.PIPE,
+                               timeout=30 * h.SLOW)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, encoding="utf-8") as f:
+            seqs = [e.seq for e in h.parse_log_entries(f.read())]
+        want = sorted(res.seq for ack in (first, second) for res in ack.results)
+        self.assertEqual(sorted(set(seqs)), want, "every report in the file, after the next start")
+        self.assertEqual(saved(), want[-1])
+
+
 STRACE_RE = re.compile(r"^\d+ +(\w+)\((.*)\) += (-?\d+)")
 
 
