@@ -81,7 +81,7 @@ for f in "$@"; do
 	fi
 	cat "$part" >>"$log"
 	# The figures the tests print (kills, acknowledged reports, memory).
-	grep -oE '(kill9|power cut|adapter power cut|stalled subscriber|full disk)[:,] .*' "$part" || true
+	grep -oE '(kill9|power cut|adapter power cut|(adapter )?failing disk|stalled subscriber|full disk)[:,] .*' "$part" || true
 	rm -f "$part"
 	echo "faults: $f $result in $(($(date +%s) - start)) s" | tee -a "$log"
 done
