@@ -22,33 +22,33 @@
 int fsync(int fd);
 int fdatasync(int fd);
 
+/* EIO while the disk fails, else what the real call (name: fsync or fdatasync) says. */
 static int
-failing(int fd)
+sync_call(const char *name, int fd)
 {
 	const char *flag = getenv("ESTHUB_FAILSYNC_WHILE");
 	struct stat st;
-	return flag != NULL && *flag != '\0' && access(flag, F_OK) == 0 && fstat(fd, &st) == 0 &&
-	       S_ISREG(st.st_mode);
+	if (flag != NULL && *flag != '\0' && access(flag, F_OK) == 0 && fstat(fd, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
+	if (real == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd);
 }
 
 int
 fsync(int fd)
 {
-	if (failing(fd)) {
-		errno = EIO;
-		return -1;
-	}
-	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-	return real != NULL ? real(fd) : (errno = ENOSYS, -1);
+	return sync_call("fsync", fd);
 }
 
 int
 fdatasync(int fd)
 {
-	if (failing(fd)) {
-		errno = EIO;
-		return -1;
-	}
-	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-	return real != NULL ? real(fd) : (errno = ENOSYS, -1);
+	return sync_call("fdatasync", fd);
 }
