@@ -14,7 +14,9 @@
 #             and the store's disk failing 30 times under load (syncs fail,
 #             pages written do not land): refusals to retry, the hub stopping
 #             (exit 2) after a failed sync of its database file, a cut after
-#             each round, every acknowledged report in the log once
+#             each round, every acknowledged report in the log once; the disk
+#             under est-adapter's outbox failing in its 50 cuts: 503 for what
+#             it could not keep, everything answered 2xx delivered once
 #   away      the hub stopped for 3 minutes while three adapters (drop
 #             directory, HTTP, files) keep reading: everything delivered once
 #   disk      the store's filesystem full (a small tmpfs): clear refusal with
