@@ -478,13 +478,16 @@ class Instance:
     def feed(self):
         return self.hub.feed
 
-    def hub_stderr(self):
+    def hub_stderr(self, tail=4000):
+        """What every hub run of this instance said on stderr, the last tail characters of each
+        (all with None)."""
         out = []
         for n in range(1, self._hubs + 1):
             p = os.path.join(self.tmp, "hub-%d.log" % n)
             try:
                 with open(p, "rb") as f:
-                    out.append("--- hub run %d ---\n%s" % (n, f.read().decode("utf-8", "replace")[-4000:]))
+                    text = f.read().decode("utf-8", "replace")
+                out.append("--- hub run %d ---\n%s" % (n, text[-tail:] if tail else text))
             except OSError:
                 pass
         return "\n".join(out)

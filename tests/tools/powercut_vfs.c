@@ -174,17 +174,22 @@ table_resize(struct node *nd, size_t cap)
 	return SQLITE_OK;
 }
 
-/* Drops every page at or past `from` bytes (all of them with 0), and trims the one across it. */
+/*
+ * Drops every page at or past `from` bytes (all of them with 0) but the
+ * lost ones when keep_lost (after a sync: they are still not on disk), and
+ * trims the one across `from`.
+ */
 static void
-pages_drop_from(struct node *nd, int64_t from)
+pages_drop(struct node *nd, int64_t from, bool keep_lost)
 {
 	int64_t end = 0;
+	size_t kept = 0;
 	for (size_t i = 0; i < nd->cap; i++) {
 		struct page *pg = nd->slots[i];
 		if (pg == NULL)
 			continue;
 		int64_t at = pg->no * PAGE;
-		if (at >= from) {
+		if (at >= from && !(keep_lost && pg->lost)) {
 			if (pg->dirty)
 				COUNT(dirty, -1);
 			if (pg->lost)
@@ -193,42 +198,17 @@ pages_drop_from(struct node *nd, int64_t from)
 			nd->slots[i] = NULL;
 			continue;
 		}
-		if (at + pg->valid > from)
+		if (at < from && at + pg->valid > from)
 			pg->valid = (uint32_t)(from - at);
 		if (at + pg->valid > end)
 			end = at + pg->valid;
-	}
-	nd->end = end;
-	if (from == 0)
-		nd->n = 0; /* every slot is empty again */
-	else
-		(void)table_resize(nd, nd->cap); /* the probe chains again without the holes */
-}
-
-/* After a sync: drops every page but the lost ones. */
-static void
-pages_drop_kept(struct node *nd)
-{
-	int64_t end = 0;
-	size_t kept = 0;
-	for (size_t i = 0; i < nd->cap; i++) {
-		struct page *pg = nd->slots[i];
-		if (pg == NULL)
-			continue;
-		if (pg->lost) {
-			kept++;
-			if (pg->no * PAGE + pg->valid > end)
-				end = pg->no * PAGE + pg->valid;
-			continue;
-		}
-		free(pg);
-		nd->slots[i] = NULL;
+		kept++;
 	}
 	nd->end = end;
 	if (kept == 0)
-		nd->n = 0;
+		nd->n = 0; /* every slot is empty again */
 	else
-		(void)table_resize(nd, nd->cap);
+		(void)table_resize(nd, nd->cap); /* the probe chains again without the holes */
 }
 
 static int
@@ -409,7 +389,7 @@ pc_truncate(sqlite3_file *f, sqlite3_int64 size)
 	pthread_mutex_lock(&nd->mu);
 	int rc = REAL(f)->pMethods->xTruncate(REAL(f), size);
 	if (rc == SQLITE_OK && nd->n > 0)
-		pages_drop_from(nd, size);
+		pages_drop(nd, size, false);
 	pthread_mutex_unlock(&nd->mu);
 	return rc;
 }
@@ -440,7 +420,7 @@ pc_sync(sqlite3_file *f, int flags)
 	}
 	if (rc == SQLITE_OK) {
 		/* All on disk but the lost pages: only they need holding any more. */
-		pages_drop_kept(nd);
+		pages_drop(nd, 0, true);
 		COUNT(syncs, 1);
 	}
 	pthread_mutex_unlock(&nd->mu);
@@ -544,7 +524,7 @@ vfs_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
 	int rc = below->xDelete(below, name, sync_dir);
 	if (nd != NULL) {
 		if (nd->n > 0)
-			pages_drop_from(nd, 0);
+			pages_drop(nd, 0, false);
 		pthread_mutex_unlock(&nd->mu);
 	}
 	return rc;
