@@ -12,13 +12,18 @@
  * main thread while acknowledgements wait (picture_snapshot_take), and
  * the rest, which runs on the compiler thread; with the snapshot's size.
  * --flood N adds N more reports at one place in the week (the benchmark
- * load's pattern), the case where merging takes longest.
+ * load's pattern), the case where merging takes longest. The fill is timed
+ * BATCH reports at a time (400, a batch at 4 x 100 in flight): the hub adds
+ * a batch's reports on its main thread while the next acknowledgements
+ * wait, so the slowest batch is a stall of ingest (the store's arrays and
+ * its index of source ids growing).
  *
  *   bench-pictures [--count N] [--reps N] [--week 2026-W47] [--flood N]
  *
  * Prints "bench-pictures: reports=N store_mib=M bytes_per_report=B
- * fill_s=S compile_ms_p50=C compile_ms_max=X snapshot_ms_p50=S
- * snapshot_ms_max=T snapshot_kib=K".
+ * fill_s=S add_batch_p50_us=A add_batch_p99_us=P add_batch_max_us=M
+ * compile_ms_p50=C compile_ms_max=X snapshot_ms_p50=S snapshot_ms_max=T
+ * snapshot_kib=K".
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -33,6 +38,7 @@
 #define N_AREAS  5
 #define N_PLACES 400
 #define MAX_REPS 101
+#define BATCH    400
 
 static const char *const areas[N_AREAS] = {"marielund", "hageby", "navestad", "klockaretorpet",
                                            "city"};
@@ -92,15 +98,16 @@ flood(struct picture_store *ps, long n, int64_t start, uint64_t first_seq)
 	return 0;
 }
 
-/* Fills ps with count reports over the five years before end. */
+/* Fills ps with count reports over the five years before end, timing each BATCH into batches. */
 static int
-fill(struct picture_store *ps, long count, int64_t end)
+fill(struct picture_store *ps, long count, int64_t end, struct bench_samples *batches)
 {
 	char places[N_PLACES][32], sid[48];
 	uint64_t x = 8;
 	const int64_t span = 5 * 365 * 86400LL;
 	for (int i = 0; i < N_PLACES; i++)
 		snprintf(places[i], sizeof places[i], "Plats %d", i);
+	int64_t t0 = bench_now_ns();
 	for (long i = 0; i < count; i++) {
 		Est__V1__Report r;
 		Est__V1__Position pos;
@@ -128,6 +135,12 @@ fill(struct picture_store *ps, long count, int64_t end)
 		}
 		if (picture_store_add(ps, (uint64_t)i + 1, orgs[id % 3], NULL, &r) != 0)
 			return -1;
+		if ((i + 1) % BATCH == 0 || i + 1 == count) {
+			int64_t t1 = bench_now_ns();
+			if (bench_samples_add(batches, (uint32_t)((t1 - t0) / 1000)) != 0)
+				return -1;
+			t0 = t1;
+		}
 	}
 	return 0;
 }
@@ -170,8 +183,9 @@ main(int argc, char **argv)
 	malloc_trim(0);
 	size_t before = rss_bytes();
 	int64_t t0 = bench_now_ns();
+	struct bench_samples batches = {0};
 	struct picture_store *ps = picture_store_new();
-	if (ps == NULL || fill(ps, count, end) != 0 ||
+	if (ps == NULL || fill(ps, count, end, &batches) != 0 ||
 	    flood(ps, n_flood, start, (uint64_t)count + 1) != 0) {
 		fprintf(stderr, "bench-pictures: the store is full or out of memory\n");
 		return 2;
@@ -204,11 +218,14 @@ main(int argc, char **argv)
 	qsort(ms, (size_t)reps, sizeof ms[0], by_value);
 	qsort(snap_ms, (size_t)reps, sizeof snap_ms[0], by_value);
 	printf("bench-pictures: reports=%zu store_mib=%.1f bytes_per_report=%.0f fill_s=%.2f "
+	       "add_batch_p50_us=%u add_batch_p99_us=%u add_batch_max_us=%u "
 	       "compile_ms_p50=%.1f compile_ms_max=%.1f snapshot_ms_p50=%.1f "
 	       "snapshot_ms_max=%.1f snapshot_kib=%zu\n",
 	       picture_store_current(ps), (double)(after - before) / 1048576.0,
-	       (double)(after - before) / (double)count, fill_s, ms[reps / 2], ms[reps - 1],
-	       snap_ms[reps / 2], snap_ms[reps - 1], snap_bytes / 1024);
+	       (double)(after - before) / (double)count, fill_s, bench_samples_pct(&batches, 50),
+	       bench_samples_pct(&batches, 99), bench_samples_pct(&batches, 100), ms[reps / 2],
+	       ms[reps - 1], snap_ms[reps / 2], snap_ms[reps - 1], snap_bytes / 1024);
 	picture_store_destroy(&ps);
+	bench_samples_fini(&batches);
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <malloc.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,12 @@ struct place {
 	uint32_t display; /* the first spelling seen */
 };
 
+/* One table of the index of source ids: open addressing over mask + 1 slots. */
+struct src_table {
+	uint32_t *slots;
+	size_t mask;
+};
+
 struct picture_store {
 	struct rec *reps; /* in the order stored (a revision moves to the end) */
 	struct key *keys;
@@ -227,11 +234,16 @@ struct picture_store {
 	struct ext *ext;
 	size_t n_ext, cap_ext;
 	struct pool pool;
-	/* (org, source_id) -> report: open addressing, see source_slot */
-	uint32_t *src_slots;
-	size_t src_mask, src_n;
-	struct index names;   /* normalized place -> place id */
-	struct place *places; /* id 0 = no place */
+	/* (org, source_id) -> report: see source_slot; grows a part at a time (source_reserve) */
+	struct src_table src;     /* where new keys go */
+	struct src_table src_old; /* being moved into src (slots NULL when not) */
+	size_t src_moved;         /* reports before this one are in src, not src_old */
+	size_t src_upto;          /* src_old holds the reports before this one */
+	uint32_t *src_next;       /* the next table's memory, made ready ahead (source_ready) */
+	size_t src_next_ready;    /* of it, the bytes zeroed */
+	size_t src_n;             /* keys, in both tables */
+	struct index names;       /* normalized place -> place id */
+	struct place *places;     /* id 0 = no place */
 	size_t n_places, cap_places;
 	uint32_t orgs[PICTURE_MAX_ORGS];
 	size_t n_orgs;
@@ -299,10 +311,10 @@ picture_store_new(void)
 	/* Offset 0 of the pool is the empty string; place id 0 is "no place". */
 	ps->places = calloc(1, sizeof *ps->places);
 	ps->pool.buf = calloc(1, 4096);
-	ps->src_slots = calloc(1024, sizeof *ps->src_slots);
-	ps->src_mask = 1023;
+	ps->src.slots = calloc(1024, sizeof *ps->src.slots);
+	ps->src.mask = 1023;
 	ps->horizon = INT64_MIN;
-	if (ps->places == NULL || ps->pool.buf == NULL || ps->src_slots == NULL ||
+	if (ps->places == NULL || ps->pool.buf == NULL || ps->src.slots == NULL ||
 	    index_grow(&ps->names) != 0) {
 		picture_store_destroy(&ps);
 		return NULL;
@@ -322,7 +334,9 @@ picture_store_destroy(struct picture_store **ps)
 	free((*ps)->keys);
 	free((*ps)->ext);
 	free((*ps)->pool.buf);
-	free((*ps)->src_slots);
+	free((*ps)->src.slots);
+	free((*ps)->src_old.slots);
+	free((*ps)->src_next);
 	free((*ps)->names.slots);
 	free((*ps)->places);
 	free(*ps);
@@ -518,68 +532,182 @@ source_same(const struct picture_store *ps, uint32_t v, const struct source_key 
 }
 
 /*
- * The slot of (org, id) into *at: the one holding it, or the empty one to
- * put it in. The full key is compared whenever the hash matches, so two ids
- * with one hash are never taken for one report. 0, or -1 when that
+ * Looks for (org, id), hash h, in t from h's home on: *found gets the slot
+ * holding it, or NULL. In the old table of a move (see source_reserve) a
+ * slot of a report moved already, or of one replaced by a revision since,
+ * is passed over. The full key is compared whenever the hash matches, so
+ * two ids with one hash are never taken for one report. 0, or -1 when that
  * comparison could not be made (the log could not be read).
  */
 static int
-source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t h, size_t *at)
+table_find(const struct picture_store *ps, const struct src_table *t, bool old,
+           const struct source_key *k, uint32_t h, uint32_t **found)
 {
-	size_t i = h & ps->src_mask;
-	for (; ps->src_slots[i] != 0; i = (i + 1) & ps->src_mask) {
-		if (source_tag(ps->src_slots[i]) != source_tag(h))
+	*found = NULL;
+	for (size_t i = h & t->mask; t->slots[i] != 0; i = (i + 1) & t->mask) {
+		if (source_tag(t->slots[i]) != source_tag(h))
 			continue;
-		uint32_t v = source_val(ps->src_slots[i]) - 1;
+		uint32_t v = source_val(t->slots[i]) - 1;
+		if (old && (v < ps->src_moved || (ps->reps[v].flags & REC_DEAD)))
+			continue;
 		if ((ps->lg != NULL && ps->keys[v].id != h) || ps->reps[v].org != k->org)
 			continue;
 		int same = source_same(ps, v, k);
 		if (same < 0)
 			return -1;
-		if (same)
+		if (same) {
+			*found = &t->slots[i];
 			break;
+		}
 	}
-	*at = i;
 	return 0;
 }
 
 /*
- * Fills s (cap slots, zeroed) from the live reports in order (every live
- * report is in the index once), reading them and their source ids front to
- * back rather than jumping around as a walk over old slots would, and
- * makes it the index.
+ * The slot holding (org, id) into *slot, or NULL when no table holds it;
+ * *old tells whether the slot is in the old table of a move. 0, or -1 as
+ * table_find.
+ */
+static int
+source_slot(const struct picture_store *ps, const struct source_key *k, uint32_t h, uint32_t **slot,
+            bool *old)
+{
+	*old = ps->src_old.slots != NULL;
+	if (*old && table_find(ps, &ps->src_old, true, k, h, slot) != 0)
+		return -1;
+	if (*old && *slot != NULL)
+		return 0;
+	*old = false;
+	return table_find(ps, &ps->src, false, k, h, slot);
+}
+
+/* Puts slot value v of a key with hash h into the first empty slot of its probe in t. */
+static void
+table_put(struct src_table *t, uint32_t h, uint32_t v)
+{
+	size_t j = h & t->mask;
+	while (t->slots[j] != 0)
+		j = (j + 1) & t->mask;
+	t->slots[j] = v;
+}
+
+/*
+ * Puts the live reports [from, to) into the new table, reading them and
+ * their source ids front to back (a walk over the old table's slots would
+ * jump around them, a cache miss a report).
+ */
+static size_t
+source_put_reports(struct picture_store *ps, size_t from, size_t to)
+{
+	size_t n = 0;
+	for (size_t i = from; i < to; i++) {
+		if (ps->reps[i].flags & REC_DEAD)
+			continue;
+		uint32_t h = key_hash(ps, i);
+		table_put(&ps->src, h, source_tag(h) | (uint32_t)(i + 1));
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Makes s (cap slots, zeroed) the only table, filled from the live reports
+ * (every live report is in the index once). A move going on is dropped
+ * with the old table.
  */
 static void
 source_rebuild(struct picture_store *ps, uint32_t *s, size_t cap)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < ps->n; i++) {
-		if (ps->reps[i].flags & REC_DEAD)
-			continue;
-		uint32_t h = key_hash(ps, i);
-		size_t j = h & (cap - 1);
-		while (s[j] != 0)
-			j = (j + 1) & (cap - 1);
-		s[j] = source_tag(h) | (uint32_t)(i + 1);
-		n++;
-	}
-	free(ps->src_slots);
-	ps->src_slots = s;
-	ps->src_mask = cap - 1;
-	ps->src_n = n; /* fewer when records were let go (store_drop_before) */
+	free(ps->src.slots);
+	free(ps->src_old.slots);
+	free(ps->src_next);
+	ps->src = (struct src_table){s, cap - 1};
+	ps->src_old = (struct src_table){0};
+	ps->src_next = NULL;
+	ps->src_next_ready = 0;
+	ps->src_moved = ps->src_upto = 0;
+	ps->src_n = source_put_reports(ps, 0, ps->n); /* fewer when records were let go */
 }
 
-/* Room for one more key at a load of at most 3/4; may move every slot. */
+/* Moves the next `count` reports of the old table into the new one; frees the old one when done. */
+static void
+source_move(struct picture_store *ps, size_t count)
+{
+	size_t end = count < ps->src_upto - ps->src_moved ? ps->src_moved + count : ps->src_upto;
+	(void)source_put_reports(ps, ps->src_moved, end);
+	ps->src_moved = end;
+	if (end == ps->src_upto) {
+		free(ps->src_old.slots);
+		ps->src_old = (struct src_table){0};
+		ps->src_moved = ps->src_upto = 0;
+	}
+}
+
+/*
+ * Room for one more key at a load of at most 3/4. Growing moves the keys
+ * a part at a time rather than all at once, which stalled the hub's main
+ * thread (and so every acknowledgement) for about 60 ms at 786,432 reports
+ * and twice that at each later doubling. A new table of twice the size goes
+ * beside the old one, which then holds the reports below src_upto (the
+ * store's size then); each later reserve puts the next SRC_MOVE of those
+ * reports into the new table, in report order, src_moved counting them.
+ * Meanwhile a key is in one of the two: in the old one while its report
+ * is at or past src_moved (and below src_upto), else in the new one;
+ * source_slot looks in both, the old one passing over the slots of reports
+ * moved already. A new report goes into the new table, and so does a
+ * revision of a report not moved yet (report_move), as its record moves
+ * past src_upto: the old slot, left pointing at the dead record, is passed
+ * over as well. Reports below src_upto are at most twice the keys (the
+ * store compacts when more than half are dead), so 3/2 of the old table's
+ * size: the move ends after at most 3/16 of that size in keys added, and
+ * the new table (twice the size) grows again only after 3/4 of it.
+ */
+#define SRC_MOVE 8
+
+/*
+ * The next table's memory is made ready ahead of the growth, a part at a
+ * time: each fresh page costs a fault on its first write (about 10 us on
+ * this project's VMs, 23 ms for the 2,048 pages of an 8 MiB table), and a
+ * move's first part alone writes all over the new table. From a load of
+ * 5/8 on, each reserve zeroes the next SRC_READY bytes of it (by hand:
+ * malloc'd, its pages are first written here). The next table has 8 bytes
+ * for each slot of this one and 1/8 of this one's size in keys comes
+ * before the growth: 64 bytes a key would do. 0, or -1 when out of memory.
+ */
+#define SRC_READY 256
+static int
+source_ready(struct picture_store *ps, size_t bytes)
+{
+	size_t cap = ps->src.mask + 1, size = cap * 2 * sizeof *ps->src_next;
+	if (ps->src_next == NULL && (ps->src_next = malloc(size)) == NULL)
+		return -1;
+	size_t n = bytes < size - ps->src_next_ready ? bytes : size - ps->src_next_ready;
+	memset((char *)ps->src_next + ps->src_next_ready, 0, n);
+	ps->src_next_ready += n;
+	return 0;
+}
+
 static int
 source_reserve(struct picture_store *ps)
 {
-	size_t cap = ps->src_mask + 1;
+	if (ps->src_old.slots != NULL)
+		source_move(ps, SRC_MOVE);
+	size_t cap = ps->src.mask + 1;
+	if ((ps->src_n + 1) * 8 > cap * 5)
+		(void)source_ready(ps, SRC_READY); /* failing, the growth tries again */
 	if ((ps->src_n + 1) * 4 <= cap * 3)
 		return 0;
-	uint32_t *s = calloc(cap * 2, sizeof *s);
-	if (s == NULL)
+	if (source_ready(ps, SIZE_MAX) != 0)
 		return -1;
-	source_rebuild(ps, s, cap * 2);
+	/* A move not ended yet (keys came faster than it) ends first. */
+	if (ps->src_old.slots != NULL)
+		source_move(ps, SIZE_MAX);
+	ps->src_old = ps->src;
+	ps->src = (struct src_table){ps->src_next, cap * 2 - 1};
+	ps->src_next = NULL;
+	ps->src_next_ready = 0;
+	ps->src_moved = 0;
+	ps->src_upto = ps->n;
 	return 0;
 }
 
@@ -804,11 +932,13 @@ store_compact(struct picture_store *ps, size_t cap)
  * over the old one, which is marked dead: so the records stay in seq order
  * and a report that gains a span or text only ever appends an ext row
  * (inserting one in the middle of a big table would move all behind it).
- * The index slot at `at` is pointed at the new record. Returns its index
- * (i itself when no record can be added: then ext_get may insert mid-table).
+ * The index slot holding i is pointed at the new record, or in the old
+ * table of a move (`old`), the new record gets a slot in the new table
+ * (see source_reserve). Returns its index (i itself when no record can be
+ * added: then ext_get may insert mid-table).
  */
 static long
-report_move(struct picture_store *ps, size_t i, size_t at)
+report_move(struct picture_store *ps, size_t i, uint32_t *slot, bool old)
 {
 	if (reports_reserve(ps) != 0)
 		return (long)i; /* at the cap or out of memory: over the old one after all */
@@ -818,14 +948,17 @@ report_move(struct picture_store *ps, size_t i, size_t at)
 	ps->keys[j] = ps->keys[i];
 	ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
 	ps->dead++;
-	ps->src_slots[at] = (ps->src_slots[at] & ~SRC_IDX_MASK) | (uint32_t)(j + 1);
+	if (old)
+		table_put(&ps->src, key_hash(ps, j), (*slot & ~SRC_IDX_MASK) | (uint32_t)(j + 1));
+	else
+		*slot = (*slot & ~SRC_IDX_MASK) | (uint32_t)(j + 1);
 	return (long)j;
 }
 
 /*
  * A new report for (org, source_id), known not to be stored; returns its
- * index or -1. Its slot is the first empty one of its probe (source_slot
- * would find the same, but might ask the log again).
+ * index or -1. Its slot is the first empty one of its probe in the new
+ * table (where source_slot would not find it either).
  */
 static long
 report_insert(struct picture_store *ps, const struct source_key *k, uint32_t h)
@@ -834,15 +967,12 @@ report_insert(struct picture_store *ps, const struct source_key *k, uint32_t h)
 	if (reports_reserve(ps) != 0 || source_reserve(ps) != 0 ||
 	    (ps->lg == NULL && pool_put(&ps->pool, k->id, strlen(k->id), &off) != 0))
 		return -1;
-	size_t at = h & ps->src_mask;
-	while (ps->src_slots[at] != 0)
-		at = (at + 1) & ps->src_mask;
 	size_t i = ps->n++;
 	memset(&ps->reps[i], 0, sizeof ps->reps[i]);
 	ps->reps[i].org = k->org;
 	ps->reps[i].flags = REC_WITHDRAWN; /* not current until filled */
 	ps->keys[i] = (struct key){ps->lg != NULL ? h : off, 0};
-	ps->src_slots[at] = source_tag(h) | ((uint32_t)i + 1);
+	table_put(&ps->src, h, source_tag(h) | ((uint32_t)i + 1));
 	ps->src_n++;
 	return (long)i;
 }
@@ -909,9 +1039,12 @@ void
 picture_store_prefetch(const struct picture_store *ps, const char *org, const char *source_id)
 {
 	int o = org != NULL ? find_small(ps, ps->orgs, ps->n_orgs, org) : -1;
-	if (ps->src_slots == NULL || o < 0 || source_id == NULL)
+	if (o < 0 || source_id == NULL)
 		return;
-	__builtin_prefetch(&ps->src_slots[source_hash((uint16_t)o, source_id) & ps->src_mask]);
+	uint32_t h = source_hash((uint16_t)o, source_id);
+	__builtin_prefetch(&ps->src.slots[h & ps->src.mask]);
+	if (ps->src_old.slots != NULL)
+		__builtin_prefetch(&ps->src_old.slots[h & ps->src_old.mask]);
 }
 
 int
@@ -935,21 +1068,22 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 		return -1;
 	/* At the cap, dead records make room (compacting moves slots: before the lookup). */
 	if (ps->n >= PICTURE_MAX_REPORTS && ps->dead > 0 &&
-	    store_compact(ps, ps->src_mask + 1) != 0)
+	    store_compact(ps, ps->src.mask + 1) != 0)
 		return -1;
 	struct source_key k = {(uint16_t)org_id, org, r->source_id};
 	uint32_t h = source_hash(k.org, k.id);
-	size_t at = 0;
-	if (source_slot(ps, &k, h, &at) != 0)
+	uint32_t *slot = NULL;
+	bool old = false;
+	if (source_slot(ps, &k, h, &slot, &old) != 0)
 		return -1;
-	long i = ps->src_slots[at] != 0 ? (long)source_val(ps->src_slots[at]) - 1 : -1;
+	long i = slot != NULL ? (long)source_val(*slot) - 1 : -1;
 	if (i >= 0 && r->revision < ps->keys[i].revision)
 		return 0; /* an older revision never replaces a newer one */
 	if (time_held(r->observed_at, r->starts_at, r->ends_at) < ps->horizon)
 		return report_pass(ps, i, r->revision);
 	if (i >= 0) {
 		ps->current -= rec_withdrawn(ps, (size_t)i) ? 0 : 1;
-		i = report_move(ps, (size_t)i, at);
+		i = report_move(ps, (size_t)i, slot, old);
 	} else if ((i = report_insert(ps, &k, h)) < 0) {
 		return -1;
 	}
@@ -957,7 +1091,7 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 	int rc = report_fill(ps, (size_t)i, seq, r, (uint32_t)place);
 	ps->current += rec_withdrawn(ps, (size_t)i) ? 0 : 1;
 	/* Dead records cost their 32 bytes until dropped: at most as many as live ones. */
-	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps, ps->src_mask + 1) != 0)
+	if (ps->dead > 1024 && ps->dead * 2 > ps->n && store_compact(ps, ps->src.mask + 1) != 0)
 		return -1;
 	return rc;
 }
@@ -1128,7 +1262,10 @@ static void
 store_shrink(struct picture_store *ps)
 {
 	if (ps->dead > 0)
-		(void)store_compact(ps, ps->src_mask + 1); /* failing, the dead only cost memory */
+		(void)store_compact(ps, ps->src.mask + 1); /* failing, the dead only cost memory */
+	if (ps->src_old.slots != NULL)
+		source_move(ps,
+		            SIZE_MAX); /* a load takes long anyway: the old table's memory back */
 	size_t n = ps->n > 0 ? ps->n : 1;
 	struct rec *r = realloc(ps->reps, n * sizeof *r);
 	struct key *k = realloc(ps->keys, n * sizeof *k);
@@ -1212,7 +1349,7 @@ store_drop_before(struct picture_store *ps, int64_t from)
 	while ((ps->n - ps->dead) * 4 > cap * 3)
 		cap *= 2;
 	if (ps->dead > 0)
-		(void)store_compact(ps, cap < ps->src_mask + 1 ? cap : ps->src_mask + 1);
+		(void)store_compact(ps, cap < ps->src.mask + 1 ? cap : ps->src.mask + 1);
 	ps->horizon = from;
 	store_shrink(ps);
 }
