@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ struct watch {
 	char *dir;
 	int fd;
 	int wd;
+	int lock_fd; /* the directory, flock'd while we watch it (lock_dir) */
 	struct intake *in;
 	struct outbox *ob;
 	outbox_row_fn tell;
@@ -696,6 +698,41 @@ make_sub(const char *dir, const char *sub, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * One est-adapter a drop directory: a second one (with an outbox of its
+ * own: two on one outbox are refused there) would read every file too and
+ * race the first for its move, and one of them would leave a NAME.error in
+ * failed/ for a name it never got. The directory itself is locked
+ * (flock) while the adapter runs; the lock goes with the process, however
+ * it ends. A file system that cannot lock goes without, said once. The
+ * directory's descriptor, or -1 with the reason in err.
+ */
+static int
+lock_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "--watch %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK) {
+		snprintf(
+		    err, errlen,
+		    "--watch %s: another est-adapter watches this directory already (each file "
+		    "would be read by both); stop that one, or give this one a directory of "
+		    "its own",
+		    dir);
+		close(fd);
+		return -1;
+	}
+	diag_say("--watch %s: cannot lock it (%s), so a second est-adapter watching it would "
+	         "not be refused",
+	         dir, strerror(errno));
+	return fd;
+}
+
 struct watch *
 watch_new(const char *dir, struct intake *in, struct outbox *ob, outbox_row_fn tell, void *arg,
           char *err, size_t errlen)
@@ -709,19 +746,31 @@ watch_new(const char *dir, struct intake *in, struct outbox *ob, outbox_row_fn t
 		snprintf(err, errlen, "--watch %s: not a directory", dir);
 		return NULL;
 	}
-	if (make_sub(dir, "done", err, errlen) || make_sub(dir, "failed", err, errlen))
+	int lock_fd = lock_dir(dir, err, errlen);
+	if (lock_fd < 0)
 		return NULL;
+	if (make_sub(dir, "done", err, errlen) || make_sub(dir, "failed", err, errlen)) {
+		close(lock_fd);
+		return NULL;
+	}
 	struct watch *w = calloc(1, sizeof *w);
 	if (w == NULL || (w->dir = strdup(dir)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(w);
+		close(lock_fd);
 		return NULL;
 	}
 	/* Without a trailing slash, names read dir/name. */
 	for (size_t len = strlen(w->dir); len > 1 && w->dir[len - 1] == '/'; len--)
 		w->dir[len - 1] = '\0';
-	*w = (struct watch){
-	    .dir = w->dir, .fd = -1, .in = in, .ob = ob, .tell = tell, .arg = arg, .scan = true};
+	*w = (struct watch){.dir = w->dir,
+	                    .fd = -1,
+	                    .lock_fd = lock_fd,
+	                    .in = in,
+	                    .ob = ob,
+	                    .tell = tell,
+	                    .arg = arg,
+	                    .scan = true};
 	w->queue = calloc(WATCH_SCAN_MAX, sizeof *w->queue);
 	w->fd = w->queue ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
 	if (w->fd >= 0)
@@ -741,6 +790,8 @@ watch_destroy(struct watch **w)
 		return;
 	if ((*w)->fd >= 0)
 		close((*w)->fd);
+	if ((*w)->lock_fd >= 0)
+		close((*w)->lock_fd);
 	for (size_t i = 0; i < (*w)->n_held; i++)
 		held_free((*w)->held[i]);
 	queue_clear(*w);

@@ -100,6 +100,27 @@ class DropDirectory(h.HubTestCase):
         want = {h.report_key(r) for r in early + good + [fine] + new}
         self.assertEqual(stored, want, "every good record exactly once, nothing else")
 
+    def test_a_second_adapter_on_the_directory_is_refused(self):
+        # Two adapters on one drop directory (a unit started twice, a configuration copied) would
+        # both read every file and race for its move: the second is refused before it reads.
+        a = h.ServingAdapter(self.inst, self.inst.police, "watch-first", watch=self.drop)
+        second = self.inst.spawn(a.argv[:a.argv.index("--outbox") + 1] + [self.inst.new_outbox()]
+                                 + a.argv[a.argv.index("--outbox") + 2:], "watch-second")
+        self.assertEqual(second.wait(20 * h.SLOW), 2, second.stderr_text())
+        self.assertIn("est-adapter: --watch %s: another est-adapter watches this directory already "
+                      "(each file would be read by both); stop that one, or give this one a directory "
+                      "of its own" % self.drop, second.stderr_text())
+        reports = [h.report() for _ in range(3)]
+        h.drop_file(self.drop, "one.jsonl", h.report_lines(reports))
+        self.wait_files("done/one.jsonl")
+        self.assertEqual(sorted(os.listdir(self.path("failed"))), [])
+        self.assertEqual(a.stop(), 0)
+        # Once the first is gone, the directory is free for the next.
+        b = h.ServingAdapter(self.inst, self.inst.police, "watch-next", watch=self.drop, outbox=a.outbox)
+        self.assertEqual(b.stop(), 0)
+        stored = {k[1:] for k in self.reports_in_log(self.inst.read_log())}
+        self.assertEqual(stored, {h.report_key(r) for r in reports})
+
     def test_files_are_taken_while_the_hub_is_away_up_to_the_cap(self):
         a = h.ServingAdapter(self.inst, self.inst.housing, "watch-cap", watch=self.drop,
                              extra=["--max-pending", "6", "--verbose"])

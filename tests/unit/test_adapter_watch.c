@@ -260,6 +260,28 @@ test_restart_and_names_taken(void **state)
 	assert_int_equal(outbox_pending(f->ob), 0);
 }
 
+/*
+ * One watcher a directory: a second one (here in the same process: the
+ * lock is the open directory's, not the process's) is refused with the
+ * reason, and the directory is free again once the first stops.
+ */
+static void
+test_one_watcher_a_directory(void **state)
+{
+	struct fixture *f = *state;
+	char err[512] = "";
+	struct watch *second = watch_new(f->dir, f->in, f->ob, told, f, err, sizeof err);
+	assert_null(second);
+	assert_non_null(strstr(err, "another est-adapter watches this directory already"));
+	assert_non_null(strstr(err, f->dir));
+	watch_destroy(&f->w);
+	f->w = watch_new(f->dir, f->in, f->ob, told, f, err, sizeof err);
+	assert_non_null(f->w);
+	drop(f, "after.jsonl", GOOD("after", 0));
+	run(f);
+	assert_int_equal(outbox_pending(f->ob), 1);
+}
+
 /* Writes text to dir/rel as it is (no rename). */
 static void
 plant(struct fixture *f, const char *rel, const char *text)
@@ -424,6 +446,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_done_failed_and_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rejected_in_file_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_and_names_taken, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_watcher_a_directory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replaced_while_waiting, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_error_before_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inotify, setup, teardown),
