@@ -29,19 +29,6 @@
 #include "wire/diag.h"
 #include "wire/durable.h"
 
-/* The directory part of path into out ("." for a bare name). */
-static void
-dir_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL)
-		snprintf(out, outlen, ".");
-	else if (slash == path)
-		snprintf(out, outlen, "/");
-	else
-		snprintf(out, outlen, "%.*s", (int)(slash - path), path);
-}
-
 /*
  * Whether file names the store or one of the files SQLite keeps beside it
  * (file need not exist; its directory must). Replacing them would destroy
@@ -52,8 +39,8 @@ is_the_store(const char *file, const char *store)
 {
 	char dir[PATH_MAX], real_dir[PATH_MAX], real_store[PATH_MAX], target[PATH_MAX + 256];
 	const char *slash = strrchr(file, '/');
-	dir_of(file, dir, sizeof dir);
-	if (realpath(dir, real_dir) == NULL || realpath(store, real_store) == NULL)
+	if (durable_dir_part(file, dir, sizeof dir) != 0 || realpath(dir, real_dir) == NULL ||
+	    realpath(store, real_store) == NULL)
 		return false;
 	snprintf(target, sizeof target, "%s/%s", strcmp(real_dir, "/") == 0 ? "" : real_dir,
 	         slash ? slash + 1 : file);
@@ -191,8 +178,7 @@ remove_stale_partials(const char *file, bool into_dir)
 	char dirpath[PATH_MAX];
 	const char *slash = strrchr(file, '/');
 	const char *own = slash ? slash + 1 : file;
-	dir_of(file, dirpath, sizeof dirpath);
-	DIR *d = opendir(dirpath);
+	DIR *d = durable_dir_part(file, dirpath, sizeof dirpath) == 0 ? opendir(dirpath) : NULL;
 	if (d == NULL)
 		return;
 	for (struct dirent *e; (e = readdir(d)) != NULL;) {

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The directory part of path into dir ("." without a '/'); -1 when it does not fit. */
-static int
-dir_part(const char *path, char *dir, size_t cap)
+int
+durable_dir_part(const char *path, char *dir, size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	int n;
@@ -51,7 +50,7 @@ int
 durable_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
-	if (dir_part(path, dir, sizeof dir) != 0)
+	if (durable_dir_part(path, dir, sizeof dir) != 0)
 		return -1;
 	return durable_dir(dir);
 }
@@ -66,8 +65,8 @@ int
 durable_rename(const char *from, const char *to)
 {
 	char from_dir[PATH_MAX], to_dir[PATH_MAX];
-	if (dir_part(from, from_dir, sizeof from_dir) != 0 ||
-	    dir_part(to, to_dir, sizeof to_dir) != 0 || durable_file(from) != 0 ||
+	if (durable_dir_part(from, from_dir, sizeof from_dir) != 0 ||
+	    durable_dir_part(to, to_dir, sizeof to_dir) != 0 || durable_file(from) != 0 ||
 	    rename(from, to) != 0 || durable_dir_of(to) != 0)
 		return -1;
 	return strcmp(from_dir, to_dir) == 0 ? 0 : durable_dir_of(from);

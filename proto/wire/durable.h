@@ -17,6 +17,13 @@ int durable_dir(const char *dir);
 /* Syncs the directory that holds path (its last '/' part left off). 0, or -1 with errno. */
 int durable_dir_of(const char *path);
 
+/*
+ * The directory that holds path, as durable_dir_of syncs it, into dir:
+ * path up to its last '/', "/" for a name right under the root, "." for a
+ * bare name. 0, or -1 with errno ENAMETOOLONG when it does not fit in cap.
+ */
+int durable_dir_part(const char *path, char *dir, size_t cap);
+
 /* Syncs the file at path, data and size. 0, or -1 with errno. */
 int durable_file(const char *path);
 

@@ -162,6 +162,16 @@ test_directory_of_a_bare_name_and_of_the_root(void **state)
 	assert_int_equal(durable_dir_of("a-name-in-the-working-directory"), 0);
 	assert_int_equal(durable_dir_of("/etc"), 0); /* "/" */
 	assert_int_equal(durable_file("/etc/hostname"), 0);
+	char dir[8];
+	assert_int_equal(durable_dir_part("name", dir, sizeof dir), 0);
+	assert_string_equal(dir, ".");
+	assert_int_equal(durable_dir_part("/etc", dir, sizeof dir), 0);
+	assert_string_equal(dir, "/");
+	assert_int_equal(durable_dir_part("a/b/c", dir, sizeof dir), 0);
+	assert_string_equal(dir, "a/b");
+	errno = 0;
+	assert_int_equal(durable_dir_part("/var/lib/esthub/x", dir, sizeof dir), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
 }
 
 int
