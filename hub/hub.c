@@ -32,6 +32,7 @@
 #include "feed.h"
 #include "ingest.h"
 #include "instance.h"
+#include "iosched.h"
 #include "log.h"
 #include "measure.h"
 #include "measure_ctl.h"
@@ -123,6 +124,7 @@ struct hub {
 	struct retention_rules retention; /* gallring (retention.h) */
 	int64_t purge_next;               /* when the daily purge is due next */
 	struct space_watch space;         /* the store's filesystem (space.h) */
+	struct iosched iosched;           /* ZeroMQ's I/O threads' policy by the load (iosched.h) */
 	char data_dir[4096];
 	int lock_fd;
 	int64_t started_at;
@@ -552,18 +554,9 @@ start(struct hub *h)
 	 * feeds fanned out (bench/README.md).
 	 */
 	zsys_set_io_threads(2);
-	/*
-	 * The I/O threads in SCHED_BATCH: one that wakes (a frame in, acks to
-	 * send) no longer preempts the thread that judges and commits, which
-	 * on two CPUs it did about 30 times a thousand reports at 4 x 100 in
-	 * flight; it runs when a CPU is free or that thread's slice ends. 4 x
-	 * 100 in flight 1.09x (8 rounds, faster in 7), the hub's CPU a report
-	 * 8% less; the paced and one-sender latencies unchanged
-	 * (bench/README.md, "The I/O threads stop preempting the committer").
-	 */
-	if (batch_allowed(err, sizeof err))
-		zsys_set_thread_sched_policy(SCHED_BATCH);
-	else
+	/* The I/O threads in SCHED_BATCH while ingest is busy (iosched.h). */
+	bool io_batch = batch_allowed(err, sizeof err);
+	if (!io_batch)
 		diag_say("ZeroMQ's I/O threads keep the hub's scheduling policy (%s)", err);
 	h->ctx = zsys_init();
 	install_signals();
@@ -582,6 +575,10 @@ start(struct hub *h)
 		goto env;
 	h->handshakes[0] = monitor_open(h, h->ingest_sock, handshake_names[0]);
 	h->handshakes[1] = monitor_open(h, h->feed_sock, handshake_names[1]);
+	/* The sockets started the I/O threads. */
+	if (io_batch && iosched_init(&h->iosched, err, sizeof err) != 0)
+		diag_say("ZeroMQ's I/O threads keep the normal scheduling policy, busy or not (%s)",
+		         err);
 	purge_at_start(h);
 	/* The log indexes its report keys on a thread of its own meanwhile (log_index_ready). */
 	if (load_pictures(h, err, sizeof err) != 0 || log_index_ready(h->lg, err, sizeof err) != 0)
@@ -1058,8 +1055,10 @@ serve(struct hub *h)
 			break;
 		}
 		int64_t now = timefmt_mono_ms();
+		size_t handled = 0;
 		if (items[0].revents & ZMQ_POLLIN)
-			ingest_batch(h->ingest, timefmt_now_ms());
+			handled = ingest_batch(h->ingest, timefmt_now_ms());
+		iosched_note(&h->iosched, handled, now);
 		if (items[1].revents & ZMQ_POLLIN)
 			feed_receive(h->feed, now);
 		if (items[2].revents & ZMQ_POLLIN) {

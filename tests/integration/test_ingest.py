@@ -7,12 +7,15 @@ import math
 import os
 import re
 import signal
+import subprocess
 import time
 import unittest
 
 import zmq
 
 import harness as h
+
+LOAD = os.path.join(h.BUILD_DIR, "bench", "bench-load")
 
 
 def thread_policies(pid):
@@ -57,17 +60,51 @@ class Acceptance(h.HubTestCase):
             said, cpus, "" if cpus == 1 else "s", why, setting)
         self.assertIn(want, err)
 
-    def test_io_threads_do_not_preempt_the_committer(self):
-        """ZeroMQ's I/O threads run in SCHED_BATCH (a wake-up does not preempt the thread that
-        commits); the hub's own threads keep the normal policy."""
+    def io_policies(self):
+        """{name: set of policies} of the hub's threads, and those of its two I/O threads."""
         policies = {}
         for name, policy in thread_policies(self.inst.hub.proc.p.pid):
             policies.setdefault(name, set()).add(policy)
         io = {n: p for n, p in policies.items() if n.startswith("ZMQbg/IO/")}
         self.assertEqual(len(io), 2, policies)
-        for name, p in io.items():
-            self.assertEqual(p, {os.SCHED_BATCH}, name)
+        return policies, io
+
+    @unittest.skipUnless(os.access(LOAD, os.X_OK), "bench-load not built (%s)" % LOAD)
+    def test_io_threads_batch_only_while_busy(self):
+        """ZeroMQ's I/O threads run in the normal policy while ingest is light (a sender waiting
+        for each ack is not kept waiting for them), in SCHED_BATCH while it is busy (4 senders x
+        100 in flight: a wake-up does not preempt the thread that commits), and in the normal
+        policy again once the load is gone; the hub's own threads keep the normal policy."""
+        policies, io = self.io_policies()
+        self.assertEqual(set().union(*io.values()), {os.SCHED_OTHER}, "at rest")
         self.assertEqual(policies["esthub"], {os.SCHED_OTHER})
+        self.assertIn(os.SCHED_BATCH,
+                      self.load_seen(["--senders", "4", "--window", "100", "--seconds", "3"]),
+                      "the I/O threads in SCHED_BATCH under 4 x 100 in flight")
+        h.wait_until(lambda: set().union(*self.io_policies()[1].values()) == {os.SCHED_OTHER},
+                     10 * h.SLOW, what="the I/O threads back in the normal policy after the load")
+        # One sender waiting for each ack leaves them there.
+        self.assertEqual(self.load_seen(["--senders", "1", "--wait", "--seconds", "2"]),
+                         {os.SCHED_OTHER}, "one sender waiting")
+
+    def load_seen(self, args):
+        """Runs bench-load with args against the hub; the policies its I/O threads were seen in
+        meanwhile (sampled every 50 ms)."""
+        argv = [LOAD, "--hub", self.inst.ingest, "--hub-cert", self.inst.hub_cert,
+                "--cert", self.inst.muni.secret, "--warmup", "0", "--timeout",
+                str(int(60 * h.SLOW))] + args
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        seen = set()
+        while p.poll() is None:
+            policies, io = self.io_policies()
+            seen |= set().union(*io.values())
+            self.assertEqual(policies["esthub"], {os.SCHED_OTHER})
+            time.sleep(0.05)
+        out, err = p.communicate()
+        self.assertEqual(p.returncode, 0, "bench-load: %s %s" % (out, err))
+        self.assertIn(" lost=0 ", out)
+        return seen
 
     def test_adapter_pushes_and_feed_reads_back_unchanged(self):
         P = h.pb()
