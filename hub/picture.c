@@ -934,11 +934,11 @@ store_compact(struct picture_store *ps, size_t cap)
  * (inserting one in the middle of a big table would move all behind it).
  * The index slot holding i is pointed at the new record, or in the old
  * table of a move (`old`), the new record gets a slot in the new table
- * (see source_reserve). Returns its index (i itself when no record can be
+ * under its key's hash h (see source_reserve). Returns its index (i itself when no record can be
  * added: then ext_get may insert mid-table).
  */
 static long
-report_move(struct picture_store *ps, size_t i, uint32_t *slot, bool old)
+report_move(struct picture_store *ps, size_t i, uint32_t *slot, bool old, uint32_t h)
 {
 	if (reports_reserve(ps) != 0)
 		return (long)i; /* at the cap or out of memory: over the old one after all */
@@ -949,7 +949,7 @@ report_move(struct picture_store *ps, size_t i, uint32_t *slot, bool old)
 	ps->reps[i].flags = REC_WITHDRAWN | REC_DEAD;
 	ps->dead++;
 	if (old)
-		table_put(&ps->src, key_hash(ps, j), (*slot & ~SRC_IDX_MASK) | (uint32_t)(j + 1));
+		table_put(&ps->src, h, source_tag(h) | (uint32_t)(j + 1));
 	else
 		*slot = (*slot & ~SRC_IDX_MASK) | (uint32_t)(j + 1);
 	return (long)j;
@@ -1083,7 +1083,7 @@ picture_store_add(struct picture_store *ps, uint64_t seq, const char *org, const
 		return report_pass(ps, i, r->revision);
 	if (i >= 0) {
 		ps->current -= rec_withdrawn(ps, (size_t)i) ? 0 : 1;
-		i = report_move(ps, (size_t)i, slot, old);
+		i = report_move(ps, (size_t)i, slot, old, h);
 	} else if ((i = report_insert(ps, &k, h)) < 0) {
 		return -1;
 	}
