@@ -62,6 +62,8 @@ ESTHUB = _program("ESTHUB", "hub/esthub")
 ESTCTL = _program("ESTCTL", "hub/ctl/estctl")
 EST_ADAPTER = _program("EST_ADAPTER", "adapters/est-adapter")
 EST_FEED = _program("EST_FEED", "adapters/feed/est-feed")
+# The benchmarks' load generator (bench/load.c), a real sender for tests that need load.
+BENCH_LOAD = os.path.join(BUILD_DIR, "bench", "bench-load")
 # The power cut for the tests (tests/tools/powercut_vfs.c), preloaded by test_power_cut.
 POWERCUT = os.environ.get("ESTHUB_POWERCUT") or os.path.join(BUILD_DIR, "tests", "tools",
                                                              "libesthub-powercut.so")
@@ -975,6 +977,13 @@ def fill_filesystem(directory, left_bytes=64 * 1024):
 
 
 POWERCUT_STATS = ("magic", "pid", "writes", "syncs", "written_out", "dirty", "failed_syncs", "lost")
+
+
+def bench_load_argv(inst, client, args, timeout_s=60):
+    """argv of bench-load sending to inst's ingest with client's certificate, then args (the
+    load: --senders, --window or --wait, --seconds or --count, ...)."""
+    return [BENCH_LOAD, "--hub", inst.ingest, "--hub-cert", inst.hub_cert, "--cert", client.secret,
+            "--timeout", str(int(timeout_s * SLOW))] + list(args)
 
 
 def powercut_wrap(stats_dir, seed, sync_delay_us=300, fail_while=""):

@@ -15,8 +15,6 @@ import zmq
 
 import harness as h
 
-LOAD = os.path.join(h.BUILD_DIR, "bench", "bench-load")
-
 
 def thread_policies(pid):
     """(name, scheduling policy) of each thread of process pid; a thread that ends while this
@@ -69,7 +67,7 @@ class Acceptance(h.HubTestCase):
         self.assertEqual(len(io), 2, policies)
         return policies, io
 
-    @unittest.skipUnless(os.access(LOAD, os.X_OK), "bench-load not built (%s)" % LOAD)
+    @unittest.skipUnless(os.access(h.BENCH_LOAD, os.X_OK), "bench-load not built (%s)" % h.BENCH_LOAD)
     def test_io_threads_batch_only_while_busy(self):
         """ZeroMQ's I/O threads run in the normal policy while ingest is light (a sender waiting
         for each ack is not kept waiting for them), in SCHED_BATCH while it is busy (4 senders x
@@ -90,9 +88,7 @@ class Acceptance(h.HubTestCase):
     def load_seen(self, args):
         """Runs bench-load with args against the hub; the policies its I/O threads were seen in
         meanwhile (sampled every 50 ms)."""
-        argv = [LOAD, "--hub", self.inst.ingest, "--hub-cert", self.inst.hub_cert,
-                "--cert", self.inst.muni.secret, "--warmup", "0", "--timeout",
-                str(int(60 * h.SLOW))] + args
+        argv = h.bench_load_argv(self.inst, self.inst.muni, ["--warmup", "0"] + args)
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         seen = set()

@@ -25,7 +25,6 @@ import harness as h
 
 N = int(os.environ.get("ESTHUB_FAULT_ENTRIES", "60000"))
 SENDERS = 4
-LOAD = os.path.join(h.BUILD_DIR, "bench", "bench-load")
 MiB = 1024 * 1024
 BUFFERED_BYTES = 400  # what the hub's memory grows by for each entry it buffers (measured)
 
@@ -53,9 +52,9 @@ class StalledSubscriber(h.HubTestCase):
     def push(self, tag, peak):
         """N reports from SENDERS connections (bench-load, 100 in flight each); samples the
         hub's RSS meanwhile into peak[0]."""
-        argv = [LOAD, "--hub", self.inst.ingest, "--hub-cert", self.inst.hub_cert,
-                "--cert", self.inst.muni.secret, "--window", "100", "--senders", str(SENDERS),
-                "--count", str(N // SENDERS), "--tag", tag, "--timeout", str(int(120 * h.SLOW))]
+        argv = h.bench_load_argv(self.inst, self.inst.muni,
+                                 ["--window", "100", "--senders", str(SENDERS),
+                                  "--count", str(N // SENDERS), "--tag", tag], timeout_s=120)
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         pid = self.inst.hub.proc.p.pid
@@ -76,7 +75,7 @@ class StalledSubscriber(h.HubTestCase):
         self.assertTrue(st is not None and st.ok, st)
         return st.head_seq
 
-    @unittest.skipUnless(os.access(LOAD, os.X_OK), "bench-load not built (%s)" % LOAD)
+    @unittest.skipUnless(os.access(h.BENCH_LOAD, os.X_OK), "bench-load not built (%s)" % h.BENCH_LOAD)
     def test_memory_bounded_and_catch_up(self):
         pid = self.inst.hub.proc.p.pid
         r0 = rss_bytes(pid)
