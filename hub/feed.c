@@ -22,6 +22,7 @@
 #include "wire/codec.h"
 #include "wire/diag.h"
 #include "wire/ids.h"
+#include "zfd.h"
 
 #define FEED_MAX_PATTERNS  16
 #define FEED_RID_MAX       256
@@ -72,6 +73,7 @@ struct sub {
 
 struct feed {
 	void *sock;
+	struct zfd *zs; /* sock's ZMQ_FD and whether it must be asked */
 	struct log *lg;
 	struct auth *auth;
 	const struct config *cfg;
@@ -82,12 +84,13 @@ struct feed {
 };
 
 struct feed *
-feed_new(void *sock, struct log *lg, struct auth *auth, const struct config *cfg)
+feed_new(struct zfd *zs, struct log *lg, struct auth *auth, const struct config *cfg)
 {
 	struct feed *f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return NULL;
-	f->sock = sock;
+	f->zs = zs;
+	f->sock = zs->sock;
 	f->lg = lg;
 	f->auth = auth;
 	f->cfg = cfg;
@@ -175,6 +178,7 @@ entry_msg(zmq_msg_t *msg, const uint8_t *body, size_t body_len, const uint8_t *h
 static int
 send_msg(struct feed *f, struct sub *s, zmq_msg_t *msg)
 {
+	zfd_used(f->zs);
 	if (zmq_send(f->sock, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(msg);
 		if (zmq_errno() == EAGAIN)
@@ -418,9 +422,14 @@ feed_receive(struct feed *f, int64_t now_ms)
 		zmq_msg_t rid, body;
 		zmq_msg_init(&rid);
 		if (zmq_msg_recv(&rid, f->sock, ZMQ_DONTWAIT) < 0) {
+			if (zmq_errno() == EAGAIN)
+				zfd_drained(f->zs);
+			else
+				zfd_used(f->zs);
 			zmq_msg_close(&rid);
 			return;
 		}
+		zfd_used(f->zs);
 		zmq_msg_init(&body);
 		bool got = zmq_msg_more(&rid) && zmq_msg_recv(&body, f->sock, 0) >= 0;
 		/* One request is one frame: drop any further parts. */

@@ -16,13 +16,17 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "zfd.h"
 
 struct feed;
 struct auth;
 struct config;
 
-/* sock: the bound feed ROUTER socket (owned by the caller). NULL on allocation failure. */
-struct feed *feed_new(void *sock, struct log *lg, struct auth *auth, const struct config *cfg);
+/*
+ * zs: the bound feed ROUTER socket (owned by the caller), which the feed
+ * tells of each operation on it (zfd.h). NULL on allocation failure.
+ */
+struct feed *feed_new(struct zfd *zs, struct log *lg, struct auth *auth, const struct config *cfg);
 void feed_destroy(struct feed **f);
 
 /* Receives and handles every request waiting on the socket (Subscribe, credit). */

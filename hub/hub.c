@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -46,6 +47,7 @@
 #include "wire/diag.h"
 #include "wire/ids.h"
 #include "wire/timefmt.h"
+#include "zfd.h"
 
 #define HUB_TICK_MS 500
 #define HUB_IDLE_MS 250
@@ -108,6 +110,7 @@ struct hub {
 	void *ctx;
 	void *ingest_sock;
 	void *feed_sock;
+	struct zfd ingest_z, feed_z; /* the two polled by their ZMQ_FD (zfd.h) */
 	void *handshakes[2]; /* monitors of the ingest and feed sockets (see monitor_open) */
 	struct control *control;
 	struct feed *feed;
@@ -587,10 +590,16 @@ start(struct hub *h)
 	    checkpoints_new(h->dir, h->lg, h->cfg.checkpoint_interval_s, err, sizeof err);
 	if (h->checkpoints == NULL)
 		goto env;
-	h->feed = feed_new(h->feed_sock, h->lg, h->auth, &h->cfg);
-	h->ingest =
-	    h->feed ? ingest_new(h->ingest_sock, h->lg, h->auth, h->areas, &h->cfg, on_commit, h)
-	            : NULL;
+	if (zfd_init(&h->ingest_z, h->ingest_sock) != 0 ||
+	    zfd_init(&h->feed_z, h->feed_sock) != 0) {
+		snprintf(err, sizeof err, "cannot poll the ingest and feed sockets: %s",
+		         zmq_strerror(zmq_errno()));
+		goto env;
+	}
+	h->feed = feed_new(&h->feed_z, h->lg, h->auth, &h->cfg);
+	h->ingest = h->feed
+	                ? ingest_new(&h->ingest_z, h->lg, h->auth, h->areas, &h->cfg, on_commit, h)
+	                : NULL;
 	if (h->ingest == NULL) {
 		snprintf(err, sizeof err, "out of memory");
 		goto env;
@@ -988,16 +997,18 @@ serve_control(struct hub *h)
 /* --- loop -------------------------------------------------------------- */
 
 /*
- * The sockets that are seldom readable (control, the two handshake
- * monitors) are polled by their ZMQ_FD, as plain descriptors. zmq_poll asks
- * every socket item for ZMQ_EVENTS before it sleeps and again after, and
- * each ask on an idle socket is two system calls (getpid, and a poll of the
- * socket's mailbox): with these three as socket items, a wake-up for one
- * report cost 22 system calls in zmq_poll instead of 10. A ZMQ_FD only
- * says that the socket has commands to process, and a send on the socket
- * may process the one that announced a request: so the sockets are asked
- * (ZMQ_EVENTS) and read when their descriptor fires, after the loop sent on
- * one of them, when a read stopped at its limit, and at every tick.
+ * Every socket is polled by its ZMQ_FD, as a plain descriptor, not with
+ * zmq_poll: zmq_poll asks every socket item for ZMQ_EVENTS before it sleeps
+ * and again after, each ask on an idle socket two system calls (getpid,
+ * and a poll of the socket's mailbox). The ingest and feed sockets are
+ * asked only when their state may have changed (zfd.h): one sender waiting
+ * for each ack now costs the loop one poll a report, and the asks of the
+ * ingest socket when its descriptor fires. The seldom-read ones (control,
+ * the two handshake monitors) are asked and read when their descriptor
+ * fires, after the loop sent on one of them, when a read stopped at its
+ * limit, and at every tick: a ZMQ_FD only says that the socket has
+ * commands to process, and a send on the socket may process the one that
+ * announced a request.
  */
 #define HUB_CONTROL_PER_TURN 16
 
@@ -1039,34 +1050,45 @@ serve(struct hub *h)
 	int64_t last_tick = timefmt_mono_ms();
 	bool more = false, seldom = true;
 	while (!stop_requested && log_disk_failed(h->lg) == NULL) {
+		bool ingest_ready = zfd_readable(&h->ingest_z);
+		bool feed_ready = zfd_readable(&h->feed_z);
 		/* A control request waiting for its compile is answered before the next is read. */
-		zmq_pollitem_t items[] = {
-		    {h->ingest_sock, 0, ZMQ_POLLIN, 0},
-		    {h->feed_sock, 0, ZMQ_POLLIN, 0},
-		    {NULL, compiler_fd(h->compiler), ZMQ_POLLIN, 0},
-		    {NULL, socket_fd(control_socket(h->control)), h->ctl_open ? 0 : ZMQ_POLLIN, 0},
-		    {NULL, socket_fd(h->handshakes[0]), ZMQ_POLLIN, 0},
-		    {NULL, socket_fd(h->handshakes[1]), ZMQ_POLLIN, 0},
+		struct pollfd fds[] = {
+		    {h->ingest_z.fd, POLLIN, 0},
+		    {h->feed_z.fd, POLLIN, 0},
+		    {compiler_fd(h->compiler), POLLIN, 0},
+		    {socket_fd(control_socket(h->control)), h->ctl_open ? 0 : POLLIN, 0},
+		    {socket_fd(h->handshakes[0]), POLLIN, 0},
+		    {socket_fd(h->handshakes[1]), POLLIN, 0},
 		};
-		size_t n_items = sizeof items / sizeof items[0];
-		if (zmq_poll(items, (int)n_items, more || seldom ? 0 : HUB_IDLE_MS) < 0 &&
-		    zmq_errno() != EINTR) {
-			diag_say("poll: %s", zmq_strerror(zmq_errno()));
+		size_t n_fds = sizeof fds / sizeof fds[0];
+		bool busy = ingest_ready || feed_ready || more || seldom;
+		if (poll(fds, n_fds, busy ? 0 : HUB_IDLE_MS) < 0 && errno != EINTR) {
+			diag_say("poll: %s", strerror(errno));
 			break;
+		}
+		/* A socket known readable is read: its next receive processes the commands. */
+		if (!ingest_ready && (fds[0].revents & POLLIN)) {
+			zfd_fired(&h->ingest_z);
+			ingest_ready = zfd_readable(&h->ingest_z);
+		}
+		if (!feed_ready && (fds[1].revents & POLLIN)) {
+			zfd_fired(&h->feed_z);
+			feed_ready = zfd_readable(&h->feed_z);
 		}
 		int64_t now = timefmt_mono_ms();
 		size_t handled = 0;
-		if (items[0].revents & ZMQ_POLLIN)
+		if (ingest_ready)
 			handled = ingest_batch(h->ingest, timefmt_now_ms());
 		iosched_note(&h->iosched, handled, now);
-		if (items[1].revents & ZMQ_POLLIN)
+		if (feed_ready)
 			feed_receive(h->feed, now);
-		if (items[2].revents & ZMQ_POLLIN) {
+		if (fds[2].revents & POLLIN) {
 			compile_done(h);
 			seldom = true; /* it may have answered on the control socket */
 		}
-		for (size_t i = 3; i < n_items; i++)
-			if (items[i].revents & ZMQ_POLLIN)
+		for (size_t i = 3; i < n_fds; i++)
+			if (fds[i].revents & POLLIN)
 				seldom = true;
 		if (seldom || now - last_tick >= HUB_TICK_MS)
 			seldom = serve_seldom(h);

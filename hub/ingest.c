@@ -32,6 +32,7 @@
 #include "wire/diag.h"
 #include "wire/ids.h"
 #include "wire/timefmt.h"
+#include "zfd.h"
 
 #define INGEST_MAX_BATCH_REPORTS 65536
 #define INGEST_SEEN_MAX          256
@@ -113,6 +114,7 @@ struct seen {
 
 struct ingest {
 	void *sock;
+	struct zfd *zs; /* sock's ZMQ_FD and whether it must be asked */
 	struct log *lg;
 	struct auth *auth;
 	const struct areas *areas;
@@ -175,13 +177,14 @@ commits_here_max(const struct config *cfg)
 }
 
 struct ingest *
-ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
+ingest_new(struct zfd *zs, struct log *lg, struct auth *auth, const struct areas *areas,
            const struct config *cfg, ingest_commit_fn on_commit, void *commit_arg)
 {
 	struct ingest *in = calloc(1, sizeof *in);
 	if (in == NULL)
 		return NULL;
-	in->sock = sock;
+	in->zs = zs;
+	in->sock = zs->sock;
 	in->lg = lg;
 	in->auth = auth;
 	in->areas = areas;
@@ -430,9 +433,14 @@ receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items
 	memset(p, 0, sizeof *p);
 	zmq_msg_init(&p->rid);
 	if (zmq_msg_recv(&p->rid, in->sock, ZMQ_DONTWAIT) < 0) {
+		if (zmq_errno() == EAGAIN)
+			zfd_drained(in->zs);
+		else
+			zfd_used(in->zs);
 		zmq_msg_close(&p->rid);
 		return 0;
 	}
+	zfd_used(in->zs);
 	zmq_msg_t body;
 	zmq_msg_init(&body);
 	bool got = zmq_msg_more(&p->rid) && zmq_msg_recv(&body, in->sock, 0) >= 0;
@@ -503,6 +511,7 @@ acknowledge(struct ingest *in, struct pending *p)
 	 * and a resend is answered DUPLICATE; the loss of the ack is counted
 	 * and told once per batch (ingest_batch).
 	 */
+	zfd_used(in->zs);
 	if (zmq_msg_send(&p->rid, in->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&p->rid);
 		in->acks_unsent++;
@@ -733,6 +742,8 @@ wait_flight(struct ingest *in, bool recv)
 	    {NULL, committer_fd(in->committer), ZMQ_POLLIN, 0},
 	    {in->sock, 0, ZMQ_POLLIN, 0},
 	};
+	if (recv)
+		zfd_used(in->zs); /* zmq_poll asks it */
 	if (zmq_poll(items, recv ? 2 : 1, -1) < 0)
 		/* EINTR: the caller comes back; anything else: block in committer_finish. */
 		return zmq_errno() != EINTR;

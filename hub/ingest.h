@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zfd.h"
+
 struct ingest;
 struct log;
 struct auth;
@@ -28,11 +30,13 @@ struct log_item;
 typedef void (*ingest_commit_fn)(void *arg, const struct log_item *items, size_t n);
 
 /*
- * sock: the bound ingest ROUTER socket (owned by the caller); on_commit
- * hears of every commit. NULL on allocation failure.
+ * zs: the bound ingest ROUTER socket (owned by the caller), which ingest
+ * tells of each operation on it (zfd.h); on_commit hears of every commit.
+ * NULL on allocation failure.
  */
-struct ingest *ingest_new(void *sock, struct log *lg, struct auth *auth, const struct areas *areas,
-                          const struct config *cfg, ingest_commit_fn on_commit, void *commit_arg);
+struct ingest *ingest_new(struct zfd *zs, struct log *lg, struct auth *auth,
+                          const struct areas *areas, const struct config *cfg,
+                          ingest_commit_fn on_commit, void *commit_arg);
 void ingest_destroy(struct ingest **in);
 
 /*
