@@ -421,15 +421,12 @@ feed_receive(struct feed *f, int64_t now_ms)
 	for (;;) {
 		zmq_msg_t rid, body;
 		zmq_msg_init(&rid);
-		if (zmq_msg_recv(&rid, f->sock, ZMQ_DONTWAIT) < 0) {
-			if (zmq_errno() == EAGAIN)
-				zfd_drained(f->zs);
-			else
-				zfd_used(f->zs);
+		int rc = zmq_msg_recv(&rid, f->sock, ZMQ_DONTWAIT);
+		zfd_received(f->zs, rc);
+		if (rc < 0) {
 			zmq_msg_close(&rid);
 			return;
 		}
-		zfd_used(f->zs);
 		zmq_msg_init(&body);
 		bool got = zmq_msg_more(&rid) && zmq_msg_recv(&body, f->sock, 0) >= 0;
 		/* One request is one frame: drop any further parts. */

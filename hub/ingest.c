@@ -432,15 +432,12 @@ receive_one(struct ingest *in, size_t n_pend, size_t *n_reports, size_t *n_items
 	struct pending *p = &in->b.pend[n_pend];
 	memset(p, 0, sizeof *p);
 	zmq_msg_init(&p->rid);
-	if (zmq_msg_recv(&p->rid, in->sock, ZMQ_DONTWAIT) < 0) {
-		if (zmq_errno() == EAGAIN)
-			zfd_drained(in->zs);
-		else
-			zfd_used(in->zs);
+	int rc = zmq_msg_recv(&p->rid, in->sock, ZMQ_DONTWAIT);
+	zfd_received(in->zs, rc);
+	if (rc < 0) {
 		zmq_msg_close(&p->rid);
 		return 0;
 	}
-	zfd_used(in->zs);
 	zmq_msg_t body;
 	zmq_msg_init(&body);
 	bool got = zmq_msg_more(&p->rid) && zmq_msg_recv(&body, in->sock, 0) >= 0;

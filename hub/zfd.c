@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "zfd.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <zmq.h>
 
@@ -15,6 +16,12 @@ zfd_init(struct zfd *z, void *sock)
 		return -1;
 	}
 	return 0;
+}
+
+void
+zfd_received(struct zfd *z, int rc)
+{
+	z->settled = rc < 0 && zmq_errno() == EAGAIN && z->fd >= 0;
 }
 
 bool

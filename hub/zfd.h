@@ -20,7 +20,7 @@
  * an ask that says "not readable" would; until the socket is used again,
  * its descriptor fires for whatever comes next. The modules that own the
  * sockets (ingest, feed) say which operation they made (zfd_used,
- * zfd_drained); the loop asks (zfd_readable) before it sleeps and after the
+ * zfd_received); the loop asks (zfd_readable) before it sleeps and after the
  * descriptor fired (zfd_fired).
  */
 #ifndef ESTHUB_ZFD_H
@@ -43,18 +43,17 @@ int zfd_init(struct zfd *z, void *sock);
  */
 bool zfd_readable(struct zfd *z);
 
-/* After a send or a receive that got something: the socket must be asked again. */
+/*
+ * After a receive that returned rc (zmq_msg_recv's, before anything else
+ * touches errno): settled when it found nothing (EAGAIN), used otherwise.
+ */
+void zfd_received(struct zfd *z, int rc);
+
+/* After a send: the socket must be asked again. */
 static inline void
 zfd_used(struct zfd *z)
 {
 	z->settled = false;
-}
-
-/* After a receive that found nothing: settled until the next operation. */
-static inline void
-zfd_drained(struct zfd *z)
-{
-	z->settled = true;
 }
 
 /* Its descriptor fired: commands wait in its mailbox. */

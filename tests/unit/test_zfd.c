@@ -77,13 +77,13 @@ static bool
 router_recv(struct zfd *z, zmq_msg_t *rid, char *body, size_t cap)
 {
 	zmq_msg_init(rid);
-	if (zmq_msg_recv(rid, z->sock, ZMQ_DONTWAIT) < 0) {
+	int rc = zmq_msg_recv(rid, z->sock, ZMQ_DONTWAIT);
+	zfd_received(z, rc);
+	if (rc < 0) {
 		assert_int_equal(zmq_errno(), EAGAIN);
-		zfd_drained(z);
 		zmq_msg_close(rid);
 		return false;
 	}
-	zfd_used(z);
 	int n = zmq_recv(z->sock, body, cap - 1, 0);
 	assert_true(n >= 0);
 	body[(size_t)n < cap ? (size_t)n : cap - 1] = '\0';
