@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "thp.h"
+
 /* Grown past 4/5 full, to 2/3 full: linear probing's runs stay short (13 slots per miss at 4/5). */
 #define LOAD_NUM    4
 #define LOAD_DEN    5
@@ -137,7 +139,7 @@ keyidx_reserve(struct keyidx *ix, size_t keys, size_t puts)
 		size_t cap = need / GROW_DEN * GROW_NUM + MIN_SLOTS;
 		if (cap > SLOTS_LIMIT)
 			cap = SLOTS_LIMIT;
-		uint64_t *s = need <= limit(cap) ? calloc(cap, sizeof *s) : NULL;
+		uint64_t *s = need <= limit(cap) ? thp_calloc(cap, sizeof *s) : NULL;
 		if (s == NULL)
 			return -1;
 		ix->old = ix->cur; /* {NULL, 0} for a table that had none */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "thp.h"
 #include "validate.h"
 #include "week.h"
 #include "wire/diag.h"
@@ -107,7 +108,7 @@ static int
 index_grow(struct index *ix)
 {
 	size_t cap = ix->slots == NULL ? 1024 : (ix->mask + 1) * 2;
-	struct slot *s = calloc(cap, sizeof *s);
+	struct slot *s = thp_calloc(cap, sizeof *s);
 	if (s == NULL)
 		return -1;
 	for (size_t i = 0; ix->slots != NULL && i <= ix->mask; i++) {
@@ -679,7 +680,7 @@ static int
 source_ready(struct picture_store *ps, size_t bytes)
 {
 	size_t cap = ps->src.mask + 1, size = cap * 2 * sizeof *ps->src_next;
-	if (ps->src_next == NULL && (ps->src_next = malloc(size)) == NULL)
+	if (ps->src_next == NULL && (ps->src_next = thp_malloc(size)) == NULL)
 		return -1;
 	size_t n = bytes < size - ps->src_next_ready ? bytes : size - ps->src_next_ready;
 	memset((char *)ps->src_next + ps->src_next_ready, 0, n);
