@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * thp: the large hash tables of the hub (the log's key index, the picture
- * store's index of source ids) in transparent huge pages, where the kernel
+ * store's indexes) in transparent huge pages, where the kernel
  * offers them on request (/sys/kernel/mm/transparent_hugepage/enabled:
  * "madvise", Debian's default).
  *
