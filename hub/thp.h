@@ -3,7 +3,7 @@
  * thp: the large hash tables of the hub (the log's key index, the picture
  * store's indexes) in transparent huge pages, where the kernel
  * offers them on request (/sys/kernel/mm/transparent_hugepage/enabled:
- * "madvise", Debian's default).
+ * "madvise", as on this project's machines, or "always").
  *
  * A fresh 4 KiB page costs a fault on its first touch, about 10 us on the
  * virtual machines this project runs on: at 4 senders x 100 in flight the
