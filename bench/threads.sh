@@ -7,7 +7,8 @@
 # /proc tells, for every thread of the server, its CPU time and its context
 # switches (voluntary: it slept; involuntary: it was preempted) divided by
 # the reports acknowledged, and the share of the run it spent on a CPU and
-# runnable but waiting for one. The last lines add the load generator's CPU
+# runnable but waiting for one, and its minor page faults a thousand
+# reports. The last lines add the load generator's CPU
 # and say how busy the two kept the machine: where both servers leave the
 # same share idle, their rates stand in the inverse ratio of the CPU a
 # report (theirs plus the load generator's). Prints one block a server.
@@ -103,16 +104,19 @@ REF_EP=$(endpoint "$WORK/ref.out")
 grep -o 'ingest: every batch.*\|ingest: batches of.*' "$WORK/hub.out" || true
 
 # snapshot PID: one line a thread: name, voluntary and involuntary switches,
-# CPU ticks, and from schedstat the nanoseconds on a CPU and waiting for one
-# (runnable, in the run queue; 0 0 where the kernel keeps no schedstat).
+# CPU ticks, from schedstat the nanoseconds on a CPU and waiting for one
+# (runnable, in the run queue; 0 0 where the kernel keeps no schedstat), and
+# its minor page faults (a fresh page of memory touched: about 10 us each
+# on this project's virtual machines).
 snapshot() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		printf '%s %s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
+		printf '%s %s %s %s %s %s\n' "$(tr ' ' _ <"$t/comm")" \
 			"$(awk '/^voluntary_ctxt_switches/ { print $2 }' "$t/status")" \
 			"$(awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "$t/status")" \
 			"$(awk '{ print $14 + $15 }' "$t/stat")" \
-			"$(awk '{ print $1, $2 }' "$t/schedstat" 2>/dev/null || echo 0 0)"
+			"$(awk '{ print $1, $2 }' "$t/schedstat" 2>/dev/null || echo 0 0)" \
+			"$(awk '{ print $10 }' "$t/stat")"
 	done
 }
 
@@ -137,8 +141,8 @@ for rep in $(seq "$REPS"); do
 		client_us=$(sed -n 's/.* client_cpu_us=\([0-9.]*\).*/\1/p' <<<"$line")
 		sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
 		echo "rep $rep $name ($LOAD): $acked acknowledged, $per_s/s"
-		printf '  %-16s %14s %14s %12s %8s %8s\n' thread 'slept/1k' 'preempted/1k' \
-			'CPU us/rep' 'on CPU' 'runq'
+		printf '  %-16s %14s %14s %12s %8s %8s %10s\n' thread 'slept/1k' 'preempted/1k' \
+			'CPU us/rep' 'on CPU' 'runq' 'faults/1k'
 		# on CPU, runq: the share of the run's wall time the thread ran, and
 		# waited runnable for a CPU (both CPUs busy). The last line adds the
 		# load generator (bench-load's CPU a message it sent) to the server's
@@ -146,18 +150,21 @@ for rep in $(seq "$REPS"); do
 		paste "$WORK/before" "$WORK/after" | awk -v n="$acked" -v tick="$TICK_US" \
 			-v wall_ns="$((t1 - t0))" -v client="${client_us:-0}" -v sent="${sent:-0}" -v cpus="$(nproc)" '
 			{
-				cpu = ($10 - $4) * tick / n
-				if ($8 - $2 + $9 - $3 == 0 && cpu == 0)
+				cpu = ($11 - $4) * tick / n
+				if ($9 - $2 + $10 - $3 == 0 && cpu == 0)
 					next
-				run = ($11 - $5) * 100 / wall_ns
-				queued = ($12 - $6) * 100 / wall_ns
-				printf "  %-16s %14.1f %14.1f %12.2f %7.1f%% %7.1f%%\n", $1,
-				       ($8 - $2) * 1000 / n, ($9 - $3) * 1000 / n, cpu, run, queued
+				run = ($12 - $5) * 100 / wall_ns
+				queued = ($13 - $6) * 100 / wall_ns
+				faults = ($14 - $7) * 1000 / n
+				printf "  %-16s %14.1f %14.1f %12.2f %7.1f%% %7.1f%% %10.1f\n", $1,
+				       ($9 - $2) * 1000 / n, ($10 - $3) * 1000 / n, cpu, run, queued, faults
 				total += cpu
 				total_run += run
+				total_faults += faults
 			}
 			END {
-				printf "  %-16s %14s %14s %12.2f %7.1f%%\n", "all", "", "", total, total_run
+				printf "  %-16s %14s %14s %12.2f %7.1f%% %8s %10.1f\n", "all", "", "", total,
+				       total_run, "", total_faults
 				gen = client * sent * 100000 / wall_ns
 				printf "  %-16s %14s %14s %12.2f %7.1f%%\n", "load generator", "", "",
 				       client, gen

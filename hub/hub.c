@@ -1068,14 +1068,8 @@ serve(struct hub *h)
 			break;
 		}
 		/* A socket known readable is read: its next receive processes the commands. */
-		if (!ingest_ready && (fds[0].revents & POLLIN)) {
-			zfd_fired(&h->ingest_z);
-			ingest_ready = zfd_readable(&h->ingest_z);
-		}
-		if (!feed_ready && (fds[1].revents & POLLIN)) {
-			zfd_fired(&h->feed_z);
-			feed_ready = zfd_readable(&h->feed_z);
-		}
+		ingest_ready = ingest_ready || zfd_woken(&h->ingest_z, fds[0].revents);
+		feed_ready = feed_ready || zfd_woken(&h->feed_z, fds[1].revents);
 		int64_t now = timefmt_mono_ms();
 		size_t handled = 0;
 		if (ingest_ready)

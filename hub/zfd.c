@@ -2,6 +2,7 @@
 #include "zfd.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <zmq.h>
 
@@ -21,7 +22,7 @@ zfd_init(struct zfd *z, void *sock)
 void
 zfd_received(struct zfd *z, int rc)
 {
-	z->settled = rc < 0 && zmq_errno() == EAGAIN && z->fd >= 0;
+	z->settled = rc < 0 && zmq_errno() == EAGAIN;
 }
 
 bool
@@ -34,6 +35,15 @@ zfd_readable(struct zfd *z)
 	if (zmq_getsockopt(z->sock, ZMQ_EVENTS, &events, &sz) != 0)
 		return false; /* a closed context: the loop is stopping */
 	bool readable = (events & ZMQ_POLLIN) != 0;
-	z->settled = !readable && z->fd >= 0;
+	z->settled = !readable;
 	return readable;
+}
+
+bool
+zfd_woken(struct zfd *z, short revents)
+{
+	if (!(revents & POLLIN))
+		return false;
+	z->settled = false;
+	return zfd_readable(z);
 }

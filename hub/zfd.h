@@ -20,8 +20,8 @@
  * an ask that says "not readable" would; until the socket is used again,
  * its descriptor fires for whatever comes next. The modules that own the
  * sockets (ingest, feed) say which operation they made (zfd_used,
- * zfd_received); the loop asks (zfd_readable) before it sleeps and after the
- * descriptor fired (zfd_fired).
+ * zfd_received); the loop asks (zfd_readable) before it sleeps and when the
+ * descriptor fired (zfd_woken).
  */
 #ifndef ESTHUB_ZFD_H
 #define ESTHUB_ZFD_H
@@ -34,7 +34,7 @@ struct zfd {
 	bool settled; /* known not readable since the last operation on it */
 };
 
-/* 0, or -1 when the socket has no ZMQ_FD (then it is asked every time). */
+/* 0, or -1 when the socket has no ZMQ_FD (then it cannot be polled this way). */
 int zfd_init(struct zfd *z, void *sock);
 
 /*
@@ -56,11 +56,10 @@ zfd_used(struct zfd *z)
 	z->settled = false;
 }
 
-/* Its descriptor fired: commands wait in its mailbox. */
-static inline void
-zfd_fired(struct zfd *z)
-{
-	z->settled = false;
-}
+/*
+ * After poll(2) gave the descriptor's revents: whether a message waits,
+ * asked when the descriptor fired (commands wait in the socket's mailbox).
+ */
+bool zfd_woken(struct zfd *z, short revents);
 
 #endif
