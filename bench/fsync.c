@@ -18,23 +18,32 @@
  * host hands it memory at first touch, or takes back what it frees, a new
  * page costs many times a cached one (bench/README.md).
  *
+ * Last, what a system call costs the CPU: --calls times getpid (made as a
+ * system call: libzmq asks it on every look at a socket, its fork check)
+ * and poll of one pipe without waiting (what a look at a socket's
+ * descriptor costs), the mean of each. On a virtual machine whose kernel
+ * entry is slow, every look at a socket the hub's main loop saves is worth
+ * this much (bench/README.md, "The main loop asks its sockets less").
+ *
  * Prints "bench-fsync: count=N bytes=B append_p50_us=.. append_p99_us=..
  * append_max_us=.. overwrite_p50_us=.. overwrite_p99_us=.. overwrite_max_us=..
- * pages=P new_page_us=.. cached_page_us=..".
+ * pages=P new_page_us=.. cached_page_us=.. calls=C getpid_ns=.. poll_ns=..".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common.h"
 
 struct options {
 	const char *dir;
-	long count, bytes, pages;
+	long count, bytes, pages, calls;
 };
 
 #define PAGE_BYTES 4096
@@ -43,9 +52,10 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: bench-fsync --dir DIR [--count N] [--bytes B] [--pages P]\n"
+	        "usage: bench-fsync --dir DIR [--count N] [--bytes B] [--pages P] [--calls C]\n"
 	        "Times N appends of B bytes, each followed by fdatasync (default 1000 x 300),\n"
-	        "then P pages of 4 KiB written to a new file and written again (default 4096).\n");
+	        "then P pages of 4 KiB written to a new file and written again (default 4096),\n"
+	        "then C getpid and C poll system calls (default 1000000).\n");
 }
 
 static int
@@ -56,10 +66,11 @@ parse_options(struct options *o, int argc, char **argv)
 	    {"count", required_argument, NULL, 'n'},
 	    {"bytes", required_argument, NULL, 'b'},
 	    {"pages", required_argument, NULL, 'p'}, /* the file cache's probe */
+	    {"calls", required_argument, NULL, 'c'}, /* the system calls' probe */
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct options){.count = 1000, .bytes = 300, .pages = 4096};
+	*o = (struct options){.count = 1000, .bytes = 300, .pages = 4096, .calls = 1000000};
 	int c, rc = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'd')
@@ -70,6 +81,8 @@ parse_options(struct options *o, int argc, char **argv)
 			rc = bench_parse_long("--bytes", optarg, 1, 1 << 20, &o->bytes);
 		else if (c == 'p')
 			rc = bench_parse_long("--pages", optarg, 1, 1 << 20, &o->pages);
+		else if (c == 'c')
+			rc = bench_parse_long("--calls", optarg, 1, 100000000, &o->calls);
 		else if (c == 'h') {
 			usage(stdout);
 			exit(0);
@@ -138,6 +151,38 @@ pages_pass(const struct options *o, int fd, const char *page, int64_t *ns)
 	return 0;
 }
 
+/*
+ * The mean time in nanoseconds of o->calls getpid system calls (*getpid_ns)
+ * and of as many polls of a pipe's read end with nothing in it and no wait
+ * (*poll_ns).
+ */
+static int
+syscalls_pass(const struct options *o, int64_t *getpid_ns, int64_t *poll_ns)
+{
+	int fds[2];
+	if (pipe(fds) != 0) {
+		fprintf(stderr, "bench-fsync: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	int rc = 0;
+	int64_t t0 = bench_now_ns();
+	for (long i = 0; i < o->calls; i++)
+		(void)syscall(SYS_getpid);
+	*getpid_ns = (bench_now_ns() - t0) / o->calls;
+	struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+	t0 = bench_now_ns();
+	for (long i = 0; rc == 0 && i < o->calls; i++)
+		if (poll(&pfd, 1, 0) != 0) {
+			fprintf(stderr, "bench-fsync: poll of an empty pipe: %s\n",
+			        strerror(errno));
+			rc = -1;
+		}
+	*poll_ns = (bench_now_ns() - t0) / o->calls;
+	close(fds[0]);
+	close(fds[1]);
+	return rc;
+}
+
 static void
 print_samples(const char *kind, struct bench_samples *lat)
 {
@@ -179,12 +224,17 @@ main(int argc, char **argv)
 		    pages_pass(&o, pfd, page, &cached_ns) != 0)
 			rc = 2;
 	}
+	int64_t getpid_ns = 0, poll_ns = 0;
+	if (rc == 0 && syscalls_pass(&o, &getpid_ns, &poll_ns) != 0)
+		rc = 2;
 	if (rc == 0) {
 		printf("bench-fsync: count=%ld bytes=%ld", o.count, o.bytes);
 		print_samples("append", &append);
 		print_samples("overwrite", &over);
-		printf(" pages=%ld new_page_us=%.2f cached_page_us=%.2f\n", o.pages,
+		printf(" pages=%ld new_page_us=%.2f cached_page_us=%.2f", o.pages,
 		       (double)new_ns / 1000, (double)cached_ns / 1000);
+		printf(" calls=%ld getpid_ns=%lld poll_ns=%lld\n", o.calls, (long long)getpid_ns,
+		       (long long)poll_ns);
 	}
 	if (pfd >= 0) {
 		close(pfd);

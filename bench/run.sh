@@ -480,7 +480,10 @@ table() {
 			"p99 $(field "$FSYNC_LINE" overwrite_p99_us) us. A 4 KiB page of file cache, no sync" \
 			"($(field "$FSYNC_LINE" pages) of each): written to a new file (a page of memory the cache did not hold)" \
 			"$(field "$FSYNC_LINE" new_page_us) us, written again $(field "$FSYNC_LINE" cached_page_us) us" \
-			"(bench/README.md, \"A new page of file cache\")."
+			"(bench/README.md, \"A new page of file cache\"). A system call" \
+			"($(field "$FSYNC_LINE" calls) of each): getpid $(field "$FSYNC_LINE" getpid_ns) ns," \
+			"poll of an empty pipe without waiting $(field "$FSYNC_LINE" poll_ns) ns" \
+			"(bench/README.md, \"The main loop asks its sockets less\")."
 		echo
 		awk -F'\t' -v reps="$REPS" -v log_entries="$LOG_ENTRIES" -v subs="$SUBS" \
 			-v fan="$FAN_COUNT" -v run_s="$RUN_S" -v redis="$REDIS_VERSION" \
