@@ -14,11 +14,14 @@
 # report (theirs plus the load generator's). Prints one block a server.
 #
 #   bash bench/threads.sh [--load window|wait|rate] [--seconds S] [--reps N]
-#                         [--commit-thread auto|on|off]
+#                         [--commit-thread auto|on|off] [--fill S]
 #
 #   window: 4 senders x 100 in flight; wait: 1 sender waiting for each ack;
 #   rate: 4 senders x 2,500 a second (10,000/s). Default window, 5 s, 1 rep.
 #   --commit-thread: the hub's limits.commit_thread (hub.conf; default auto).
+#   --fill: first drive each server S seconds with 4 senders x 100 in flight
+#   (default 0), so that what is measured runs on a store of millions of
+#   reports, as bench/run.sh's one-sender and paced runs do.
 #
 # Builds Release into build-bench/ (as bench/run.sh does) and measures the
 # working tree. Figures from a shared machine: compare within one run.
@@ -33,6 +36,7 @@ LOAD=window
 SECONDS_RUN=5
 REPS=1
 COMMIT_THREAD=auto
+FILL_S=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -50,6 +54,10 @@ while [ $# -gt 0 ]; do
 		;;
 	--commit-thread)
 		COMMIT_THREAD=${2:-}
+		shift
+		;;
+	--fill)
+		FILL_S=${2:-}
 		shift
 		;;
 	-h | --help)
@@ -77,6 +85,11 @@ case $SECONDS_RUN in '' | *[!0-9]*)
 esac
 case $REPS in '' | *[!0-9]*)
 	echo "threads: --reps wants a whole number" >&2
+	exit 1
+	;;
+esac
+case $FILL_S in '' | *[!0-9]*)
+	echo "threads: --fill wants a whole number of seconds" >&2
 	exit 1
 	;;
 esac
@@ -120,6 +133,23 @@ snapshot() {
 	done
 }
 
+# drive EP ARGS...: bench-load against EP with ARGS; its result line.
+drive() {
+	local ep=$1
+	shift
+	"$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
+		--cert "$DIR/clients/bench-adapter_secret" "$@" --timeout 30 2>&1 |
+		grep '^bench-load:' | tail -1
+}
+
+if [ "$FILL_S" -gt 0 ]; then
+	for name in esthub reference; do
+		if [ "$name" = esthub ]; then ep=$HUB_EP; else ep=$REF_EP; fi
+		line=$(drive "$ep" --senders 4 --window 100 --seconds "$FILL_S" --warmup 0)
+		echo "fill $name: $(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line") reports acknowledged in ${FILL_S} s of 4 x 100"
+	done
+fi
+
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 for rep in $(seq "$REPS"); do
 	for name in esthub reference; do
@@ -127,9 +157,7 @@ for rep in $(seq "$REPS"); do
 		sleep 1
 		snapshot "$pid" >"$WORK/before"
 		t0=$(date +%s%N)
-		line=$("$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
-			--cert "$DIR/clients/bench-adapter_secret" "${ARGS[@]}" --seconds "$SECONDS_RUN" \
-			--warmup 0 --timeout 30 2>&1 | grep '^bench-load:' | tail -1)
+		line=$(drive "$ep" "${ARGS[@]}" --seconds "$SECONDS_RUN" --warmup 0)
 		t1=$(date +%s%N)
 		snapshot "$pid" >"$WORK/after"
 		acked=$(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line")
