@@ -133,39 +133,43 @@ snapshot() {
 	done
 }
 
-# drive EP ARGS...: bench-load against EP with ARGS; its result line.
+# drive NAME ARGS...: bench-load against the server NAME (esthub or reference)
+# with ARGS; its result line in LINE and the reports it acknowledged in
+# ACKED. Stops the script when it acknowledged nothing.
 drive() {
-	local ep=$1
+	local name=$1 ep=$REF_EP
 	shift
-	"$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
-		--cert "$DIR/clients/bench-adapter_secret" "$@" --timeout 30 2>&1 |
-		grep '^bench-load:' | tail -1
+	if [ "$name" = esthub ]; then ep=$HUB_EP; fi
+	local out
+	out=$("$BUILD/bench/bench-load" --hub "$ep" --hub-cert "$DIR/keys/hub" \
+		--cert "$DIR/clients/bench-adapter_secret" "$@" --timeout 30 2>&1) || true
+	LINE=$(grep '^bench-load:' <<<"$out" | tail -1) || true
+	ACKED=$(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$LINE")
+	if [ -z "$ACKED" ] || [ "$ACKED" -eq 0 ]; then
+		echo "threads: $name acknowledged nothing: ${LINE:-$(tail -3 <<<"$out")}" >&2
+		exit 1
+	fi
 }
 
 if [ "$FILL_S" -gt 0 ]; then
 	for name in esthub reference; do
-		if [ "$name" = esthub ]; then ep=$HUB_EP; else ep=$REF_EP; fi
-		line=$(drive "$ep" --senders 4 --window 100 --seconds "$FILL_S" --warmup 0)
-		echo "fill $name: $(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line") reports acknowledged in ${FILL_S} s of 4 x 100"
+		drive "$name" --senders 4 --window 100 --seconds "$FILL_S" --warmup 0
+		echo "fill $name: $ACKED reports acknowledged in ${FILL_S} s of 4 x 100"
 	done
 fi
 
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 for rep in $(seq "$REPS"); do
 	for name in esthub reference; do
-		if [ "$name" = esthub ]; then pid=$HUB ep=$HUB_EP; else pid=$REF ep=$REF_EP; fi
+		if [ "$name" = esthub ]; then pid=$HUB; else pid=$REF; fi
 		sleep 1
 		snapshot "$pid" >"$WORK/before"
 		t0=$(date +%s%N)
-		line=$(drive "$ep" "${ARGS[@]}" --seconds "$SECONDS_RUN" --warmup 0)
+		drive "$name" "${ARGS[@]}" --seconds "$SECONDS_RUN" --warmup 0
 		t1=$(date +%s%N)
 		snapshot "$pid" >"$WORK/after"
-		acked=$(sed -n 's/.* acked=\([0-9]*\).*/\1/p' <<<"$line")
+		line=$LINE acked=$ACKED
 		per_s=$(sed -n 's/.* per_s=\([0-9.]*\).*/\1/p' <<<"$line")
-		if [ -z "$acked" ] || [ "$acked" -eq 0 ]; then
-			echo "threads: $name acknowledged nothing: $line" >&2
-			exit 1
-		fi
 		client_us=$(sed -n 's/.* client_cpu_us=\([0-9.]*\).*/\1/p' <<<"$line")
 		sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
 		echo "rep $rep $name ($LOAD): $acked acknowledged, $per_s/s"
